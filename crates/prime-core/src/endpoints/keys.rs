@@ -1,0 +1,269 @@
+//! API user keys: create (the one-time secret), list, update the IP allow-list, delete.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Data, Extra, check_id, endpoint};
+use crate::request::ArgumentError;
+use crate::secret::ApiSecret;
+
+/// Most IP allow-list entries accepted before signing.
+pub const MAX_WHITELISTED_IPS: usize = 1000;
+
+/// `CreatePrimeApiUserKey`: issues a new key for a user. Its result carries the API secret,
+/// which Kraken returns only here and never stores.
+///
+/// Not idempotent: once it may have reached Kraken it is never resent, since a resend would
+/// issue a second key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiUserKey {
+    /// The user to create a key for.
+    pub user_id: String,
+}
+
+impl CreateApiUserKey {
+    /// A request for `user_id`.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ArgumentError> {
+        check_id("user_id", &self.user_id)
+    }
+}
+
+endpoint!(
+    CreateApiUserKey,
+    "CreatePrimeApiUserKey",
+    NonIdempotent,
+    CreatedApiUserKey
+);
+
+/// The result of `CreatePrimeApiUserKey`: the new key and its one-time secret.
+///
+/// `Debug` shows everything but the secret. There is no `Serialize`, so the secret cannot
+/// leave through a serializer by accident.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CreatedApiUserKey {
+    /// The key's id (used by update and delete as `key_id`).
+    pub id: String,
+    /// The public key (the `API-Key` header value).
+    pub api_key: String,
+    /// The secret, shown once.
+    pub api_secret: ApiSecret,
+    /// The owning user.
+    #[serde(default)]
+    pub user_id: String,
+    /// Permission strings, e.g. `read::marketdata`.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// The IP allow-list.
+    #[serde(default)]
+    pub whitelisted_ips: Vec<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `ListPrimeApiUserKeys`: the keys of a user, without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListApiUserKeys {
+    /// The user whose keys to list.
+    pub user_id: String,
+}
+
+impl ListApiUserKeys {
+    /// A request for `user_id`.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ArgumentError> {
+        check_id("user_id", &self.user_id)
+    }
+}
+
+endpoint!(
+    ListApiUserKeys,
+    "ListPrimeApiUserKeys",
+    Idempotent,
+    Data<Vec<ApiUserKeyInfo>>
+);
+
+/// One key as `ListPrimeApiUserKeys` describes it. Note the public key is named `key` here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiUserKeyInfo {
+    /// The key's id.
+    pub id: String,
+    /// The public key.
+    pub key: String,
+    /// The owning user.
+    #[serde(default)]
+    pub user_id: String,
+    /// Last update time (the unit is not documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    /// Permission strings.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// The IP allow-list.
+    #[serde(default)]
+    pub whitelisted_ips: Vec<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `UpdatePrimeApiUserKey`: sets a key's IP allow-list.
+///
+/// Whether the list replaces or merges, and whether `[]` clears it, is not documented; the
+/// list is sent as given and omitted when `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApiUserKey {
+    /// The user who owns the key.
+    pub user_id: String,
+    /// The key to update.
+    pub key_id: String,
+    /// IP addresses (or CIDR ranges) allowed to use the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whitelisted_ips: Option<Vec<String>>,
+}
+
+impl UpdateApiUserKey {
+    /// A request that changes nothing yet; set [`Self::whitelisted_ips`].
+    pub fn new(user_id: impl Into<String>, key_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            key_id: key_id.into(),
+            whitelisted_ips: None,
+        }
+    }
+
+    /// Sets the IP allow-list.
+    #[must_use]
+    pub fn whitelisted_ips<I: Into<String>>(mut self, ips: impl IntoIterator<Item = I>) -> Self {
+        self.whitelisted_ips = Some(ips.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn check(&self) -> Result<(), ArgumentError> {
+        check_id("user_id", &self.user_id)?;
+        check_id("key_id", &self.key_id)?;
+        let Some(ips) = &self.whitelisted_ips else {
+            return Ok(());
+        };
+        if ips.len() > MAX_WHITELISTED_IPS {
+            return Err(ArgumentError::new(
+                "whitelisted_ips",
+                format!("has {} entries; at most {MAX_WHITELISTED_IPS}", ips.len()),
+            ));
+        }
+        for (i, ip) in ips.iter().enumerate() {
+            if !is_ip_or_cidr(ip) {
+                return Err(ArgumentError::new(
+                    "whitelisted_ips",
+                    format!("entry {i} is not an IP address or CIDR range"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `192.0.2.1`, `2001:db8::1`, `192.0.2.0/24` or `2001:db8::/32`.
+pub(crate) fn is_ip_or_cidr(text: &str) -> bool {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (text, None),
+    };
+    let Ok(addr) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    prefix.is_none_or(|p| {
+        p.len() <= 3
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u8>().is_ok_and(|p| p <= max)
+    })
+}
+
+endpoint!(
+    UpdateApiUserKey,
+    "UpdatePrimeApiUserKey",
+    NonIdempotent,
+    UpdatedApiUserKey
+);
+
+/// The result of `UpdatePrimeApiUserKey`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdatedApiUserKey {
+    /// The key's id.
+    pub id: String,
+    /// The public key.
+    pub api_key: String,
+    /// The owning user.
+    #[serde(default)]
+    pub user_id: String,
+    /// Permission strings.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// The IP allow-list now in force.
+    #[serde(default)]
+    pub whitelisted_ips: Vec<String>,
+    /// Update time (the unit is not documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `DeletePrimeApiUserKey`: deletes a key for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteApiUserKey {
+    /// The user who owns the key.
+    pub user_id: String,
+    /// The key to delete.
+    pub key_id: String,
+}
+
+impl DeleteApiUserKey {
+    /// A request to delete `key_id` of `user_id`.
+    pub fn new(user_id: impl Into<String>, key_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            key_id: key_id.into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ArgumentError> {
+        check_id("user_id", &self.user_id)?;
+        check_id("key_id", &self.key_id)
+    }
+}
+
+endpoint!(
+    DeleteApiUserKey,
+    "DeletePrimeApiUserKey",
+    NonIdempotent,
+    DeletedApiUserKey
+);
+
+/// The result of `DeletePrimeApiUserKey`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedApiUserKey {
+    /// Whether the key was deleted.
+    pub deleted: bool,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Extra,
+}

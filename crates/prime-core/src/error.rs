@@ -1,0 +1,141 @@
+//! The one error type a transport returns: argument, transport or response failure.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::request::ArgumentError;
+use crate::response::ResponseError;
+
+/// Whether a failed request could have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// The request was certainly not sent (DNS, connect, TLS handshake): safe to resend.
+    NotSent,
+    /// The request may have been executed (timeout or reset after it was written, a failed or
+    /// oversized response): the outcome is unknown.
+    MaybeSent,
+}
+
+/// What went wrong in the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// Name resolution or TCP connect failed.
+    Connect,
+    /// The TLS handshake failed.
+    Tls,
+    /// A timeout elapsed.
+    Timeout,
+    /// The response body exceeded the configured size cap.
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The connection failed while sending or receiving.
+    Io,
+    /// The HTTP client refused the request or configuration.
+    Client,
+}
+
+/// A failure below HTTP: the request was not sent, or its outcome is unknown.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind_text}", delivery_text(*.delivery))]
+pub struct TransportError {
+    delivery: Delivery,
+    kind: TransportErrorKind,
+    kind_text: String,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+fn delivery_text(delivery: Delivery) -> &'static str {
+    match delivery {
+        Delivery::NotSent => "request not sent",
+        Delivery::MaybeSent => "outcome unknown, the request may have been executed",
+    }
+}
+
+impl TransportError {
+    /// A transport failure with the underlying error.
+    pub fn new(
+        delivery: Delivery,
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        let source = source.into();
+        Self {
+            delivery,
+            kind,
+            kind_text: format!("{}: {source}", kind_label(kind)),
+            source: Some(source),
+        }
+    }
+
+    /// A transport failure described by `kind` alone.
+    pub fn from_kind(delivery: Delivery, kind: TransportErrorKind) -> Self {
+        Self {
+            delivery,
+            kind,
+            kind_text: kind_label(kind).to_owned(),
+            source: None,
+        }
+    }
+
+    /// Whether the request could have reached the server.
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+fn kind_label(kind: TransportErrorKind) -> &'static str {
+    match kind {
+        TransportErrorKind::Connect => "could not connect",
+        TransportErrorKind::Tls => "TLS handshake failed",
+        TransportErrorKind::Timeout => "timed out",
+        TransportErrorKind::BodyTooLarge { .. } => "response body exceeds the size cap",
+        TransportErrorKind::Io => "connection failed",
+        TransportErrorKind::Client => "HTTP client error",
+    }
+}
+
+/// Everything a Prime call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was refused before anything was signed or sent.
+    #[error(transparent)]
+    InvalidArgument(#[from] ArgumentError),
+    /// The transport failed; see [`TransportError::delivery`].
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server answered, but not with a result.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+}
+
+impl Error {
+    /// `true` when the request may have been executed although no result came back: check the
+    /// server's state before doing it again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::Transport(t) if t.delivery() == Delivery::MaybeSent)
+    }
+
+    /// The response error, if the server answered.
+    pub fn response(&self) -> Option<&ResponseError> {
+        match self {
+            Self::Response(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(delivery_text(*self))
+    }
+}

@@ -1,0 +1,90 @@
+//! The sans-IO core of a [Kraken Prime REST API](https://docs.kraken.com/api-reference/) client.
+//!
+//! **In scope:** credentials and their secrets, nonces, `API-Sign` signing, one typed request
+//! per endpoint ([`endpoints`]), building complete signed [`http::Request`]s, parsing
+//! `(status, headers, body)` into typed results or typed errors, and the retry decision.
+//!
+//! **Out of scope:** sockets, TLS, threads, async runtimes, clocks inside signing, sleeping.
+//! Every input is a parameter and every output a value, so the core embeds in any runtime and
+//! is byte-exact testable. `prime-blocking` (ureq) and `prime-async` (hyper) move the bytes;
+//! `prime-mock` is a simulator that verifies them.
+//!
+//! # The protocol
+//!
+//! Every call is `POST /0/private/<Name>` with a JSON body that starts with the nonce, and
+//! `API-Sign = base64(HMAC-SHA512(base64decode(secret), path ++ SHA256(nonce ++ body)))` over the
+//! exact body bytes sent. Responses are `{"error": [...], "result": ...}`.
+//!
+//! # Request → bytes → response
+//!
+//! ```
+//! use http::{HeaderMap, StatusCode};
+//! use prime_core::endpoints::CreateApiUserKey;
+//! use prime_core::{Credentials, Endpoint, RequestBuilder, parse_response};
+//!
+//! let secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+//! let credentials = Credentials::new("KRA5L19LAW8Z", secret)?;
+//! let endpoint = CreateApiUserKey::new("2T0RXL9B8K5D6");
+//!
+//! // Build: the nonce is a parameter, the body is serialized once and signed as sent.
+//! let request = RequestBuilder::new().build(&endpoint, &credentials, 1616492376594)?;
+//! assert_eq!(request.uri(), "https://api.kraken.com/0/private/CreatePrimeApiUserKey");
+//! assert_eq!(request.body(), br#"{"nonce":1616492376594,"user_id":"2T0RXL9B8K5D6"}"#);
+//! assert_eq!(
+//!     request.headers()["API-Sign"],
+//!     "Odms2WiIx3jcXvDagtr5k9m0cRSYMCm/IUVaBgEt06WS88u15Nig4QHpAn4E8FC/0dfWxpaP5SNGkUCCmnO2kA=="
+//! );
+//!
+//! // Parse: the result is typed, and the one-time secret is a secret type from here on.
+//! let body = br#"{"error":[],"result":{"id":"3RM9K4ZTC0C00","api_key":"KRA5L19LAW8Z",
+//!     "api_secret":"c2VjcmV0","user_id":"2T0RXL9B8K5D6","permissions":["read::marketdata"],
+//!     "whitelisted_ips":["192.168.1.1"]}}"#;
+//! let reply = parse_response::<<CreateApiUserKey as Endpoint>::Response>(
+//!     StatusCode::OK,
+//!     &HeaderMap::new(),
+//!     body,
+//! )?;
+//! let key = reply.result;
+//! assert_eq!(key.api_key, "KRA5L19LAW8Z");
+//! assert_eq!(key.api_secret.expose(), "c2VjcmV0");
+//! assert!(!format!("{key:?}").contains("c2VjcmV0"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Modules
+//!
+//! - [`Credentials`], [`SigningKey`], [`ApiSecret`]: secret material, zeroized, never printed.
+//! - [`NonceSource`], [`ClockNonce`]: strictly increasing nonces.
+//! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
+//! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
+//! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+#![forbid(unsafe_code)]
+
+mod credentials;
+mod endpoint;
+pub mod endpoints;
+mod error;
+mod kraken_error;
+mod nonce;
+mod request;
+mod response;
+mod retry;
+mod secret;
+mod signature;
+
+pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
+pub use endpoint::{Endpoint, Idempotency};
+pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use kraken_error::{ErrorCode, KrakenError, Severity};
+pub use nonce::{ClockNonce, CountingNonce, NonceSource};
+pub use request::{
+    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+};
+pub use response::{RawBody, Reply, ResponseError, parse_response};
+pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
+pub use secret::ApiSecret;
+pub use signature::ApiSign;
+
+// Re-exported so users name the same `http` version the core speaks.
+pub use http;

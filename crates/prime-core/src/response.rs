@@ -1,0 +1,264 @@
+//! Turning `(status, headers, body bytes)` into a typed result or a typed error.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
+
+use crate::kraken_error::{JoinedErrors, KrakenError, Severity};
+
+/// A successful result with any warnings (`W…` strings) that came with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply<T> {
+    /// The endpoint's typed result.
+    pub result: T,
+    /// Warnings Kraken sent beside the result, in order.
+    pub warnings: Vec<KrakenError>,
+}
+
+/// The exact bytes of a response body, kept inside every error so nothing the server sent is
+/// lost (a response carrying a one-time API secret can always be recovered from it).
+///
+/// The buffer is zeroized on drop, and `Debug` shows only its length: a body may carry a
+/// secret, so it is never printed implicitly. Read it with [`RawBody::as_bytes`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawBody(Zeroizing<Vec<u8>>);
+
+impl RawBody {
+    /// Copies `bytes` into a zeroize-on-drop buffer.
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(Zeroizing::new(bytes.to_vec()))
+    }
+
+    /// The bytes as received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Number of bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the body was empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawBody({} bytes)", self.0.len())
+    }
+}
+
+/// Why a response could not be turned into the endpoint's result.
+///
+/// Every variant keeps the raw body. Messages name the problem without quoting the body.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The HTTP status was not 2xx (e.g. a 502 HTML page from the edge, or a 500).
+    #[error("HTTP status {status}{}", StatusErrors(errors))]
+    Status {
+        /// The status received.
+        status: StatusCode,
+        /// Kraken errors, if the body was a JSON envelope that carried any.
+        errors: Vec<KrakenError>,
+        /// The `Retry-After` header, when it held a number of seconds.
+        retry_after: Option<Duration>,
+        /// The body as received.
+        body: RawBody,
+    },
+    /// Kraken answered with one or more `E…` errors.
+    #[error("Kraken returned {}", JoinedErrors(errors))]
+    Api {
+        /// The `E…` errors, in order.
+        errors: Vec<KrakenError>,
+        /// Any `W…` warnings that came with them.
+        warnings: Vec<KrakenError>,
+        /// The body as received. If it also carried a `result`, it can be recovered with
+        /// [`ResponseError::recover_result`].
+        body: RawBody,
+    },
+    /// The body was not the JSON shape the endpoint documents.
+    #[error("unexpected response body at `{path}`: {message}")]
+    Decode {
+        /// Where decoding failed, e.g. `result.data[0].updated_at`.
+        path: String,
+        /// What was wrong (quoted values from the body are elided).
+        message: String,
+        /// The body as received.
+        body: RawBody,
+    },
+}
+
+struct StatusErrors<'a>(&'a [KrakenError]);
+
+impl fmt::Display for StatusErrors<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " with {}", JoinedErrors(self.0))
+        }
+    }
+}
+
+impl ResponseError {
+    /// The raw body the server sent.
+    pub fn body(&self) -> &RawBody {
+        match self {
+            Self::Status { body, .. } | Self::Api { body, .. } | Self::Decode { body, .. } => body,
+        }
+    }
+
+    /// The Kraken `E…` errors carried by this failure (empty for decode failures).
+    pub fn kraken_errors(&self) -> &[KrakenError] {
+        match self {
+            Self::Status { errors, .. } | Self::Api { errors, .. } => errors,
+            Self::Decode { .. } => &[],
+        }
+    }
+
+    /// Decodes the envelope's `result` from the kept body, if there is one of type `T`.
+    ///
+    /// This is how a result that arrived *together with* an error is never lost: for
+    /// `CreatePrimeApiUserKey` it returns the created key, secret included.
+    pub fn recover_result<T: DeserializeOwned>(&self) -> Option<T> {
+        let envelope: Envelope<'_> = serde_json::from_slice(self.body().as_bytes()).ok()?;
+        serde_json::from_str(envelope.result?.get()).ok()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    error: Vec<String>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+}
+
+/// Parses a Prime REST response into `T` (an endpoint's `Response` type).
+///
+/// - a non-2xx status is [`ResponseError::Status`] (with Kraken errors if the body has them);
+/// - any `E…` string in `error` is [`ResponseError::Api`];
+/// - a body that is not the documented JSON is [`ResponseError::Decode`] with the JSON path;
+/// - otherwise the result, with any `W…` warnings.
+///
+/// Unknown fields are tolerated everywhere. Never panics, whatever the bytes.
+///
+/// # Errors
+/// As listed above; every error keeps the raw body.
+pub fn parse_response<T: DeserializeOwned>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply<T>, ResponseError> {
+    if !status.is_success() {
+        let errors = serde_json::from_slice::<Envelope<'_>>(body)
+            .map(|e| parse_errors(&e.error).0)
+            .unwrap_or_default();
+        return Err(ResponseError::Status {
+            status,
+            errors,
+            retry_after: retry_after(headers),
+            body: RawBody::new(body),
+        });
+    }
+    // The envelope is read without path tracking: it borrows `result` as raw JSON.
+    let envelope: Envelope<'_> =
+        serde_json::from_slice(body).map_err(|e| ResponseError::Decode {
+            path: "$".to_owned(),
+            message: elide_quoted(&e.to_string()),
+            body: RawBody::new(body),
+        })?;
+    let (errors, warnings) = parse_errors(&envelope.error);
+    if !errors.is_empty() {
+        return Err(ResponseError::Api {
+            errors,
+            warnings,
+            body: RawBody::new(body),
+        });
+    }
+    let Some(result) = envelope.result else {
+        return Err(ResponseError::Decode {
+            path: "result".to_owned(),
+            message: "missing `result` and no error".to_owned(),
+            body: RawBody::new(body),
+        });
+    };
+    let result = decode(result.get().as_bytes(), "result", body)?;
+    Ok(Reply { result, warnings })
+}
+
+fn parse_errors(strings: &[String]) -> (Vec<KrakenError>, Vec<KrakenError>) {
+    strings
+        .iter()
+        .map(|s| KrakenError::parse(s))
+        .partition(|e| e.severity() == Severity::Error)
+}
+
+/// Deserializes `bytes` as `T`, reporting a failure with its JSON path under `prefix` and
+/// keeping `whole` (the complete body) in the error.
+fn decode<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    prefix: &str,
+    whole: &[u8],
+) -> Result<T, ResponseError> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize(serde_path_to_error::Deserializer::new(
+        &mut json, &mut track,
+    ))
+    .and_then(|value| json.end().map(|()| value));
+    result.map_err(|e| {
+        let inner = track.path().to_string();
+        let path = match inner.as_str() {
+            "." => prefix.to_owned(),
+            _ => format!("{prefix}.{inner}"),
+        };
+        ResponseError::Decode {
+            path,
+            message: elide_quoted(&e.to_string()),
+            body: RawBody::new(whole),
+        }
+    })
+}
+
+/// serde_json quotes offending values in its messages (`invalid type: string "…"`); a value
+/// could be a secret, so quoted text is elided.
+fn elide_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                quoted = true;
+                out.push_str("\"…");
+            }
+            ('"', true) => {
+                quoted = false;
+                out.push('"');
+            }
+            (_, false) => out.push(c),
+            (_, true) => {}
+        }
+    }
+    out
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
