@@ -58,9 +58,11 @@
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`BodyBuffer`]: a transport's capped, zeroizing receive buffer.
 //! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
 #![forbid(unsafe_code)]
 
+mod body_buffer;
 mod credentials;
 mod endpoint;
 pub mod endpoints;
@@ -73,6 +75,7 @@ mod retry;
 mod secret;
 mod signature;
 
+pub use body_buffer::BodyBuffer;
 pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};

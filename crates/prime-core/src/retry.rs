@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::endpoint::Idempotency;
-use crate::error::{Delivery, Error};
+use crate::error::{Delivery, Error, TransportErrorKind};
 use crate::kraken_error::ErrorCode;
 use crate::response::ResponseError;
 
@@ -113,6 +113,7 @@ impl RetryPolicy {
     ///   for any endpoint;
     /// - a request that was *not sent*, or rejected for rate (`EAPI:Rate limit exceeded`, HTTP
     ///   429), is retried with backoff for any endpoint;
+    /// - a response over the size cap stops (it would be over the cap again);
     /// - anything else (outcome unknown, 5xx, `EService:*`, internal errors, undecodable bodies)
     ///   is retried only for [`Idempotency::Idempotent`] endpoints: a non-idempotent call that
     ///   may have reached the server is never resent.
@@ -162,6 +163,8 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
     let transient = idempotent.then_some(RetryReason::Transient);
     match failure {
         Error::InvalidArgument(_) => None,
+        // An oversized answer would be oversized again: resending only repeats the work.
+        Error::Transport(t) if matches!(t.kind(), TransportErrorKind::BodyTooLarge { .. }) => None,
         Error::Transport(t) => match t.delivery() {
             Delivery::NotSent => Some(RetryReason::NotSent),
             Delivery::MaybeSent => transient,
