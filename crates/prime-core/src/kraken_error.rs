@@ -65,7 +65,9 @@ pub struct KrakenError {
 }
 
 impl KrakenError {
-    /// Parses one error string. Never fails: unknown or malformed strings become
+    /// Parses one error string. A documented code followed by `:<extra>` keeps its code (the
+    /// extra is the field for invalid arguments, and stays in [`Self::as_str`] for all).
+    /// Never fails: unknown or malformed strings become
     /// [`ErrorCode::Other`] errors (a string without a leading `W` is treated as an error, so
     /// nothing unexpected is mistaken for success).
     pub fn parse(raw: &str) -> Self {
@@ -74,7 +76,13 @@ impl KrakenError {
             Some(b'E') => (Severity::Error, &raw[1..]),
             _ => (Severity::Error, raw),
         };
-        let code = match rest {
+        // `Category:Type` names the code; anything after a further `:` is extra detail that
+        // any code may carry (for invalid arguments, the field). The raw string keeps it all.
+        let (kind, extra) = match rest.match_indices(':').nth(1) {
+            Some((at, _)) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let code = match kind {
             "API:Invalid key" => ErrorCode::InvalidKey,
             "API:Invalid signature" => ErrorCode::InvalidSignature,
             "API:Invalid nonce" => ErrorCode::InvalidNonce,
@@ -84,13 +92,10 @@ impl KrakenError {
             "Service:Unavailable" => ErrorCode::ServiceUnavailable,
             "Service:Busy" => ErrorCode::ServiceBusy,
             "General:Internal error" => ErrorCode::InternalError,
-            "General:Invalid arguments" => ErrorCode::InvalidArguments { field: None },
-            _ => match rest.strip_prefix("General:Invalid arguments:") {
-                Some(field) => ErrorCode::InvalidArguments {
-                    field: Some(field.to_owned()),
-                },
-                None => ErrorCode::Other(rest.to_owned()),
+            "General:Invalid arguments" => ErrorCode::InvalidArguments {
+                field: extra.filter(|f| !f.is_empty()).map(str::to_owned),
             },
+            _ => ErrorCode::Other(rest.to_owned()),
         };
         Self {
             severity,

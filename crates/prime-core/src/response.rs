@@ -88,7 +88,8 @@ pub enum ResponseError {
     /// The body was not the JSON shape the endpoint documents.
     #[error("unexpected response body at `{path}`: {message}")]
     Decode {
-        /// Where decoding failed, e.g. `result.data[0].updated_at`.
+        /// Where decoding failed, e.g. `result.data[0].updated_at`, `error[0]`, or `$` when the
+        /// body as a whole is not a JSON envelope.
         path: String,
         /// What was wrong (quoted values from the body are elided).
         message: String,
@@ -173,7 +174,7 @@ pub fn parse_response<T: DeserializeOwned>(
     // The envelope is read without path tracking: it borrows `result` as raw JSON.
     let envelope: Envelope<'_> =
         serde_json::from_slice(body).map_err(|e| ResponseError::Decode {
-            path: "$".to_owned(),
+            path: envelope_error_path(body),
             message: elide_quoted(&e.to_string()),
             body: RawBody::new(body),
         })?;
@@ -194,6 +195,26 @@ pub fn parse_response<T: DeserializeOwned>(
     };
     let result = decode(result.get().as_bytes(), "result", body)?;
     Ok(Reply { result, warnings })
+}
+
+/// Where an unreadable envelope went wrong: `error[0]`, `result` (e.g. a body truncated inside
+/// it) or `$` for the body as a whole. Only computed on failure, so the fast path above keeps
+/// borrowing `result` without path tracking.
+fn envelope_error_path(body: &[u8]) -> String {
+    // Mirrors `Envelope`'s shape with owned types that `serde_path_to_error` can track.
+    #[derive(Deserialize)]
+    #[allow(dead_code, reason = "only the deserialization outcome matters")]
+    struct Shape {
+        #[serde(default)]
+        error: Vec<String>,
+        #[serde(default)]
+        result: Option<serde::de::IgnoredAny>,
+    }
+    let mut json = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, Shape>(&mut json) {
+        Err(e) if e.path().iter().next().is_some() => e.path().to_string(),
+        _ => "$".to_owned(),
+    }
 }
 
 fn parse_errors(strings: &[String]) -> (Vec<KrakenError>, Vec<KrakenError>) {

@@ -1,0 +1,126 @@
+//! Kraken's error strings, `<E|W><Category>:<Type>[:<extra>]`, parsed into typed codes without
+//! losing anything.
+
+use prime_core::{ErrorCode, KrakenError, Severity};
+
+/// Every code DESIGN.md documents.
+const DOCUMENTED: [(&str, ErrorCode); 10] = [
+    ("EAPI:Invalid key", ErrorCode::InvalidKey),
+    ("EAPI:Invalid signature", ErrorCode::InvalidSignature),
+    ("EAPI:Invalid nonce", ErrorCode::InvalidNonce),
+    ("EGeneral:Permission denied", ErrorCode::PermissionDenied),
+    (
+        "EGeneral:Invalid arguments",
+        ErrorCode::InvalidArguments { field: None },
+    ),
+    ("EAPI:Rate limit exceeded", ErrorCode::RateLimitExceeded),
+    ("EGeneral:Temporary lockout", ErrorCode::TemporaryLockout),
+    ("EService:Unavailable", ErrorCode::ServiceUnavailable),
+    ("EService:Busy", ErrorCode::ServiceBusy),
+    ("EGeneral:Internal error", ErrorCode::InternalError),
+];
+
+#[test]
+fn every_documented_code_is_recognised() {
+    for (text, code) in DOCUMENTED {
+        let error = KrakenError::parse(text);
+        assert_eq!(error.code(), &code, "{text}");
+        assert_eq!(error.severity(), Severity::Error, "{text}");
+        assert_eq!(error.as_str(), text);
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn documented_codes_as_warnings_keep_their_code() {
+    for (text, code) in DOCUMENTED {
+        let warning_text = format!("W{}", &text[1..]);
+        let warning = KrakenError::parse(&warning_text);
+        assert_eq!(warning.severity(), Severity::Warning, "{warning_text}");
+        assert_eq!(warning.code(), &code, "{warning_text}");
+        assert_eq!(warning.as_str(), warning_text);
+    }
+}
+
+#[test]
+fn invalid_arguments_names_the_field() {
+    let cases = [
+        ("EGeneral:Invalid arguments:user_id", Some("user_id")),
+        (
+            "EGeneral:Invalid arguments:whitelisted_ips",
+            Some("whitelisted_ips"),
+        ),
+        // Anything after the second colon is the field, colons included.
+        ("EGeneral:Invalid arguments:a:b", Some("a:b")),
+        // An empty extra names no field.
+        ("EGeneral:Invalid arguments:", None),
+    ];
+    for (text, field) in cases {
+        let error = KrakenError::parse(text);
+        assert_eq!(
+            error.code(),
+            &ErrorCode::InvalidArguments {
+                field: field.map(str::to_owned)
+            },
+            "{text}"
+        );
+        assert_eq!(error.as_str(), text);
+    }
+}
+
+#[test]
+fn documented_codes_with_extra_text_keep_their_code() {
+    // The format allows `:<extra>` after any code; the extra stays in the raw string.
+    let cases = [
+        (
+            "EService:Unavailable:maintenance",
+            ErrorCode::ServiceUnavailable,
+        ),
+        ("EAPI:Invalid nonce:window", ErrorCode::InvalidNonce),
+        ("EAPI:Rate limit exceeded:10s", ErrorCode::RateLimitExceeded),
+        (
+            "EGeneral:Permission denied:settle",
+            ErrorCode::PermissionDenied,
+        ),
+    ];
+    for (text, code) in cases {
+        let error = KrakenError::parse(text);
+        assert_eq!(error.code(), &code, "{text}");
+        assert_eq!(error.as_str(), text);
+    }
+}
+
+#[test]
+fn unknown_strings_are_kept_verbatim() {
+    let cases = [
+        (
+            "EOrder:Insufficient funds",
+            Severity::Error,
+            "Order:Insufficient funds",
+        ),
+        (
+            "WFunding:Something new",
+            Severity::Warning,
+            "Funding:Something new",
+        ),
+        ("EAPI:Invalid Key", Severity::Error, "API:Invalid Key"),
+        ("EAPI:Invalid keys", Severity::Error, "API:Invalid keys"),
+        ("EAPI", Severity::Error, "API"),
+        // Without a severity letter nothing is assumed to be a success.
+        ("Invalid key", Severity::Error, "Invalid key"),
+        ("", Severity::Error, ""),
+        ("E", Severity::Error, ""),
+        ("Ünïcode:Wörds", Severity::Error, "Ünïcode:Wörds"),
+    ];
+    for (text, severity, other) in cases {
+        let error = KrakenError::parse(text);
+        assert_eq!(error.severity(), severity, "{text:?}");
+        assert_eq!(
+            error.code(),
+            &ErrorCode::Other(other.to_owned()),
+            "{text:?}"
+        );
+        assert_eq!(error.as_str(), text);
+        assert_eq!(error.to_string(), text);
+    }
+}
