@@ -118,8 +118,10 @@ impl RetryPolicy {
     ///   is retried only for [`Idempotency::Idempotent`] endpoints: a non-idempotent call that
     ///   may have reached the server is never resent.
     ///
-    /// `jitter` in `[0, 1)` (from the caller's random source) spreads the delay over
-    /// `[delay / 2, delay)`, keeping this function pure.
+    /// The delay doubles from `base_delay` with each attempt, capped at `max_delay`. `jitter`
+    /// in `[0, 1)` (from the caller's random source) spreads it over `[delay / 2, delay)`,
+    /// keeping this function pure; a non-finite jitter counts as 0. A `Retry-After` from the
+    /// server is a floor on the delay, and one longer than `max_delay` stops.
     pub fn decide(
         &self,
         idempotency: Idempotency,
@@ -142,18 +144,31 @@ impl RetryPolicy {
         if spent >= self.max_attempts {
             return RetryDecision::Stop;
         }
-        let mut delay = self
+        let backoff = self
             .base_delay
-            .saturating_mul(1 << spent.saturating_sub(1).min(16));
+            .saturating_mul(1 << spent.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        // The caller's random value may be anything: NaN or infinities count as 0, and a
+        // delay too large for float arithmetic is kept whole rather than panicking.
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let mut after = Duration::try_from_secs_f64(backoff.as_secs_f64() * (0.5 + 0.5 * jitter))
+            .map_or(backoff, |d| d.min(backoff));
+        // A server's Retry-After is a floor, not a hint: an earlier resend would only be
+        // refused again. One longer than the policy will wait returns the error instead.
         if let Error::Response(ResponseError::Status {
-            retry_after: Some(after),
+            retry_after: Some(retry_after),
             ..
         }) = failure
         {
-            delay = delay.max(*after);
+            if *retry_after > self.max_delay {
+                return RetryDecision::Stop;
+            }
+            after = after.max(*retry_after);
         }
-        let delay = delay.min(self.max_delay);
-        let after = delay.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
         RetryDecision::Retry { after, reason }
     }
 }
