@@ -1,7 +1,8 @@
 //! Building signed requests: `(endpoint, credentials, nonce) -> http::Request<Vec<u8>>`.
 
 use http::header::{CONTENT_TYPE, USER_AGENT};
-use http::{HeaderValue, Method, Request};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
@@ -11,6 +12,11 @@ pub const DEFAULT_BASE_URL: &str = "https://api.kraken.com";
 
 /// The `User-Agent` sent unless another is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("kraken-prime/", env!("CARGO_PKG_VERSION"));
+
+/// The `API-Key` header name.
+pub const API_KEY: HeaderName = HeaderName::from_static("api-key");
+/// The `API-Sign` header name.
+pub const API_SIGN: HeaderName = HeaderName::from_static("api-sign");
 
 /// A request argument that was refused before signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +53,11 @@ impl ArgumentError {
 #[derive(Debug, Clone)]
 pub struct RequestBuilder {
     base_url: String,
+    // The base URL split once, so each request's URI is assembled from shared parts and the
+    // endpoint's static path instead of being parsed again.
+    scheme: Scheme,
+    authority: Authority,
+    path_prefix: String,
     user_agent: HeaderValue,
 }
 
@@ -54,6 +65,9 @@ impl Default for RequestBuilder {
     fn default() -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
+            scheme: Scheme::HTTPS,
+            authority: Authority::from_static("api.kraken.com"),
+            path_prefix: String::new(),
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
         }
     }
@@ -89,6 +103,19 @@ impl RequestBuilder {
                 "must not have a query or fragment",
             ));
         }
+        let parts = uri.into_parts();
+        let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
+            return Err(ArgumentError::new(
+                "base_url",
+                "must name a scheme and a host",
+            ));
+        };
+        self.scheme = scheme;
+        self.authority = authority;
+        self.path_prefix = parts
+            .path_and_query
+            .map(|p| p.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         self.base_url = trimmed.to_owned();
         Ok(self)
     }
@@ -134,14 +161,30 @@ impl RequestBuilder {
         let api_sign = credentials.signing_key().sign(E::PATH, digits, &body);
         let mut sign_header = api_sign.to_header_value();
         sign_header.set_sensitive(true);
-        Request::builder()
-            .method(Method::POST)
-            .uri(self.url::<E>())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, self.user_agent.clone())
-            .header("API-Key", credentials.api_key().header_value().clone())
-            .header("API-Sign", sign_header)
-            .body(body)
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(API_KEY, credentials.api_key().header_value().clone());
+        headers.insert(API_SIGN, sign_header);
+        let mut request = Request::new(body);
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self.uri(E::PATH)?;
+        *request.headers_mut() = headers;
+        Ok(request)
+    }
+
+    fn uri(&self, path: &'static str) -> Result<Uri, ArgumentError> {
+        let path_and_query = if self.path_prefix.is_empty() {
+            PathAndQuery::from_static(path)
+        } else {
+            PathAndQuery::try_from(format!("{}{path}", self.path_prefix))
+                .map_err(|_| ArgumentError::new("base_url", "does not form a valid request URL"))?
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts)
             .map_err(|_| ArgumentError::new("base_url", "does not form a valid request URL"))
     }
 }
