@@ -45,7 +45,7 @@ const SHA512_IV: [u64; 8] = [
 fn pad(message: &[u8], prefix_len: usize, block: usize, len_bytes: usize) -> Vec<u8> {
     let mut padded = message.to_vec();
     padded.push(0x80);
-    while (padded.len() + len_bytes) % block != 0 {
+    while !(padded.len() + len_bytes).is_multiple_of(block) {
         padded.push(0);
     }
     let bits = ((prefix_len + message.len()) as u128) * 8;
