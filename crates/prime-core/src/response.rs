@@ -131,17 +131,30 @@ impl ResponseError {
     /// This is how a result that arrived *together with* an error is never lost: for
     /// `CreatePrimeApiUserKey` it returns the created key, secret included.
     pub fn recover_result<T: DeserializeOwned>(&self) -> Option<T> {
-        let envelope: Envelope<'_> = serde_json::from_slice(self.body().as_bytes()).ok()?;
+        // Only `result` is read: a malformed `error` beside it must not hide the result.
+        #[derive(Deserialize)]
+        struct ResultOnly<'a> {
+            #[serde(borrow, default)]
+            result: Option<&'a RawValue>,
+        }
+        let envelope: ResultOnly<'_> = serde_json::from_slice(self.body().as_bytes()).ok()?;
         serde_json::from_str(envelope.result?.get()).ok()
     }
 }
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
+    // `null` is read as no errors: tolerant on input.
     #[serde(default)]
-    error: Vec<String>,
+    error: Option<Vec<String>>,
     #[serde(borrow, default)]
     result: Option<&'a RawValue>,
+}
+
+impl Envelope<'_> {
+    fn error_strings(&self) -> &[String] {
+        self.error.as_deref().unwrap_or(&[])
+    }
 }
 
 /// Parses a Prime REST response into `T` (an endpoint's `Response` type).
@@ -162,7 +175,7 @@ pub fn parse_response<T: DeserializeOwned>(
 ) -> Result<Reply<T>, ResponseError> {
     if !status.is_success() {
         let errors = serde_json::from_slice::<Envelope<'_>>(body)
-            .map(|e| parse_errors(&e.error).0)
+            .map(|e| parse_errors(e.error_strings()).0)
             .unwrap_or_default();
         return Err(ResponseError::Status {
             status,
@@ -178,7 +191,7 @@ pub fn parse_response<T: DeserializeOwned>(
             message: elide_quoted(&e.to_string()),
             body: RawBody::new(body),
         })?;
-    let (errors, warnings) = parse_errors(&envelope.error);
+    let (errors, warnings) = parse_errors(envelope.error_strings());
     if !errors.is_empty() {
         return Err(ResponseError::Api {
             errors,
@@ -206,7 +219,7 @@ fn envelope_error_path(body: &[u8]) -> String {
     #[allow(dead_code, reason = "only the deserialization outcome matters")]
     struct Shape {
         #[serde(default)]
-        error: Vec<String>,
+        error: Option<Vec<String>>,
         #[serde(default)]
         result: Option<serde::de::IgnoredAny>,
     }

@@ -520,6 +520,24 @@ fn the_error_array_must_hold_strings() {
 }
 
 #[test]
+fn a_null_error_array_means_no_errors() {
+    let body = success(CREATE_USER).replace(r#""error":[]"#, r#""error":null"#);
+    assert_eq!(parse::<ApiUser>(&body).expect("tolerated").result, user());
+}
+
+#[test]
+fn a_result_beside_a_malformed_error_array_is_still_recoverable() {
+    let body = CREATE_KEY.replace(SAMPLE_ERROR, r#""error":[{"code":"EGeneral"}]"#);
+    let error = parse::<CreatedApiUserKey>(&body).expect_err("malformed error array");
+    assert!(
+        matches!(&error, ResponseError::Decode { path, .. } if path == "error[0]"),
+        "{error:?}"
+    );
+    let key: CreatedApiUserKey = error.recover_result().expect("the key is not lost");
+    assert_eq!(key.api_secret.expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
+}
+
+#[test]
 fn truncated_bodies_are_located() {
     // Cut inside the result: the envelope is readable up to `result`.
     let body = success(CREATE_KEY);

@@ -21,7 +21,11 @@ fn refused<E: Endpoint + std::fmt::Debug>(endpoint: &E, field: &str) {
         .expect_err(&format!("{endpoint:?} must be refused"));
     assert_eq!(error.field(), field, "{endpoint:?}: {error}");
     assert!(!error.reason().is_empty());
-    assert!(error.to_string().starts_with(&format!("invalid argument `{field}`: ")));
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("invalid argument `{field}`: "))
+    );
     assert_eq!(encode_body(endpoint, 1).expect_err("refused"), error);
     let credentials = Credentials::new("KRA5L19LAW8Z", SECRET).expect("valid");
     assert_eq!(
@@ -65,14 +69,23 @@ fn ids_are_checked_on_every_endpoint_that_takes_one() {
         refused(&ListApiUserKeys::new(bad.as_str()), "user_id");
         refused(&GetApiUser::new(bad.as_str()), "user_id");
         refused(&UpdateApiUser::new(bad.as_str()), "user_id");
-        refused(&UpdateApiUserRoles::new(bad.as_str(), Role::Viewer), "user_id");
+        refused(
+            &UpdateApiUserRoles::new(bad.as_str(), Role::Viewer),
+            "user_id",
+        );
         refused(&UpdateApiUserKey::new(bad.as_str(), ok), "user_id");
         refused(&UpdateApiUserKey::new(ok, bad.as_str()), "key_id");
         refused(&DeleteApiUserKey::new(bad.as_str(), ok), "user_id");
         refused(&DeleteApiUserKey::new(ok, bad.as_str()), "key_id");
         refused(&GetSettlementBatch::new(bad.as_str()), "batch_id");
-        refused(&SettleSettlementBatchAsset::new(bad.as_str(), "BTC"), "batch_id");
-        refused(&SettleSettlementBatchAsset::new("B_Y7T2LPVX", bad.as_str()), "asset");
+        refused(
+            &SettleSettlementBatchAsset::new(bad.as_str(), "BTC"),
+            "batch_id",
+        );
+        refused(
+            &SettleSettlementBatchAsset::new("B_Y7T2LPVX", bad.as_str()),
+            "asset",
+        );
     }
 }
 
@@ -82,7 +95,9 @@ fn an_over_long_id_reports_its_length() {
         .validate()
         .expect_err("too long");
     assert!(error.reason().contains("300"), "{error}");
-    let error = CreateApiUserKey::new("ab cd").validate().expect_err("space");
+    let error = CreateApiUserKey::new("ab cd")
+        .validate()
+        .expect_err("space");
     assert!(error.reason().contains("byte 2"), "{error}");
 }
 
@@ -100,16 +115,25 @@ fn names_are_checked() {
         "Test\u{0}User".into(),
     ] {
         refused(&CreateApiUser::new(bad.as_str(), Role::Trader), "name");
-        refused(&UpdateApiUser::new("2T0RXL9B8K5D6").name(bad.as_str()), "name");
+        refused(
+            &UpdateApiUser::new("2T0RXL9B8K5D6").name(bad.as_str()),
+            "name",
+        );
     }
 }
 
 #[test]
 fn unknown_enum_values_must_still_be_words() {
     // `Other` values are allowed (the spec is unsure of some sets) but must be sendable words.
-    accepted(&CreateApiUser::new("Test User", Role::Other("Auditor".into())));
+    accepted(&CreateApiUser::new(
+        "Test User",
+        Role::Other("Auditor".into()),
+    ));
     for bad in ["", "Super Admin", "Trader\n"] {
-        refused(&CreateApiUser::new("Test User", Role::Other(bad.into())), "role");
+        refused(
+            &CreateApiUser::new("Test User", Role::Other(bad.into())),
+            "role",
+        );
         refused(
             &UpdateApiUserRoles::new("2T0RXL9B8K5D6", Role::Other(bad.into())),
             "role",
