@@ -1,0 +1,185 @@
+//! The HTTP control interface under `/__mock/`: a path Kraken can never use, so any client
+//! pointed at the simulator can also drive it.
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method as HttpMethod, Request, Response, StatusCode};
+use prime_core::endpoints::AssetKind;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::fault::{Fault, FaultKind};
+use crate::response_body::MockBody;
+use crate::server::{Shared, json_response};
+use crate::settlement::Trade;
+
+/// Largest control request body read.
+const MAX_CONTROL_BODY: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRequest {
+    /// The text form of a [`FaultKind`], e.g. `delay:250`.
+    fault: String,
+    method: Option<String>,
+    times: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TradeRequest {
+    asset: String,
+    amount: String,
+    asset_kind: Option<String>,
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmRequest {
+    batch_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NonceWindowRequest {
+    api_key: String,
+    window: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitRequest {
+    enabled: bool,
+}
+
+fn reply(status: StatusCode, value: &serde_json::Value) -> Response<MockBody> {
+    json_response(status, serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn failure(status: StatusCode, message: &str) -> Response<MockBody> {
+    reply(status, &serde_json::json!({ "error": message }))
+}
+
+async fn read_json<T: DeserializeOwned>(
+    request: Request<Incoming>,
+) -> Result<T, Response<MockBody>> {
+    let bytes = Limited::new(request.into_body(), MAX_CONTROL_BODY)
+        .collect()
+        .await
+        .map_err(|_| failure(StatusCode::BAD_REQUEST, "the body could not be read"))?
+        .to_bytes();
+    serde_json::from_slice(&bytes)
+        .map_err(|e| failure(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+}
+
+/// Handles one control request.
+pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<MockBody> {
+    let route = request
+        .uri()
+        .path()
+        .trim_start_matches("/__mock/")
+        .to_owned();
+    match (request.method().clone(), route.as_str()) {
+        (HttpMethod::GET, "state") => reply(StatusCode::OK, &shared.simulator().snapshot()),
+        (HttpMethod::GET, "faults") => {
+            let faults: Vec<_> = shared
+                .faults()
+                .pending()
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "fault": f.kind().to_string(),
+                        "method": f.method(),
+                        "times": f.remaining(),
+                    })
+                })
+                .collect();
+            reply(StatusCode::OK, &serde_json::json!({ "faults": faults }))
+        }
+        (HttpMethod::POST, "faults") => {
+            let spec: FaultRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            let kind: FaultKind = match spec.fault.parse() {
+                Ok(kind) => kind,
+                Err(e) => return failure(StatusCode::BAD_REQUEST, &e.to_string()),
+            };
+            let mut fault = Fault::new(kind).times(spec.times.unwrap_or(1));
+            if let Some(method) = spec.method {
+                fault = fault.on(method);
+            }
+            let mut faults = shared.faults();
+            faults.push(fault);
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "pending": faults.pending().len() }),
+            )
+        }
+        (HttpMethod::DELETE, "faults") => reply(
+            StatusCode::OK,
+            &serde_json::json!({ "cleared": shared.faults().clear() }),
+        ),
+        (HttpMethod::POST, "trades") => {
+            let spec: TradeRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            let kind = spec
+                .asset_kind
+                .as_deref()
+                .map_or(AssetKind::Currency, AssetKind::from);
+            let mut trade = Trade::new(spec.asset, spec.amount, kind);
+            trade.id = spec.id;
+            match shared.simulator().try_add_trade(trade) {
+                Ok(id) => reply(StatusCode::OK, &serde_json::json!({ "id": id })),
+                Err(e) => failure(StatusCode::BAD_REQUEST, &e.to_string()),
+            }
+        }
+        (HttpMethod::POST, "batches/confirm") => {
+            let spec: ConfirmRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            if shared.simulator().confirm_batch(&spec.batch_id) {
+                reply(StatusCode::OK, &serde_json::json!({ "confirmed": true }))
+            } else {
+                failure(StatusCode::NOT_FOUND, "no such batch")
+            }
+        }
+        (HttpMethod::POST, "transfers/complete") => reply(
+            StatusCode::OK,
+            &serde_json::json!({ "completed": shared.simulator().complete_transfers() }),
+        ),
+        (HttpMethod::POST, "nonce-window") => {
+            let spec: NonceWindowRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            if shared
+                .simulator()
+                .set_nonce_window(&spec.api_key, spec.window)
+            {
+                reply(
+                    StatusCode::OK,
+                    &serde_json::json!({ "window": spec.window }),
+                )
+            } else {
+                failure(StatusCode::NOT_FOUND, "no such live key")
+            }
+        }
+        (HttpMethod::POST, "rate-limit") => {
+            let spec: RateLimitRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            shared.simulator().rate_limit = spec.enabled;
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "rate_limit": spec.enabled }),
+            )
+        }
+        _ => failure(StatusCode::NOT_FOUND, "unknown control route"),
+    }
+}

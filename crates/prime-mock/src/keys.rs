@@ -1,0 +1,112 @@
+//! `CreatePrimeApiUserKey`, `ListPrimeApiUserKeys`, `UpdatePrimeApiUserKey`,
+//! `DeletePrimeApiUserKey`.
+
+use prime_core::endpoints::{
+    ApiUserKeyInfo, CreateApiUserKey, Data, DeleteApiUserKey, DeletedApiUserKey, Extra,
+    ListApiUserKeys, Role, UpdateApiUserKey, UpdatedApiUserKey,
+};
+
+use crate::simulator::{Rejection, Simulator, invalid, success};
+
+/// The permission strings a key reports. Kraken documents only the shape
+/// (`read::marketdata`); these names are the simulator's, derived from the owner's role at
+/// the time of the call.
+fn permissions(role: &Role) -> Vec<String> {
+    let mut permissions = vec!["read::settlement".to_owned()];
+    if *role == Role::Trader {
+        permissions.push("write::settlement".to_owned());
+    }
+    permissions
+}
+
+impl Simulator {
+    fn user_for_keys(&self, user_id: &str) -> Result<usize, Rejection> {
+        self.user_index(user_id).ok_or_else(|| invalid("user_id"))
+    }
+
+    /// The live key `key_id` of `user`.
+    fn users_key(&self, user: usize, key_id: &str) -> Result<usize, Rejection> {
+        self.keys
+            .iter()
+            .position(|k| k.id == key_id && k.owner == Some(user) && !k.deleted)
+            .ok_or_else(|| invalid("key_id"))
+    }
+
+    /// The secret is encoded here once, put in the response, and dropped: the simulator keeps
+    /// only the prepared signing key. The response is built with `json!` because the core's
+    /// `CreatedApiUserKey` deliberately cannot be serialized.
+    pub(crate) fn create_key(&mut self, args: CreateApiUserKey) -> Result<Vec<u8>, Rejection> {
+        let user = self.user_for_keys(&args.user_id)?;
+        let (api_key, secret) = self.issue_key(Some(user));
+        let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
+        let body = serde_json::json!({
+            "error": [],
+            "result": {
+                "id": key.id,
+                "api_key": api_key,
+                "api_secret": secret.expose(),
+                "user_id": args.user_id,
+                "permissions": permissions(&self.users[user].role),
+                "whitelisted_ips": key.whitelisted_ips,
+            }
+        });
+        serde_json::to_vec(&body).map_err(|_| "EGeneral:Internal error".to_owned())
+    }
+
+    pub(crate) fn list_keys(&self, args: &ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
+        let user = self.user_for_keys(&args.user_id)?;
+        let role = &self.users[user].role;
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .filter(|k| k.owner == Some(user) && !k.deleted)
+            .map(|k| ApiUserKeyInfo {
+                id: k.id.clone(),
+                key: k.api_key.clone(),
+                user_id: args.user_id.clone(),
+                updated_at: Some(k.updated_at),
+                permissions: permissions(role),
+                whitelisted_ips: k.whitelisted_ips.clone(),
+                extra: Extra::new(),
+            })
+            .collect();
+        Ok(success(&Data {
+            data: keys,
+            extra: Extra::new(),
+        }))
+    }
+
+    /// The list replaces the allow-list (`[]` clears it); without a list nothing changes but
+    /// `updated_at`. The spec leaves both open; replacing is what a settings form does.
+    pub(crate) fn update_key(&mut self, args: UpdateApiUserKey) -> Result<Vec<u8>, Rejection> {
+        let user = self.user_for_keys(&args.user_id)?;
+        let index = self.users_key(user, &args.key_id)?;
+        let updated_at = self.clock.now_ms();
+        let role = self.users[user].role.clone();
+        let key = &mut self.keys[index];
+        if let Some(ips) = args.whitelisted_ips {
+            key.whitelisted_ips = ips;
+        }
+        key.updated_at = updated_at;
+        Ok(success(&UpdatedApiUserKey {
+            id: key.id.clone(),
+            api_key: key.api_key.clone(),
+            user_id: args.user_id,
+            permissions: permissions(&role),
+            whitelisted_ips: key.whitelisted_ips.clone(),
+            updated_at: Some(updated_at),
+            extra: Extra::new(),
+        }))
+    }
+
+    /// Deleted keys are kept as tombstones so they answer `EAPI:Invalid key` for good.
+    pub(crate) fn delete_key(&mut self, args: &DeleteApiUserKey) -> Result<Vec<u8>, Rejection> {
+        let user = self.user_for_keys(&args.user_id)?;
+        let index = self.users_key(user, &args.key_id)?;
+        self.keys[index].deleted = true;
+        Ok(success(&DeletedApiUserKey {
+            deleted: true,
+            extra: Extra::new(),
+        }))
+    }
+}

@@ -1,0 +1,600 @@
+//! The HTTP server: a tokio runtime on its own thread, hyper HTTP/1.1 (optionally over
+//! rustls), routing to the simulator, the faults and the control interface.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prime_core::{ApiSecret, Credentials};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::oneshot;
+
+use crate::fault::{Fault, FaultKind, FaultQueue};
+use crate::response_body::MockBody;
+use crate::settlement::{Trade, TradeError};
+use crate::simulator::{Call, Method, Simulator, error_body};
+
+/// Largest request body read; Prime bodies are a few hundred bytes.
+const MAX_REQUEST_BODY: usize = 64 * 1024;
+/// How long a TLS handshake may take before the connection is dropped.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The 502 page an edge proxy sends (HTML, not JSON).
+const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
+
+/// State shared by the server task and the [`MockServer`] handle.
+pub(crate) struct Shared {
+    simulator: Mutex<Simulator>,
+    faults: Mutex<FaultQueue>,
+}
+
+impl Shared {
+    /// The simulator, even if a panic elsewhere poisoned the lock (its state stays consistent:
+    /// every call validates before it mutates).
+    pub(crate) fn simulator(&self) -> MutexGuard<'_, Simulator> {
+        self.simulator
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultQueue> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Configures and starts a [`MockServer`].
+///
+/// ```
+/// use prime_mock::MockServer;
+///
+/// let server = MockServer::builder().seed(42).rate_limit(true).start()?;
+/// assert!(server.url().starts_with("http://127.0.0.1:"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct MockBuilder {
+    seed: Option<u64>,
+    listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    rate_limit: bool,
+    seed_trades: bool,
+}
+
+impl fmt::Debug for MockBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockBuilder")
+            .field("seed", &self.seed)
+            .field("listen", &self.listen)
+            .field("tls", &self.tls.is_some())
+            .field("rate_limit", &self.rate_limit)
+            .field("seed_trades", &self.seed_trades)
+            .finish()
+    }
+}
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        Self {
+            seed: None,
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            tls: None,
+            rate_limit: false,
+            seed_trades: true,
+        }
+    }
+}
+
+impl MockBuilder {
+    /// Draws every id and secret (the account key's included) from this seed, so the same
+    /// calls yield the same ids and secrets. Without it the seed is random.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Listens on `addr` instead of `127.0.0.1:0` (a free port).
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Serves HTTPS with this rustls configuration; [`MockServer::url`] then starts with
+    /// `https://`.
+    #[must_use]
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Switches on Kraken's rate-limit model: each key has a counter that every executed
+    /// call raises by one and that decays by one per second; a call that would take it
+    /// over 20 is refused with `EAPI:Rate limit exceeded`. Off by default.
+    #[must_use]
+    pub fn rate_limit(mut self, on: bool) -> Self {
+        self.rate_limit = on;
+        self
+    }
+
+    /// Whether to start with a few unsettled trades of both asset kinds (default `true`), so
+    /// batches can be created at once.
+    #[must_use]
+    pub fn seed_trades(mut self, on: bool) -> Self {
+        self.seed_trades = on;
+        self
+    }
+
+    /// Binds the listener and starts serving on a background thread with its own tokio
+    /// runtime, so it works from plain tests, async tests and `main` alike.
+    ///
+    /// # Errors
+    /// Binding the address or starting the runtime thread failed.
+    pub fn start(self) -> std::io::Result<MockServer> {
+        let seed = self.seed.unwrap_or_else(rand::random);
+        let (simulator, account) = Simulator::new(seed, self.rate_limit, self.seed_trades);
+        let account_credentials = Credentials::new(&account.api_key, account.secret.expose())
+            .map_err(|e| std::io::Error::other(format!("generated account key: {e}")))?;
+        let listener = StdTcpListener::bind(self.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            simulator: Mutex::new(simulator),
+            faults: Mutex::new(FaultQueue::default()),
+        });
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let (shutdown, shutdown_rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let task_shared = Arc::clone(&shared);
+        let tls = self.tls.map(tokio_rustls::TlsAcceptor::from);
+        let thread = std::thread::Builder::new()
+            .name(format!("prime-mock-{}", addr.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("prime-mock-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let _ = ready_tx.send(Ok(()));
+                            accept_loop(listener, task_shared, tls, shutdown_rx).await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+                // Dropping the runtime cancels every connection task and closes its socket.
+                drop(runtime);
+            })?;
+        ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the server thread stopped during start"))??;
+        tracing::info!(%addr, scheme, seed, "prime-mock listening");
+        Ok(MockServer {
+            addr,
+            scheme,
+            seed,
+            account_api_key: account.api_key,
+            account_secret: account.secret,
+            account_credentials,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running Prime REST simulator. Dropping it stops the server: the accept loop and every
+/// connection end, and the port is released.
+///
+/// Faults, trades, batch confirmation and transfer completion are driven from here (or over
+/// HTTP under `/__mock/`, see the crate docs). `Debug` never shows the account secret.
+pub struct MockServer {
+    addr: SocketAddr,
+    scheme: &'static str,
+    seed: u64,
+    account_api_key: String,
+    account_secret: ApiSecret,
+    account_credentials: Credentials,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer")
+            .field("url", &self.url())
+            .field("seed", &self.seed)
+            .field("account_credentials", &self.account_credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a simulator on `127.0.0.1` at a free port with a random seed.
+    ///
+    /// # Errors
+    /// As [`MockBuilder::start`].
+    pub fn start() -> std::io::Result<MockServer> {
+        Self::builder().start()
+    }
+
+    /// A builder for other settings.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS); no trailing `/`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The seed ids and secrets are drawn from (print it to reproduce a run).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The account (admin) key: it manages users and keys.
+    pub fn account_api_key(&self) -> &str {
+        &self.account_api_key
+    }
+
+    /// The account key's secret: base64 of 64 bytes; read it with [`ApiSecret::expose`].
+    pub fn account_secret(&self) -> &ApiSecret {
+        &self.account_secret
+    }
+
+    /// Ready-to-sign credentials for the account key.
+    pub fn account_credentials(&self) -> Credentials {
+        self.account_credentials.clone()
+    }
+
+    /// Queues a fault for the next matching request(s). See [`Fault`].
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.faults().push(fault);
+    }
+
+    /// The faults still queued, oldest first.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared.faults().pending()
+    }
+
+    /// Drops every queued fault; returns how many there were.
+    pub fn clear_faults(&self) -> usize {
+        self.shared.faults().clear()
+    }
+
+    /// Adds an unsettled trade for the next batch of its asset kind.
+    ///
+    /// An invalid trade is logged and ignored; use [`MockServer::try_add_trade`] to see why.
+    pub fn add_trade(&self, trade: Trade) {
+        if let Err(error) = self.try_add_trade(trade) {
+            tracing::warn!(%error, "prime-mock: trade ignored");
+        }
+    }
+
+    /// Adds an unsettled trade and returns its id.
+    ///
+    /// # Errors
+    /// [`TradeError`] if the asset, amount, kind or id is unusable.
+    pub fn try_add_trade(&self, trade: Trade) -> Result<String, TradeError> {
+        self.shared.simulator().try_add_trade(trade)
+    }
+
+    /// Confirms a batch so its legs can be settled. `true` if the batch exists (confirming
+    /// twice is harmless).
+    pub fn confirm_batch(&self, batch_id: &str) -> bool {
+        self.shared.simulator().confirm_batch(batch_id)
+    }
+
+    /// Completes every pending settlement transfer (their legs become `settled`); returns how
+    /// many were completed.
+    pub fn complete_transfers(&self) -> usize {
+        self.shared.simulator().complete_transfers()
+    }
+
+    /// The live (not deleted) keys of a user; 0 for an unknown user.
+    pub fn key_count(&self, user_id: &str) -> usize {
+        self.shared.simulator().key_count(user_id)
+    }
+
+    /// How many times `method` (e.g. `CreatePrimeApiUserKey`) was executed successfully,
+    /// including executions whose answer a fault then spoiled.
+    pub fn executions(&self, method: &str) -> u64 {
+        self.shared.simulator().executions(method)
+    }
+
+    /// Gives a key a nonce window (in nonce units; 0 = strictly increasing): nonces up to
+    /// `window - 1` below the highest accepted one are then accepted once each, out of order.
+    /// Nonces accepted before the call can never be reused. `false` if there is no such live
+    /// key.
+    pub fn set_nonce_window(&self, api_key: &str, window: u64) -> bool {
+        self.shared.simulator().set_nonce_window(api_key, window)
+    }
+
+    /// Switches the rate-limit model (see [`MockBuilder::rate_limit`]) on or off.
+    pub fn set_rate_limit(&self, on: bool) {
+        self.shared.simulator().rate_limit = on;
+    }
+
+    /// The whole state without secrets (users, keys, unsettled trades, batches, transfers,
+    /// execution counts), as `GET /__mock/state` returns it.
+    pub fn state(&self) -> serde_json::Value {
+        self.shared.simulator().snapshot()
+    }
+
+    /// Blocks the calling thread while the server runs (for standalone use, e.g. `prime
+    /// mock`); it returns only if the server task ends on its own.
+    pub fn serve_forever(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            // A send or a dropped handle both mean stop.
+            _ = &mut shutdown => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // E.g. out of file descriptors: back off instead of spinning.
+                tracing::warn!(%error, "prime-mock: accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => serve_connection(stream, peer, shared).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, shared).await,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%peer, %error, "prime-mock: TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "prime-mock: TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn serve_connection<I>(io: I, peer: SocketAddr, shared: Arc<Shared>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let shared = Arc::clone(&shared);
+        async move { route(&shared, peer, request).await }
+    });
+    let result = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+    if let Err(error) = result {
+        // Includes the connections the drop faults close on purpose.
+        tracing::debug!(%peer, %error, "prime-mock: connection ended");
+    }
+}
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+pub(crate) struct Hangup;
+
+impl fmt::Display for Hangup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection closed without an answer (drop fault)")
+    }
+}
+
+impl std::error::Error for Hangup {}
+
+async fn route(
+    shared: &Shared,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<MockBody>, Hangup> {
+    let path = request.uri().path();
+    if path.starts_with("/__mock/") {
+        return Ok(crate::control::handle(shared, request).await);
+    }
+    match path.strip_prefix("/0/private/").and_then(Method::from_name) {
+        Some(method) => private_call(shared, peer, method, request).await,
+        None => Ok(json_response(
+            StatusCode::NOT_FOUND,
+            error_body("EGeneral:Unknown method"),
+        )),
+    }
+}
+
+async fn private_call(
+    shared: &Shared,
+    peer: SocketAddr,
+    method: Method,
+    request: Request<Incoming>,
+) -> Result<Response<MockBody>, Hangup> {
+    if request.method() != hyper::Method::POST {
+        let mut response = json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            error_body("EGeneral:Invalid arguments"),
+        );
+        response
+            .headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+        return Ok(response);
+    }
+    let fault = shared.faults().take(method.name());
+    if let Some(fault) = &fault {
+        tracing::info!(method = method.name(), %fault, "prime-mock: fault");
+    }
+    let (parts, body) = request.into_parts();
+    // The body is read before any fault acts, so a dropped connection is a clean close after
+    // the whole request was sent, as when a server dies mid-call.
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Ok(json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error_body("EGeneral:Invalid arguments"),
+            ));
+        }
+        Err(_) => return Err(Hangup),
+    };
+    match &fault {
+        Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
+        Some(FaultKind::DropBeforeExecute) => return Err(Hangup),
+        Some(FaultKind::BadGatewayHtml) => {
+            let mut response = Response::new(MockBody::full(BAD_GATEWAY_HTML));
+            *response.status_mut() = StatusCode::BAD_GATEWAY;
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return Ok(response);
+        }
+        Some(FaultKind::InternalServerError) => {
+            return Ok(json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_body("EGeneral:Internal error"),
+            ));
+        }
+        Some(FaultKind::KrakenError(error)) => {
+            return Ok(json_response(StatusCode::OK, error_body(error)));
+        }
+        _ => {}
+    }
+    let signed_path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let call = Call {
+        method,
+        signed_path,
+        api_key: parts.headers.get("API-Key").map(HeaderValue::as_bytes),
+        api_sign: parts.headers.get("API-Sign").map(HeaderValue::as_bytes),
+        body: &body,
+        peer: peer.ip(),
+    };
+    let answer = shared.simulator().handle(&call);
+    let body = match answer {
+        Ok(body) => {
+            tracing::debug!(method = method.name(), %peer, "prime-mock: executed");
+            body
+        }
+        Err(error) => {
+            tracing::debug!(method = method.name(), %peer, %error, "prime-mock: refused");
+            error_body(&error)
+        }
+    };
+    Ok(match fault {
+        Some(FaultKind::DropAfterExecute) => return Err(Hangup),
+        Some(FaultKind::MalformedJson) => {
+            let mut body = body;
+            body.pop();
+            json_response(StatusCode::OK, body)
+        }
+        Some(FaultKind::TruncatedBody) => {
+            let full_len = body.len();
+            let body = Bytes::from(body);
+            let mut response = Response::new(MockBody::truncated(body.slice(..full_len / 2)));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(full_len));
+            response
+        }
+        Some(FaultKind::OversizedBody(size)) => json_response(StatusCode::OK, padded(body, size)),
+        _ => json_response(StatusCode::OK, body),
+    })
+}
+
+/// `body` (a JSON object) with a `"padding"` member added so it is about `size` bytes.
+fn padded(mut body: Vec<u8>, size: usize) -> Vec<u8> {
+    const MEMBER: &[u8] = b",\"padding\":\"\"";
+    let size = size.min(FaultKind::MAX_OVERSIZED_BODY);
+    if body.last() != Some(&b'}') || body.len() + MEMBER.len() >= size {
+        return body;
+    }
+    let fill = size - body.len() - MEMBER.len();
+    body.pop();
+    body.reserve(MEMBER.len() + fill + 1);
+    body.extend_from_slice(b",\"padding\":\"");
+    body.resize(body.len() + fill, b'x');
+    body.extend_from_slice(b"\"}");
+    body
+}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
+    let mut response = Response::new(MockBody::full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_keeps_the_body_valid_json_of_the_asked_size() {
+        let body = br#"{"error":[],"result":{"deleted":true}}"#.to_vec();
+        let padded = padded(body.clone(), 10_000);
+        assert_eq!(padded.len(), 10_000);
+        let value: serde_json::Value = serde_json::from_slice(&padded).unwrap();
+        assert_eq!(value["result"]["deleted"], true);
+        assert_eq!(super::padded(body.clone(), 10), body);
+    }
+}

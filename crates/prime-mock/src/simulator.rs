@@ -1,0 +1,540 @@
+//! The simulated Prime account and the checks every private call goes through.
+//!
+//! Order of checks (the first failure answers; a refused call changes nothing, not even the
+//! key's nonce or rate counter):
+//!
+//! 1. `API-Key` names a live key (not deleted, its user enabled) → else `EAPI:Invalid key`;
+//! 2. the body is a JSON object with an unsigned integer `nonce` → else
+//!    `EGeneral:Invalid arguments[:nonce]`;
+//! 3. `API-Sign` matches the signed path, the nonce's digits and the exact body (constant
+//!    time) → else `EAPI:Invalid signature`;
+//! 4. the nonce is above the key's last accepted one, or inside its window and unused → else
+//!    `EAPI:Invalid nonce`;
+//! 5. the peer address is on the key's IP allow-list, when it has one → else
+//!    `EGeneral:Permission denied`;
+//! 6. the rate-limit counter has room (when the model is on) → else
+//!    `EAPI:Rate limit exceeded`;
+//! 7. the key may call the method → else `EGeneral:Permission denied`;
+//! 8. the fields match the endpoint's request type and its validation → else
+//!    `EGeneral:Invalid arguments:<field>`;
+//! 9. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules →
+//!    `ESettlement:…`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use prime_core::endpoints::{self, Role, UserStatus};
+use prime_core::{ApiSecret, Endpoint, SigningKey};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::arguments::{InvalidArguments, RequestBody};
+use crate::id_source::IdSource;
+use crate::nonce_guard::NonceGuard;
+use crate::rate_limit::RateCounter;
+use crate::settlement::{Batch, Transfer, UnsettledTrade};
+
+pub(crate) const INVALID_KEY: &str = "EAPI:Invalid key";
+pub(crate) const INVALID_SIGNATURE: &str = "EAPI:Invalid signature";
+pub(crate) const INVALID_NONCE: &str = "EAPI:Invalid nonce";
+pub(crate) const PERMISSION_DENIED: &str = "EGeneral:Permission denied";
+pub(crate) const RATE_LIMIT_EXCEEDED: &str = "EAPI:Rate limit exceeded";
+
+/// The `error` string a refused call answers with.
+pub(crate) type Rejection = String;
+
+/// What a call needs from its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The account (admin) key: users and keys.
+    Account,
+    /// A `Viewer` or `Trader` user's key: reading settlement batches.
+    ReadSettlement,
+    /// A `Trader` user's key: creating batches and settling legs.
+    Trade,
+}
+
+macro_rules! methods {
+    ($($variant:ident => $access:ident;)+) => {
+        /// The 13 Prime REST methods.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum Method {
+            $($variant,)+
+        }
+
+        impl Method {
+            pub(crate) const ALL: &[Method] = &[$(Method::$variant,)+];
+
+            /// The method name as it appears in the path, e.g. `CreatePrimeApiUserKey`.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => <endpoints::$variant as Endpoint>::NAME,)+
+                }
+            }
+
+            fn access(self) -> Access {
+                match self {
+                    $(Self::$variant => Access::$access,)+
+                }
+            }
+        }
+    };
+}
+
+methods! {
+    CreateApiUserKey => Account;
+    ListApiUserKeys => Account;
+    UpdateApiUserKey => Account;
+    DeleteApiUserKey => Account;
+    CreateApiUser => Account;
+    GetApiUser => Account;
+    ListApiUsers => Account;
+    UpdateApiUser => Account;
+    UpdateApiUserRoles => Account;
+    CreateSettlementBatch => Trade;
+    GetSettlementBatch => ReadSettlement;
+    ListSettlementBatches => ReadSettlement;
+    SettleSettlementBatchAsset => Trade;
+}
+
+impl Method {
+    /// The method for a path segment, if it is one of the 13.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+}
+
+/// One private call as received.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    /// The path and query as received: what `API-Sign` covers.
+    pub(crate) signed_path: &'a str,
+    pub(crate) api_key: Option<&'a [u8]>,
+    pub(crate) api_sign: Option<&'a [u8]>,
+    pub(crate) body: &'a [u8],
+    pub(crate) peer: IpAddr,
+}
+
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) status: UserStatus,
+}
+
+impl User {
+    pub(crate) fn to_api(&self) -> endpoints::ApiUser {
+        endpoints::ApiUser {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            status: self.status.clone(),
+            roles: vec![self.role.clone()],
+            extra: endpoints::Extra::new(),
+        }
+    }
+}
+
+pub(crate) struct Key {
+    pub(crate) id: String,
+    pub(crate) api_key: String,
+    /// Index into the users; `None` for the account key.
+    pub(crate) owner: Option<usize>,
+    /// All that is kept of the secret: enough to verify, never the secret text.
+    pub(crate) signing_key: SigningKey,
+    pub(crate) whitelisted_ips: Vec<String>,
+    pub(crate) updated_at: i64,
+    pub(crate) deleted: bool,
+    pub(crate) nonces: NonceGuard,
+    pub(crate) rate: RateCounter,
+}
+
+impl Key {
+    fn allows(&self, peer: IpAddr) -> bool {
+        self.whitelisted_ips.is_empty()
+            || self
+                .whitelisted_ips
+                .iter()
+                .any(|entry| ip_matches(entry, peer))
+    }
+}
+
+/// Whether `peer` is `entry` (an address or a CIDR range, as the core validates them).
+fn ip_matches(entry: &str, peer: IpAddr) -> bool {
+    let peer = peer.to_canonical();
+    let (address, prefix) = match entry.split_once('/') {
+        Some((address, prefix)) => (address, prefix.parse::<u32>().ok()),
+        None => (entry, None),
+    };
+    let Ok(address) = address.parse::<IpAddr>() else {
+        return false;
+    };
+    match (address.to_canonical(), peer) {
+        (IpAddr::V4(net), IpAddr::V4(peer)) => {
+            let bits = prefix.unwrap_or(32).min(32);
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(net) & mask == u32::from(peer) & mask
+        }
+        (IpAddr::V6(net), IpAddr::V6(peer)) => {
+            let bits = prefix.unwrap_or(128).min(128);
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(net) & mask == u128::from(peer) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Who is calling, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Account,
+    Viewer,
+    Trader,
+}
+
+impl Caller {
+    fn may(self, access: Access) -> bool {
+        matches!(
+            (self, access),
+            (Self::Account, Access::Account)
+                | (Self::Viewer | Self::Trader, Access::ReadSettlement)
+                | (Self::Trader, Access::Trade)
+        )
+    }
+}
+
+/// Unix milliseconds that strictly increase, so batches created in the same millisecond
+/// still have a defined order.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    last: i64,
+}
+
+impl Clock {
+    pub(crate) fn now_ms(&mut self) -> i64 {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.last = wall.max(self.last.saturating_add(1));
+        self.last
+    }
+}
+
+/// The account key as issued at start: shown to whoever starts the simulator.
+pub(crate) struct AccountKey {
+    pub(crate) api_key: String,
+    pub(crate) secret: ApiSecret,
+}
+
+/// Users, keys, trades, batches and transfers, plus everything needed to check calls.
+pub(crate) struct Simulator {
+    pub(crate) seed: u64,
+    pub(crate) ids: IdSource,
+    pub(crate) clock: Clock,
+    pub(crate) users: Vec<User>,
+    pub(crate) keys: Vec<Key>,
+    key_index: HashMap<String, usize>,
+    pub(crate) trades: Vec<UnsettledTrade>,
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) transfers: Vec<Transfer>,
+    executions: HashMap<Method, u64>,
+    pub(crate) rate_limit: bool,
+}
+
+impl Simulator {
+    /// A fresh account whose only key is the account key.
+    pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
+        let mut simulator = Self {
+            seed,
+            ids: IdSource::new(seed),
+            clock: Clock::default(),
+            users: Vec::new(),
+            keys: Vec::new(),
+            key_index: HashMap::new(),
+            trades: Vec::new(),
+            batches: Vec::new(),
+            transfers: Vec::new(),
+            executions: HashMap::new(),
+            rate_limit,
+        };
+        let (api_key, secret) = simulator.issue_key(None);
+        if seed_trades {
+            simulator.seed_trades();
+        }
+        (simulator, AccountKey { api_key, secret })
+    }
+
+    /// Creates a key for `owner` (a user index, or the account) and returns its public key and
+    /// its secret: the only time the secret exists as text.
+    pub(crate) fn issue_key(&mut self, owner: Option<usize>) -> (String, ApiSecret) {
+        let id = self.unique(IdSource::key_id, |s, id| s.keys.iter().any(|k| k.id == id));
+        let api_key = self.unique(IdSource::api_key, |s, key| s.key_index.contains_key(key));
+        let mut secret_bytes = self.ids.secret();
+        let signing_key = SigningKey::from_bytes(&secret_bytes);
+        let secret = ApiSecret::new(STANDARD.encode(secret_bytes));
+        // Best effort: the prepared key is all the simulator keeps.
+        secret_bytes.fill(0);
+        let updated_at = self.clock.now_ms();
+        self.key_index.insert(api_key.clone(), self.keys.len());
+        self.keys.push(Key {
+            id,
+            api_key: api_key.clone(),
+            owner,
+            signing_key,
+            whitelisted_ips: Vec::new(),
+            updated_at,
+            deleted: false,
+            nonces: NonceGuard::default(),
+            rate: RateCounter::default(),
+        });
+        (api_key, secret)
+    }
+
+    /// Draws ids until one is not taken (a collision needs 36^13 luck, but ids must be unique
+    /// even then).
+    fn unique(
+        &mut self,
+        draw: fn(&mut IdSource) -> String,
+        taken: impl Fn(&Self, &str) -> bool,
+    ) -> String {
+        loop {
+            let id = draw(&mut self.ids);
+            if !taken(self, &id) {
+                return id;
+            }
+        }
+    }
+
+    pub(crate) fn new_user_id(&mut self) -> String {
+        self.unique(IdSource::user_id, |s, id| {
+            s.users.iter().any(|u| u.id == id)
+        })
+    }
+
+    pub(crate) fn new_batch_id(&mut self) -> String {
+        self.unique(IdSource::batch_id, |s, id| {
+            s.batches.iter().any(|b| b.id == id)
+        })
+    }
+
+    pub(crate) fn user_index(&self, user_id: &str) -> Option<usize> {
+        self.users.iter().position(|u| u.id == user_id)
+    }
+
+    /// The live key with this public key, if any.
+    fn live_key(&self, api_key: &[u8]) -> Option<usize> {
+        let api_key = std::str::from_utf8(api_key).ok()?;
+        let index = *self.key_index.get(api_key)?;
+        let key = &self.keys[index];
+        let owner_enabled = key
+            .owner
+            .is_none_or(|user| self.users[user].status == UserStatus::Enabled);
+        (!key.deleted && owner_enabled).then_some(index)
+    }
+
+    fn caller(&self, key: usize) -> Caller {
+        match self.keys[key].owner {
+            None => Caller::Account,
+            Some(user) if self.users[user].role == Role::Trader => Caller::Trader,
+            Some(_) => Caller::Viewer,
+        }
+    }
+
+    /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
+    pub(crate) fn handle(&mut self, call: &Call<'_>) -> Result<Vec<u8>, Rejection> {
+        let key = call
+            .api_key
+            .and_then(|k| self.live_key(k))
+            .ok_or(INVALID_KEY)?;
+        let body = RequestBody::parse(call.body).map_err(|e| e.to_string())?;
+        let signed = call.api_sign.is_some_and(|sign| {
+            self.keys[key].signing_key.verify(
+                call.signed_path,
+                body.nonce_digits().as_bytes(),
+                call.body,
+                sign,
+            )
+        });
+        if !signed {
+            return Err(INVALID_SIGNATURE.to_owned());
+        }
+        if !self.keys[key].nonces.admits(body.nonce()) {
+            return Err(INVALID_NONCE.to_owned());
+        }
+        if !self.keys[key].allows(call.peer) {
+            return Err(PERMISSION_DENIED.to_owned());
+        }
+        let now = Instant::now();
+        if self.rate_limit && !self.keys[key].rate.admits(now) {
+            return Err(RATE_LIMIT_EXCEEDED.to_owned());
+        }
+        if !self.caller(key).may(call.method.access()) {
+            return Err(PERMISSION_DENIED.to_owned());
+        }
+        let answer = self.execute(call.method, &body)?;
+        // Only an executed call uses up its nonce and counts against the rate limit.
+        let key = &mut self.keys[key];
+        key.nonces.accept(body.nonce());
+        if self.rate_limit {
+            key.rate.charge(now);
+        }
+        *self.executions.entry(call.method).or_default() += 1;
+        Ok(answer)
+    }
+
+    fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
+        fn args<E: Endpoint + DeserializeOwned>(body: &RequestBody<'_>) -> Result<E, Rejection> {
+            body.arguments::<E>().map_err(|e| e.to_string())
+        }
+        match method {
+            Method::CreateApiUserKey => self.create_key(args(body)?),
+            Method::ListApiUserKeys => self.list_keys(&args(body)?),
+            Method::UpdateApiUserKey => self.update_key(args(body)?),
+            Method::DeleteApiUserKey => self.delete_key(&args(body)?),
+            Method::CreateApiUser => self.create_user(args(body)?),
+            Method::GetApiUser => self.get_user(&args(body)?),
+            Method::ListApiUsers => {
+                let endpoints::ListApiUsers {} = args(body)?;
+                Ok(self.list_users())
+            }
+            Method::UpdateApiUser => self.update_user(args(body)?),
+            Method::UpdateApiUserRoles => self.update_user_roles(args(body)?),
+            Method::CreateSettlementBatch => self.create_batch(&args(body)?),
+            Method::GetSettlementBatch => self.get_batch(&args(body)?),
+            Method::ListSettlementBatches => self.list_batches(&args(body)?),
+            Method::SettleSettlementBatchAsset => self.settle(&args(body)?),
+        }
+    }
+
+    /// How many times `method` was executed successfully.
+    pub(crate) fn executions(&self, method: &str) -> u64 {
+        Method::from_name(method)
+            .and_then(|m| self.executions.get(&m).copied())
+            .unwrap_or(0)
+    }
+
+    /// Live keys of `user_id`.
+    pub(crate) fn key_count(&self, user_id: &str) -> usize {
+        let Some(user) = self.user_index(user_id) else {
+            return 0;
+        };
+        self.keys
+            .iter()
+            .filter(|k| k.owner == Some(user) && !k.deleted)
+            .count()
+    }
+
+    /// Sets a live key's nonce window; `false` if there is no such key.
+    pub(crate) fn set_nonce_window(&mut self, api_key: &str, window: u64) -> bool {
+        match self.key_index.get(api_key) {
+            Some(&index) if !self.keys[index].deleted => {
+                self.keys[index].nonces.set_window(window);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Everything but secrets, as JSON, for the control interface and debugging.
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "id": k.id,
+                    "api_key": k.api_key,
+                    "owner": k.owner.map_or("account", |u| self.users[u].id.as_str()),
+                    "whitelisted_ips": k.whitelisted_ips,
+                    "deleted": k.deleted,
+                    "last_nonce": k.nonces.highest(),
+                    "nonce_window": k.nonces.window(),
+                })
+            })
+            .collect();
+        let users: Vec<_> = self.users.iter().map(User::to_api).collect();
+        let executions: serde_json::Map<_, _> = Method::ALL
+            .iter()
+            .map(|m| (m.name().to_owned(), self.executions(m.name()).into()))
+            .collect();
+        serde_json::json!({
+            "seed": self.seed,
+            "rate_limit": self.rate_limit,
+            "users": users,
+            "keys": keys,
+            "unsettled_trades": self.trades.iter().map(UnsettledTrade::to_json).collect::<Vec<_>>(),
+            "batches": self.batches.iter().map(|b| self.batch_to_api(b)).collect::<Vec<_>>(),
+            "transfers": self.transfers.iter().map(|t| self.transfer_to_json(t)).collect::<Vec<_>>(),
+            "executions": executions,
+        })
+    }
+}
+
+/// The success envelope `{"error":[],"result":…}`.
+pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Envelope<'a, T: ?Sized> {
+        error: [&'static str; 0],
+        result: &'a T,
+    }
+    serde_json::to_vec(&Envelope { error: [], result })
+        .unwrap_or_else(|_| error_body("EGeneral:Internal error"))
+}
+
+/// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
+pub(crate) fn error_body(error: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "error": [error] }))
+        .unwrap_or_else(|_| br#"{"error":["EGeneral:Internal error"]}"#.to_vec())
+}
+
+/// `EGeneral:Invalid arguments:<field>` as a rejection.
+pub(crate) fn invalid(field: &str) -> Rejection {
+    InvalidArguments::field(field).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_entries_match_addresses_and_ranges() {
+        let v4: IpAddr = "192.0.2.77".parse().unwrap();
+        assert!(ip_matches("192.0.2.77", v4));
+        assert!(ip_matches("192.0.2.0/24", v4));
+        assert!(ip_matches("0.0.0.0/0", v4));
+        assert!(!ip_matches("192.0.2.78", v4));
+        assert!(!ip_matches("192.0.3.0/24", v4));
+        assert!(!ip_matches("2001:db8::1", v4));
+        let mapped: IpAddr = "::ffff:192.0.2.77".parse().unwrap();
+        assert!(ip_matches("192.0.2.0/24", mapped));
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert!(ip_matches("2001:db8::/32", v6));
+        assert!(!ip_matches("2001:db9::/32", v6));
+    }
+
+    #[test]
+    fn method_names_are_the_documented_paths() {
+        assert_eq!(Method::ALL.len(), 13);
+        assert_eq!(
+            Method::from_name("CreatePrimeApiUserKey"),
+            Some(Method::CreateApiUserKey)
+        );
+        assert_eq!(Method::from_name("AddOrder"), None);
+    }
+
+    #[test]
+    fn the_permission_matrix() {
+        use Access::{Account, ReadSettlement, Trade};
+        let allowed = |caller: Caller| {
+            [Account, ReadSettlement, Trade]
+                .into_iter()
+                .filter(|&a| caller.may(a))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(Caller::Account), [Account]);
+        assert_eq!(allowed(Caller::Viewer), [ReadSettlement]);
+        assert_eq!(allowed(Caller::Trader), [ReadSettlement, Trade]);
+    }
+}
