@@ -143,3 +143,21 @@ fn an_issued_secret_turns_into_credentials() {
         CredentialsError::SecretWhitespace { position: 3 }
     );
 }
+
+#[test]
+fn core_types_can_be_shared_across_threads_and_boxed_as_errors() {
+    // Transports share one `Credentials` and nonce source across threads and tasks, and
+    // callers box errors (`?` into `Box<dyn Error + Send + Sync>`).
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    send_sync::<Credentials>();
+    send_sync::<SigningKey>();
+    send_sync::<ApiSecret>();
+    send_sync::<prime_core::ClockNonce>();
+    send_sync::<prime_core::RequestBuilder>();
+    error::<CredentialsError>();
+    error::<prime_core::ArgumentError>();
+    error::<prime_core::ResponseError>();
+    error::<prime_core::TransportError>();
+    error::<prime_core::Error>();
+}
