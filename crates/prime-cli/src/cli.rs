@@ -1,0 +1,241 @@
+//! The command line, as clap reads it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Kraken Prime REST from the shell: API users, keys, settlement, signature vectors, a local
+/// simulator and a demo.
+///
+/// Credentials come from KRAKEN_API_KEY and KRAKEN_API_SECRET, or from --credentials FILE
+/// (JSON with `api_key`, `api_secret` and optionally `url`, as `prime mock` prints it).
+#[derive(Debug, Parser)]
+#[command(name = "prime", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command; they may come before the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Base URL of the API (default https://api.kraken.com, or the `url` of --credentials).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Overall timeout per request, in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Print results as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read credentials from a JSON file instead of the environment.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// More logging on stderr (-v, -vv). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// API users: create, get, list, update, set-role.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// API user keys: create (shows the secret once), list, update, delete.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Settlement batches: create, get, list, settle.
+    #[command(subcommand)]
+    Settlement(SettlementCommand),
+    /// Compute an API-Sign value (secret from KRAKEN_API_SECRET).
+    Sign(SignArgs),
+    /// Verify or generate signature test vectors.
+    #[command(subcommand)]
+    Vectors(VectorsCommand),
+    /// Run the Prime simulator until interrupted.
+    Mock(MockArgs),
+    /// Walk the whole Prime workflow against the embedded simulator.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// CreatePrimeApiUser.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role: Trader or Viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// GetPrimeApiUser.
+    Get {
+        /// The user.
+        #[arg(long)]
+        user_id: String,
+    },
+    /// ListPrimeApiUsers.
+    List,
+    /// UpdatePrimeApiUser: name and/or status.
+    Update {
+        /// The user.
+        #[arg(long)]
+        user_id: String,
+        /// New display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New status: Enabled or Disabled.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// UpdatePrimeApiUserRoles.
+    SetRole {
+        /// The user.
+        #[arg(long)]
+        user_id: String,
+        /// Role: Trader or Viewer.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// CreatePrimeApiUserKey. The secret is shown once and cannot be retrieved again.
+    Create {
+        /// The user to create a key for.
+        #[arg(long)]
+        user_id: String,
+        /// Write the secret to this new file (mode 0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        secret_out: Option<PathBuf>,
+    },
+    /// ListPrimeApiUserKeys (no secrets).
+    List {
+        /// The user.
+        #[arg(long)]
+        user_id: String,
+    },
+    /// UpdatePrimeApiUserKey: set the IP allow-list.
+    Update {
+        /// The user who owns the key.
+        #[arg(long)]
+        user_id: String,
+        /// The key.
+        #[arg(long)]
+        key_id: String,
+        /// IP addresses or CIDR ranges, comma-separated.
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        whitelisted_ips: Option<Vec<String>>,
+    },
+    /// DeletePrimeApiUserKey.
+    Delete {
+        /// The user who owns the key.
+        #[arg(long)]
+        user_id: String,
+        /// The key.
+        #[arg(long)]
+        key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettlementCommand {
+    /// CreatePrimeSettlementBatch.
+    Create {
+        /// currency (default) or tokenized_equity.
+        #[arg(long)]
+        asset_kind: Option<String>,
+    },
+    /// GetPrimeSettlementBatch.
+    Get {
+        /// The batch.
+        #[arg(long)]
+        batch_id: String,
+        /// Asset-kind filter.
+        #[arg(long)]
+        asset_kind: Option<String>,
+    },
+    /// ListPrimeSettlementBatches.
+    List {
+        /// Asset-kind filter.
+        #[arg(long)]
+        asset_kind: Option<String>,
+        /// Statuses, comma-separated (unsettled, partially_settled, settled, completed).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        statuses: Option<Vec<String>>,
+        /// Created after (Unix ms, exclusive).
+        #[arg(long)]
+        from: Option<i64>,
+        /// Created at or before (Unix ms, inclusive).
+        #[arg(long)]
+        until: Option<i64>,
+        /// Page size, 1 to 200.
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Batches to skip.
+        #[arg(long)]
+        offset: Option<u32>,
+    },
+    /// SettlePrimeSettlementBatchAsset.
+    Settle {
+        /// The batch.
+        #[arg(long)]
+        batch_id: String,
+        /// The asset whose leg to settle.
+        #[arg(long)]
+        asset: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The signed path, e.g. /0/private/CreatePrimeApiUserKey.
+    #[arg(long)]
+    pub path: String,
+    /// The nonce, decimal digits exactly as in the body.
+    #[arg(long)]
+    pub nonce: String,
+    /// The exact request body.
+    #[arg(long)]
+    pub body: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VectorsCommand {
+    /// Check every vector in FILE; prints failures, then `N passed, M failed`.
+    Verify {
+        /// JSON array of {name, secret, nonce, path, body, api_sign}.
+        file: PathBuf,
+    },
+    /// Write COUNT vectors in the same format to stdout.
+    Generate {
+        /// How many vectors.
+        #[arg(long)]
+        count: usize,
+        /// Seed for reproducible output.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Seed for deterministic ids and secrets (random when absent).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed for the embedded simulator (random when absent).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}

@@ -1,0 +1,114 @@
+//! Where the command's credentials come from: the environment or a JSON file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use prime_core::{ApiSecret, Credentials};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::cli::Global;
+use crate::failure::Failure;
+
+/// Environment variable holding the public API key.
+pub const KEY_VAR: &str = "KRAKEN_API_KEY";
+/// Environment variable holding the base64 API secret.
+pub const SECRET_VAR: &str = "KRAKEN_API_SECRET";
+
+/// The credentials file: what `prime mock` prints on its first line.
+#[derive(Deserialize)]
+struct CredentialsFile {
+    api_key: String,
+    api_secret: ApiSecret,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// Credentials and, from a credentials file, the URL they belong to.
+pub struct Loaded {
+    pub credentials: Credentials,
+    pub url: Option<String>,
+}
+
+/// Reads `--credentials FILE`, or else `KRAKEN_API_KEY` / `KRAKEN_API_SECRET`.
+pub fn load(global: &Global) -> Result<Loaded, Failure> {
+    match &global.credentials {
+        Some(path) => from_file(path),
+        None => from_env(),
+    }
+}
+
+fn from_file(path: &Path) -> Result<Loaded, Failure> {
+    let text = Zeroizing::new(std::fs::read(path).map_err(|e| {
+        Failure::Usage(format!(
+            "cannot read credentials file {}: {e}",
+            path.display()
+        ))
+    })?);
+    // serde_json's messages could quote a value; only the position is reported.
+    let file: CredentialsFile = serde_json::from_slice(&text).map_err(|e| {
+        Failure::Usage(format!(
+            "credentials file {} is not JSON with string fields `api_key` and `api_secret` (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let credentials = Credentials::new(&file.api_key, file.api_secret.expose())
+        .map_err(|e| Failure::Usage(format!("credentials file {}: {e}", path.display())))?;
+    Ok(Loaded {
+        credentials,
+        url: file.url,
+    })
+}
+
+fn from_env() -> Result<Loaded, Failure> {
+    let key = std::env::var(KEY_VAR).map_err(|_| {
+        Failure::Usage(format!(
+            "{KEY_VAR} is not set: export it and {SECRET_VAR}, or pass --credentials FILE"
+        ))
+    })?;
+    let secret = secret_from_env()?;
+    let credentials = Credentials::new(&key, &secret)
+        .map_err(|e| Failure::Usage(format!("{KEY_VAR}/{SECRET_VAR}: {e}")))?;
+    Ok(Loaded {
+        credentials,
+        url: None,
+    })
+}
+
+/// `KRAKEN_API_SECRET`, in a buffer that is wiped on drop.
+pub fn secret_from_env() -> Result<Zeroizing<String>, Failure> {
+    std::env::var(SECRET_VAR).map(Zeroizing::new).map_err(|_| {
+        Failure::Usage(format!(
+            "{SECRET_VAR} is not set (base64, as Kraken showed it)"
+        ))
+    })
+}
+
+/// A blocking client for the global options and credentials.
+pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
+    let loaded = load(global)?;
+    let base_url = global
+        .base_url
+        .clone()
+        .or(loaded.url)
+        .unwrap_or_else(|| prime_core::DEFAULT_BASE_URL.to_owned());
+    let timeout = timeout(global.timeout)?;
+    prime_blocking::Client::builder(loaded.credentials)
+        .base_url(&base_url)
+        .timeout(timeout)
+        .build()
+        .map_err(Failure::from)
+}
+
+fn timeout(seconds: f64) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "--timeout {seconds}: must be a positive number of seconds"
+            ))
+        })
+}

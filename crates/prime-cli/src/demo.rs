@@ -1,0 +1,197 @@
+//! `prime demo`: the whole Prime workflow against the embedded simulator, narrated.
+
+use std::path::PathBuf;
+
+use prime_blocking::Client;
+use prime_core::endpoints::{CreateSettlementBatch, ListSettlementBatches, Role, UpdateApiUserKey};
+use prime_core::{Credentials, ErrorCode};
+
+use crate::cli::{DemoArgs, Global};
+use crate::failure::Failure;
+use crate::secret_file;
+
+const STEPS: usize = 10;
+
+pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
+    let mut builder = prime_mock::MockServer::builder();
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    let server = builder
+        .start()
+        .map_err(|e| Failure::Call(format!("cannot start the simulator: {e}")))?;
+    let url = server.url();
+    println!("Kraken Prime simulator running at {url} (signatures and nonces verified)\n");
+    let client_for = |credentials: Credentials| {
+        let mut builder = Client::builder(credentials).base_url(&url);
+        if let Ok(timeout) = std::time::Duration::try_from_secs_f64(global.timeout) {
+            builder = builder.timeout(timeout);
+        }
+        builder.build().map_err(Failure::from)
+    };
+    let admin = client_for(server.account_credentials())?;
+    let mut step = Steps(0);
+
+    step.next("create an API user (account key)");
+    let user = admin.create_api_user("Demo Trader", Role::Trader)?;
+    println!(
+        "      user {}  {:?}  {}  roles={:?}",
+        user.id,
+        user.name,
+        user.status,
+        roles(&user.roles)
+    );
+
+    step.next("read it back: get and list users");
+    let fetched = admin.get_api_user(&user.id)?;
+    let listed = admin.list_api_users()?;
+    println!("      get: {}  list: {} user(s)", fetched.id, listed.len());
+
+    step.next("create an API key for the user (its secret is shown once)");
+    let secret_dir = SecretDir::create()?;
+    let key = admin.create_api_user_key(&user.id)?;
+    secret_file::write(&secret_dir.file, &key.api_secret)
+        .map_err(|e| Failure::Call(format!("could not write the demo secret file: {e}")))?;
+    println!(
+        "      key {}  api_key={}\n      secret written to {} (mode 0600), never printed",
+        key.id,
+        key.api_key,
+        secret_dir.file.display()
+    );
+
+    step.next("sign with the new key: it lists settlement batches itself");
+    let trader_credentials = key
+        .api_secret
+        .credentials_for(&key.api_key)
+        .map_err(|e| Failure::Call(format!("the new key's credentials are unusable: {e}")))?;
+    let trader = client_for(trader_credentials)?;
+    let batches = trader.list_settlement_batches(&ListSettlementBatches::new())?;
+    println!(
+        "      the new key is accepted; {} batch(es) so far",
+        batches.data.len()
+    );
+
+    step.next("list the user's keys (no secret in the listing)");
+    for listed in admin.list_api_user_keys(&user.id)? {
+        println!(
+            "      key {}  key={}  permissions={:?}",
+            listed.id, listed.key, listed.permissions
+        );
+    }
+
+    step.next("restrict the key to 127.0.0.1 and use it again");
+    let updated = admin.update_api_user_key(
+        &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
+    )?;
+    trader.list_settlement_batches(&ListSettlementBatches::new())?;
+    println!(
+        "      whitelisted_ips={:?}; the key still works from loopback",
+        updated.whitelisted_ips
+    );
+
+    step.next("create a settlement batch from the unsettled trades");
+    let batch = trader.create_settlement_batch(&CreateSettlementBatch::new())?;
+    println!(
+        "      batch {}  status={}  trades={:?}",
+        batch.id, batch.attributes.status, batch.attributes.trade_count
+    );
+    for leg in &batch.legs {
+        println!(
+            "        leg {} {}  can_settle={}",
+            leg.asset, leg.amount, leg.can_settle
+        );
+    }
+
+    step.next("confirm it (simulator control), then settle every eligible leg");
+    if !server.confirm_batch(&batch.id) {
+        return Err(Failure::Call(format!(
+            "the simulator could not confirm batch {}",
+            batch.id
+        )));
+    }
+    let confirmed = trader.get_settlement_batch(&batch.id)?;
+    for leg in confirmed.legs.iter().filter(|l| l.can_settle) {
+        let transfer = trader.settle_settlement_batch_asset(&batch.id, &leg.asset)?;
+        println!(
+            "      transfer {}  {} {}  status={}",
+            transfer.id,
+            transfer.attributes.transfer_amount,
+            transfer.attributes.transfer_asset,
+            transfer.attributes.transfer_status
+        );
+    }
+    let after = trader.get_settlement_batch(&batch.id)?;
+    println!(
+        "      batch {} is now {}",
+        after.id, after.attributes.status
+    );
+
+    step.next("delete the key");
+    let deleted = admin.delete_api_user_key(&user.id, &key.id)?;
+    println!("      deleted={}", deleted.deleted);
+
+    step.next("the deleted key is rejected");
+    match trader.list_settlement_batches(&ListSettlementBatches::new()) {
+        Err(e)
+            if e.response().is_some_and(|r| {
+                r.kraken_errors()
+                    .iter()
+                    .any(|k| *k.code() == ErrorCode::InvalidKey)
+            }) =>
+        {
+            println!("      rejected as expected: {e}")
+        }
+        Err(e) => {
+            return Err(Failure::Call(format!(
+                "expected EAPI:Invalid key, got: {e}"
+            )));
+        }
+        Ok(_) => {
+            return Err(Failure::Call(
+                "the deleted key was still accepted".to_owned(),
+            ));
+        }
+    }
+
+    println!("\ndemo complete: {STEPS} steps against the simulator, all as expected");
+    Ok(())
+}
+
+fn roles(roles: &[Role]) -> Vec<&str> {
+    roles.iter().map(Role::as_str).collect()
+}
+
+struct Steps(usize);
+
+impl Steps {
+    fn next(&mut self, what: &str) {
+        self.0 += 1;
+        println!("[{}/{STEPS}] {what}", self.0);
+    }
+}
+
+/// A private temporary folder for the demo key's secret, removed when the demo ends.
+struct SecretDir {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl SecretDir {
+    fn create() -> Result<Self, Failure> {
+        let dir = std::env::temp_dir().join(format!("prime-demo-{}", std::process::id()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&dir)
+            .map_err(|e| Failure::Call(format!("cannot create {}: {e}", dir.display())))?;
+        let file = dir.join("api-secret");
+        Ok(Self { dir, file })
+    }
+}
+
+impl Drop for SecretDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

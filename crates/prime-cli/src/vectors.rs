@@ -1,0 +1,134 @@
+//! Signature tools: `prime sign` and `prime vectors verify|generate`.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use prime_core::SigningKey;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{SignArgs, VectorsCommand};
+use crate::credentials::secret_from_env;
+use crate::failure::Failure;
+
+/// One signature test vector. `secret` is test material, never a real key's.
+#[derive(Debug, Serialize, Deserialize)]
+struct Vector {
+    name: String,
+    secret: String,
+    nonce: String,
+    path: String,
+    body: String,
+    api_sign: String,
+}
+
+pub fn sign(args: &SignArgs) -> Result<(), Failure> {
+    check_nonce(&args.nonce).map_err(Failure::Usage)?;
+    let secret = secret_from_env()?;
+    let key = SigningKey::from_base64(&secret)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", crate::credentials::SECRET_VAR)))?;
+    println!(
+        "{}",
+        key.sign(&args.path, args.nonce.as_bytes(), args.body.as_bytes())
+    );
+    Ok(())
+}
+
+pub fn run(command: VectorsCommand) -> Result<(), Failure> {
+    match command {
+        VectorsCommand::Verify { file } => verify(&file),
+        VectorsCommand::Generate { count, seed } => {
+            println!("{}", crate::output::to_json(&generate(count, seed)));
+            Ok(())
+        }
+    }
+}
+
+fn verify(file: &Path) -> Result<(), Failure> {
+    let text = std::fs::read(file)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let vectors: Vec<Vector> = serde_json::from_slice(&text).map_err(|e| {
+        Failure::Usage(format!(
+            "{} is not a JSON array of {{name, secret, nonce, path, body, api_sign}} string objects: {e}",
+            file.display()
+        ))
+    })?;
+    let mut failed = 0;
+    for vector in &vectors {
+        if let Err(reason) = check(vector) {
+            failed += 1;
+            println!("FAIL {}: {reason}", vector.name);
+        }
+    }
+    println!("{} passed, {failed} failed", vectors.len() - failed);
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Call(format!(
+            "{failed} of {} vectors failed",
+            vectors.len()
+        )))
+    }
+}
+
+fn check(vector: &Vector) -> Result<(), String> {
+    check_nonce(&vector.nonce)?;
+    let key = SigningKey::from_base64(&vector.secret).map_err(|e| e.to_string())?;
+    let computed = key.sign(
+        &vector.path,
+        vector.nonce.as_bytes(),
+        vector.body.as_bytes(),
+    );
+    if computed.as_str() == vector.api_sign {
+        Ok(())
+    } else {
+        Err(format!("expected {}, computed {computed}", vector.api_sign))
+    }
+}
+
+fn check_nonce(nonce: &str) -> Result<(), String> {
+    if !nonce.is_empty() && nonce.len() <= 20 && nonce.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("the nonce must be 1 to 20 decimal digits".to_owned())
+    }
+}
+
+/// Endpoints used for generated vectors, with a body field to vary.
+const SHAPES: [(&str, &str); 4] = [
+    ("CreatePrimeApiUserKey", "user_id"),
+    ("ListPrimeApiUserKeys", "user_id"),
+    ("GetPrimeSettlementBatch", "batch_id"),
+    ("CreatePrimeApiUser", "name"),
+];
+
+fn generate(count: usize, seed: u64) -> Vec<Vector> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|i| {
+            let mut secret = zeroize::Zeroizing::new([0u8; prime_core::SECRET_LEN]);
+            rng.fill(&mut secret[..]);
+            let nonce: u64 = rng.random_range(1_600_000_000_000_000_000..1_900_000_000_000_000_000);
+            let (name, field) = SHAPES[rng.random_range(0..SHAPES.len())];
+            let value: String = (0..rng.random_range(1..24))
+                .map(|_| char::from(rng.random_range(b'A'..=b'Z')))
+                .collect();
+            let body = format!(r#"{{"nonce":{nonce},"{field}":"{value}"}}"#);
+            let path = format!("/0/private/{name}");
+            let nonce = nonce.to_string();
+            let api_sign = SigningKey::from_bytes(&secret[..])
+                .sign(&path, nonce.as_bytes(), body.as_bytes())
+                .to_string();
+            Vector {
+                name: format!("generated-{seed}-{i}"),
+                secret: STANDARD.encode(&secret[..]),
+                nonce,
+                path,
+                body,
+                api_sign,
+            }
+        })
+        .collect()
+}
