@@ -15,7 +15,7 @@
 //!   `settled`.
 //! - Batch status: `unsettled` until a leg starts; `partially_settled` while some legs have
 //!   not started; `settled` when every leg has started; `completed` when every leg is
-//!   `settled`.
+//!   `settled`. Zero legs do not count as started, so a fresh batch is `unsettled`.
 
 use std::fmt;
 
@@ -159,19 +159,17 @@ pub(crate) struct Batch {
 
 impl Batch {
     fn status(&self) -> BatchStatus {
-        let started = self
-            .legs
-            .iter()
-            .filter(|l| l.status != LegStatus::Unsettled)
-            .count();
-        let settled = self
-            .legs
-            .iter()
-            .filter(|l| l.status == LegStatus::Settled)
-            .count();
-        if settled == self.legs.len() {
+        // Legs that net to zero start settled; they do not make a fresh batch look started.
+        let to_move = self.legs.iter().filter(|l| !l.amount.is_zero());
+        let (moving, started) = to_move.fold((0, 0), |(moving, started), leg| {
+            (
+                moving + 1,
+                started + usize::from(leg.status != LegStatus::Unsettled),
+            )
+        });
+        if self.legs.iter().all(|l| l.status == LegStatus::Settled) {
             BatchStatus::Completed
-        } else if started == self.legs.len() {
+        } else if started == moving {
             BatchStatus::Settled
         } else if started > 0 {
             BatchStatus::PartiallySettled

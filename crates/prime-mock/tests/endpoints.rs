@@ -1,16 +1,335 @@
-//! Every endpoint's happy path over real HTTP, and the documented response shapes.
+//! Every endpoint's happy path over real HTTP, with the documented response shapes, and a
+//! created key signing its own requests until it is deleted.
 
 mod http_client;
 
-use prime_core::endpoints::ListApiUsers;
+use prime_core::Credentials;
+use prime_core::endpoints::{
+    CreateApiUser, CreateApiUserKey, DeleteApiUserKey, GetApiUser, GetSettlementBatch,
+    ListApiUserKeys, ListApiUsers, ListSettlementBatches, Role, UpdateApiUser, UpdateApiUserKey,
+    UpdateApiUserRoles, UserStatus,
+};
 use prime_mock::MockServer;
 
 use http_client::Session;
 
+fn create_user(session: &mut Session, server: &MockServer, name: &str, role: Role) -> String {
+    session
+        .ok(
+            &server.account_credentials(),
+            &CreateApiUser::new(name, role),
+        )
+        .id
+}
+
 #[test]
-fn the_account_key_lists_users() {
+fn users_can_be_created_read_listed_renamed_and_disabled() {
     let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let users = session.ok(&server.account_credentials(), &ListApiUsers::new());
-    assert!(users.data.is_empty());
+
+    let created = session.ok(&admin, &CreateApiUser::new("Desk A", Role::Trader));
+    assert_eq!(created.name, "Desk A");
+    assert_eq!(created.status, UserStatus::Enabled);
+    assert_eq!(created.roles, [Role::Trader]);
+    assert_eq!(created.id.len(), 13);
+    let viewer = session.ok(&admin, &CreateApiUser::new("Auditor", Role::Viewer));
+
+    let fetched = session.ok(&admin, &GetApiUser::new(&created.id));
+    assert_eq!(fetched.data, created);
+
+    let listed = session.ok(&admin, &ListApiUsers::new());
+    assert_eq!(listed.data, [created.clone(), viewer]);
+
+    let renamed = session.ok(
+        &admin,
+        &UpdateApiUser::new(&created.id)
+            .name("Desk B")
+            .status(UserStatus::Disabled),
+    );
+    assert_eq!(renamed.name, "Desk B");
+    assert_eq!(renamed.status, UserStatus::Disabled);
+    assert_eq!(
+        session
+            .ok(&admin, &GetApiUser::new(&created.id))
+            .data
+            .status,
+        UserStatus::Disabled
+    );
+
+    let promoted = session.ok(&admin, &UpdateApiUserRoles::new(&created.id, Role::Viewer));
+    assert_eq!(promoted.roles, [Role::Viewer]);
+
+    for method in [
+        "CreatePrimeApiUser",
+        "GetPrimeApiUser",
+        "ListPrimeApiUsers",
+        "UpdatePrimeApiUser",
+        "UpdatePrimeApiUserRoles",
+    ] {
+        assert!(server.executions(method) >= 1, "{method}");
+    }
+}
+
+#[test]
+fn user_responses_have_the_documented_shapes() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let id = create_user(&mut session, &server, "Test User", Role::Trader);
+
+    let request = session.build(&admin, &GetApiUser::new(&id), session.next_nonce());
+    let body = session.client.send(&request).response().json();
+    // Get wraps the user in `data`; Create/Update return it directly.
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "error": [],
+            "result": {"data": {"id": id, "name": "Test User", "status": "Enabled", "roles": ["Trader"]}}
+        })
+    );
+    let request = session.build(
+        &admin,
+        &UpdateApiUserRoles::new(&id, Role::Viewer),
+        session.next_nonce(),
+    );
+    let body = session.client.send(&request).response().json();
+    assert_eq!(
+        body["result"],
+        serde_json::json!({"id": id, "name": "Test User", "status": "Enabled", "roles": ["Viewer"]})
+    );
+}
+
+#[test]
+fn keys_can_be_created_listed_restricted_and_deleted() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let user = create_user(&mut session, &server, "Bot", Role::Viewer);
+
+    let created = session.ok(&admin, &CreateApiUserKey::new(&user));
+    assert_eq!(created.user_id, user);
+    assert_eq!(created.permissions, ["read::settlement"]);
+    assert!(created.whitelisted_ips.is_empty());
+    assert_eq!(server.key_count(&user), 1);
+
+    let listed = session.ok(&admin, &ListApiUserKeys::new(&user));
+    assert_eq!(listed.data.len(), 1);
+    let info = &listed.data[0];
+    assert_eq!(
+        (info.id.as_str(), info.key.as_str()),
+        (created.id.as_str(), created.api_key.as_str())
+    );
+    assert!(info.updated_at.is_some());
+
+    let updated = session.ok(
+        &admin,
+        &UpdateApiUserKey::new(&user, &created.id).whitelisted_ips(["127.0.0.1", "10.0.0.0/8"]),
+    );
+    assert_eq!(updated.whitelisted_ips, ["127.0.0.1", "10.0.0.0/8"]);
+    assert_eq!(updated.api_key, created.api_key);
+    assert!(updated.updated_at >= info.updated_at);
+    let listed = session.ok(&admin, &ListApiUserKeys::new(&user));
+    assert_eq!(listed.data[0].whitelisted_ips, ["127.0.0.1", "10.0.0.0/8"]);
+
+    let deleted = session.ok(&admin, &DeleteApiUserKey::new(&user, &created.id));
+    assert!(deleted.deleted);
+    assert_eq!(server.key_count(&user), 0);
+    assert!(
+        session
+            .ok(&admin, &ListApiUserKeys::new(&user))
+            .data
+            .is_empty()
+    );
+    assert_eq!(
+        session.error(&admin, &DeleteApiUserKey::new(&user, &created.id)),
+        "EGeneral:Invalid arguments:key_id"
+    );
+}
+
+#[test]
+fn key_responses_have_the_documented_shapes_and_the_secret_appears_once() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let user = create_user(&mut session, &server, "Bot", Role::Trader);
+
+    let request = session.build(&admin, &CreateApiUserKey::new(&user), session.next_nonce());
+    let created = session.client.send(&request).response().json();
+    let result = &created["result"];
+    let mut fields: Vec<_> = result.as_object().unwrap().keys().cloned().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "api_key",
+            "api_secret",
+            "id",
+            "permissions",
+            "user_id",
+            "whitelisted_ips"
+        ]
+    );
+    let secret = result["api_secret"].as_str().unwrap().to_owned();
+    let decoded = base64_len(&secret);
+    assert_eq!(decoded, 64, "the secret is base64 of 64 bytes");
+    assert_eq!(
+        result["permissions"],
+        serde_json::json!(["read::settlement", "write::settlement"])
+    );
+
+    // The list names the public key `key` (not `api_key`) and carries no secret.
+    let request = session.build(&admin, &ListApiUserKeys::new(&user), session.next_nonce());
+    let listed = session.client.send(&request).response();
+    let item = &listed.json()["result"]["data"][0];
+    assert_eq!(item["key"], result["api_key"]);
+    assert!(item.get("api_secret").is_none());
+    // No later answer and no state dump ever carries the secret again.
+    assert!(!String::from_utf8_lossy(&listed.body).contains(&secret));
+    assert!(!server.state().to_string().contains(&secret));
+}
+
+fn base64_len(text: &str) -> usize {
+    let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
+    text.len() / 4 * 3 - padding
+}
+
+#[test]
+fn a_created_key_signs_its_own_requests_until_deleted() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let user = create_user(&mut session, &server, "Reader", Role::Viewer);
+    let created = session.ok(&admin, &CreateApiUserKey::new(&user));
+    let own: Credentials = created
+        .api_secret
+        .credentials_for(&created.api_key)
+        .unwrap();
+
+    let batches = session.ok(&own, &ListSettlementBatches::new());
+    assert!(batches.data.is_empty());
+    assert_eq!(server.executions("ListPrimeSettlementBatches"), 1);
+
+    session.ok(&admin, &DeleteApiUserKey::new(&user, &created.id));
+    assert_eq!(
+        session.error(&own, &ListSettlementBatches::new()),
+        "EAPI:Invalid key"
+    );
+    assert_eq!(server.executions("ListPrimeSettlementBatches"), 1);
+}
+
+#[test]
+fn disabled_users_keys_are_refused_until_enabled_again() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let user = create_user(&mut session, &server, "Reader", Role::Viewer);
+    let created = session.ok(&admin, &CreateApiUserKey::new(&user));
+    let own = created
+        .api_secret
+        .credentials_for(&created.api_key)
+        .unwrap();
+    session.ok(&own, &ListSettlementBatches::new());
+
+    session.ok(
+        &admin,
+        &UpdateApiUser::new(&user).status(UserStatus::Disabled),
+    );
+    assert_eq!(
+        session.error(&own, &ListSettlementBatches::new()),
+        "EAPI:Invalid key"
+    );
+    // Disabling keeps the keys; enabling makes them work again.
+    assert_eq!(server.key_count(&user), 1);
+    session.ok(
+        &admin,
+        &UpdateApiUser::new(&user).status(UserStatus::Enabled),
+    );
+    session.ok(&own, &ListSettlementBatches::new());
+}
+
+#[test]
+fn unknown_ids_name_the_field() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let user = create_user(&mut session, &server, "U", Role::Viewer);
+    let cases: Vec<(String, String)> = vec![
+        (
+            session.error(&admin, &GetApiUser::new("NOSUCHUSER")),
+            "user_id".into(),
+        ),
+        (
+            session.error(&admin, &UpdateApiUser::new("NOSUCHUSER").name("x")),
+            "user_id".into(),
+        ),
+        (
+            session.error(&admin, &UpdateApiUserRoles::new("NOSUCHUSER", Role::Trader)),
+            "user_id".into(),
+        ),
+        (
+            session.error(&admin, &CreateApiUserKey::new("NOSUCHUSER")),
+            "user_id".into(),
+        ),
+        (
+            session.error(&admin, &ListApiUserKeys::new("NOSUCHUSER")),
+            "user_id".into(),
+        ),
+        (
+            session.error(&admin, &UpdateApiUserKey::new(&user, "NOSUCHKEY")),
+            "key_id".into(),
+        ),
+        (
+            session.error(&admin, &DeleteApiUserKey::new(&user, "NOSUCHKEY")),
+            "key_id".into(),
+        ),
+    ];
+    for (error, field) in cases {
+        assert_eq!(error, format!("EGeneral:Invalid arguments:{field}"));
+    }
+    // A key id of another user is not found either.
+    let other = create_user(&mut session, &server, "V", Role::Viewer);
+    let key = session.ok(&admin, &CreateApiUserKey::new(&other));
+    assert_eq!(
+        session.error(&admin, &DeleteApiUserKey::new(&user, &key.id)),
+        "EGeneral:Invalid arguments:key_id"
+    );
+    assert_eq!(server.key_count(&other), 1);
+    let trader = create_user(&mut session, &server, "T", Role::Trader);
+    let key = session.ok(&admin, &CreateApiUserKey::new(&trader));
+    let trader_key = key.api_secret.credentials_for(&key.api_key).unwrap();
+    assert_eq!(
+        session.error(&trader_key, &GetSettlementBatch::new("B_NOSUCH")),
+        "EGeneral:Invalid arguments:batch_id"
+    );
+}
+
+#[test]
+fn roles_and_statuses_outside_the_documented_sets_are_refused() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    assert_eq!(
+        session.error(
+            &admin,
+            &CreateApiUser::new("X", Role::Other("Admin".into()))
+        ),
+        "EGeneral:Invalid arguments:role"
+    );
+    let user = create_user(&mut session, &server, "U", Role::Viewer);
+    assert_eq!(
+        session.error(
+            &admin,
+            &UpdateApiUser::new(&user).status(UserStatus::Other("Frozen".into()))
+        ),
+        "EGeneral:Invalid arguments:status"
+    );
+    assert_eq!(
+        session.error(
+            &admin,
+            &UpdateApiUserRoles::new(&user, Role::Other("Root".into()))
+        ),
+        "EGeneral:Invalid arguments:role"
+    );
+    assert_eq!(server.executions("CreatePrimeApiUser"), 1);
 }

@@ -1,0 +1,447 @@
+//! Every rejection over real HTTP: keys, signatures, nonces, arguments, IP allow-lists, the
+//! rate-limit model, and that a rejected request changes nothing.
+
+mod http_client;
+
+use std::time::Duration;
+
+use prime_core::endpoints::{
+    CreateApiUser, CreateApiUserKey, ListApiUsers, ListSettlementBatches, Role, UpdateApiUserKey,
+};
+use prime_core::{Credentials, Endpoint};
+use prime_mock::MockServer;
+
+use http_client::{Received, Session};
+
+/// A key of a fresh `Viewer` user.
+fn viewer_key(session: &mut Session, server: &MockServer) -> (String, String, Credentials) {
+    let admin = server.account_credentials();
+    let user = session
+        .ok(&admin, &CreateApiUser::new("Viewer", Role::Viewer))
+        .id;
+    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
+    let credentials = key.api_secret.credentials_for(&key.api_key).unwrap();
+    (user, key.id, credentials)
+}
+
+/// Sends `body` to `ListPrimeApiUsers` with the account key, signed correctly for exactly
+/// those bytes (so only the body's content can be wrong).
+fn signed_raw(
+    session: &mut Session,
+    server: &MockServer,
+    nonce_digits: &str,
+    body: &str,
+) -> String {
+    let credentials = server.account_credentials();
+    let path = ListApiUsers::PATH;
+    let sign = credentials
+        .signing_key()
+        .sign(path, nonce_digits.as_bytes(), body.as_bytes());
+    let response = session
+        .client
+        .send_parts(
+            "POST",
+            path,
+            &[
+                ("Content-Type", b"application/json"),
+                ("API-Key", credentials.api_key().as_str().as_bytes()),
+                ("API-Sign", sign.as_str().as_bytes()),
+            ],
+            body.as_bytes(),
+        )
+        .response();
+    assert_eq!(response.status, 200);
+    response.first_error().unwrap_or_default()
+}
+
+#[test]
+fn unknown_or_missing_keys_are_invalid_keys() {
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    let stranger = Credentials::new("NOTAKEY", server.account_secret().expose()).unwrap();
+    assert_eq!(
+        session.error(&stranger, &ListApiUsers::new()),
+        "EAPI:Invalid key"
+    );
+
+    let response = session
+        .client
+        .send_parts("POST", ListApiUsers::PATH, &[], br#"{"nonce":1}"#)
+        .response();
+    assert_eq!(response.first_error().as_deref(), Some("EAPI:Invalid key"));
+}
+
+#[test]
+fn signatures_must_cover_the_exact_request() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+
+    // The right key with another secret.
+    let other_secret = prime_core::ApiSecret::new(
+        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+            .to_owned(),
+    );
+    let forged = other_secret
+        .credentials_for(server.account_api_key())
+        .unwrap();
+    assert_eq!(
+        session.error(&forged, &ListApiUsers::new()),
+        "EAPI:Invalid signature"
+    );
+
+    // A correctly signed request whose body, path or signature is altered in transit.
+    let nonce = session.next_nonce();
+    let request = session.build(&admin, &CreateApiUser::new("Alice", Role::Viewer), nonce);
+    let sign = request.headers()["API-Sign"].as_bytes().to_vec();
+    let key = admin.api_key().as_str().as_bytes().to_vec();
+    let tampered_body = String::from_utf8(request.body().clone())
+        .unwrap()
+        .replace("Alice", "Mallory");
+    let mut truncated_sign = sign.clone();
+    truncated_sign.truncate(40);
+    // (path, API-Sign, body): each differs from what was signed in one way.
+    let cases: [(&str, &[u8], &[u8]); 4] = [
+        (ListApiUsers::PATH, &sign, request.body()),
+        (CreateApiUser::PATH, &sign, tampered_body.as_bytes()),
+        ("/0/private/CreatePrimeApiUser?x=1", &sign, request.body()),
+        (CreateApiUser::PATH, &truncated_sign, request.body()),
+    ];
+    for (path, sign, body) in cases {
+        let headers: [(&str, &[u8]); 2] = [("API-Key", &key), ("API-Sign", sign)];
+        let response = session
+            .client
+            .send_parts("POST", path, &headers, body)
+            .response();
+        assert_eq!(
+            response.first_error().as_deref(),
+            Some("EAPI:Invalid signature"),
+            "{path}"
+        );
+    }
+    let response = session
+        .client
+        .send_parts(
+            "POST",
+            CreateApiUser::PATH,
+            &[("API-Key", &key)],
+            request.body(),
+        )
+        .response();
+    assert_eq!(
+        response.first_error().as_deref(),
+        Some("EAPI:Invalid signature")
+    );
+    assert_eq!(server.executions("CreatePrimeApiUser"), 0);
+
+    // The untouched request still goes through (nothing above used up its nonce).
+    let response = session.client.send(&request).response();
+    assert_eq!(response.first_error(), None);
+    assert_eq!(server.executions("CreatePrimeApiUser"), 1);
+}
+
+#[test]
+fn a_query_string_is_part_of_the_signed_path() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let path = "/0/private/ListPrimeApiUsers?trace=1";
+    let body = br#"{"nonce":5}"#;
+    let sign = admin.signing_key().sign(path, b"5", body);
+    let response = session
+        .client
+        .send_parts(
+            "POST",
+            path,
+            &[
+                ("API-Key", admin.api_key().as_str().as_bytes()),
+                ("API-Sign", sign.as_str().as_bytes()),
+            ],
+            body,
+        )
+        .response();
+    assert_eq!(response.first_error(), None);
+}
+
+#[test]
+fn nonces_must_increase_per_key() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let send = |session: &mut Session, credentials: &Credentials, nonce: u64| {
+        let request = session.build(credentials, &ListApiUsers::new(), nonce);
+        session.client.send(&request).response().first_error()
+    };
+    assert_eq!(send(&mut session, &admin, 1000), None);
+    assert_eq!(
+        send(&mut session, &admin, 1000).as_deref(),
+        Some("EAPI:Invalid nonce")
+    );
+    assert_eq!(
+        send(&mut session, &admin, 999).as_deref(),
+        Some("EAPI:Invalid nonce")
+    );
+    assert_eq!(send(&mut session, &admin, 1001), None);
+    // Nonces are per key: another key starts afresh.
+    let (_, _, viewer) = viewer_key(&mut session, &server);
+    let request = session.build(&viewer, &ListSettlementBatches::new(), 1);
+    assert_eq!(session.client.send(&request).response().first_error(), None);
+    // The largest nonce is accepted, and poisons the key for good (as on Kraken).
+    assert_eq!(send(&mut session, &admin, u64::MAX), None);
+    assert_eq!(
+        send(&mut session, &admin, u64::MAX).as_deref(),
+        Some("EAPI:Invalid nonce")
+    );
+}
+
+#[test]
+fn a_nonce_window_admits_out_of_order_nonces_once() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let send = |session: &mut Session, nonce: u64| {
+        let request = session.build(&admin, &ListApiUsers::new(), nonce);
+        session.client.send(&request).response().first_error()
+    };
+    assert_eq!(send(&mut session, 100), None);
+    assert!(server.set_nonce_window(server.account_api_key(), 10));
+    assert!(!server.set_nonce_window("NOSUCHKEY", 10));
+    assert_eq!(send(&mut session, 110), None);
+    assert_eq!(send(&mut session, 105), None, "inside the window");
+    assert_eq!(
+        send(&mut session, 105).as_deref(),
+        Some("EAPI:Invalid nonce"),
+        "replay"
+    );
+    assert_eq!(
+        send(&mut session, 100).as_deref(),
+        Some("EAPI:Invalid nonce"),
+        "outside"
+    );
+    assert_eq!(send(&mut session, 101), None);
+}
+
+#[test]
+fn malformed_bodies_are_invalid_arguments() {
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    let cases = [
+        ("1", "nonce=1", "EGeneral:Invalid arguments"),
+        ("1", r#"{"nonce":1"#, "EGeneral:Invalid arguments"),
+        ("1", "[1]", "EGeneral:Invalid arguments"),
+        ("1", r#"{"user":1}"#, "EGeneral:Invalid arguments:nonce"),
+        ("1", r#"{"nonce":"1"}"#, "EGeneral:Invalid arguments:nonce"),
+        ("-1", r#"{"nonce":-1}"#, "EGeneral:Invalid arguments:nonce"),
+        (
+            "1.5",
+            r#"{"nonce":1.5}"#,
+            "EGeneral:Invalid arguments:nonce",
+        ),
+        (
+            "2",
+            r#"{"nonce":2,"page":1}"#,
+            "EGeneral:Invalid arguments:page",
+        ),
+    ];
+    for (digits, body, expected) in cases {
+        assert_eq!(
+            signed_raw(&mut session, &server, digits, body),
+            expected,
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn wrong_fields_name_the_field() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let path = CreateApiUser::PATH;
+    let cases = [
+        (r#"{"nonce":1,"role":"Trader"}"#, "name"),
+        (r#"{"nonce":2,"name":7,"role":"Trader"}"#, "name"),
+        (r#"{"nonce":3,"name":"A","role":["Trader"]}"#, "role"),
+        (
+            r#"{"nonce":4,"name":"A","role":"Trader","admin":true}"#,
+            "admin",
+        ),
+        (r#"{"nonce":5,"name":"","role":"Trader"}"#, "name"),
+        (r#"{"nonce":6,"name":"A","role":"Wizard"}"#, "role"),
+    ];
+    for (body, field) in cases {
+        let nonce = body[9..10].to_owned();
+        let sign = admin
+            .signing_key()
+            .sign(path, nonce.as_bytes(), body.as_bytes());
+        let response = session
+            .client
+            .send_parts(
+                "POST",
+                path,
+                &[
+                    ("API-Key", admin.api_key().as_str().as_bytes()),
+                    ("API-Sign", sign.as_str().as_bytes()),
+                ],
+                body.as_bytes(),
+            )
+            .response();
+        assert_eq!(
+            response.first_error(),
+            Some(format!("EGeneral:Invalid arguments:{field}")),
+            "{body}"
+        );
+    }
+    assert_eq!(server.executions("CreatePrimeApiUser"), 0);
+    assert_eq!(
+        session.error(
+            &admin,
+            &UpdateApiUserKey::new("U", "K").whitelisted_ips(["1.2.3.4"])
+        ),
+        "EGeneral:Invalid arguments:user_id"
+    );
+}
+
+#[test]
+fn a_rejected_request_changes_no_state() {
+    let server = MockServer::builder().seed(3).start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let (user, _, viewer) = viewer_key(&mut session, &server);
+    let before = server.state();
+
+    // One rejection of each kind, all carrying the same nonce.
+    let nonce = session.next_nonce();
+    let create = CreateApiUser::new("Eve", Role::Trader);
+    let mut forged_request = session.build(&admin, &create, nonce);
+    forged_request.body_mut().push(b' ');
+    let rejections = [
+        session.build(
+            &Credentials::new("NOTAKEY", server.account_secret().expose()).unwrap(),
+            &create,
+            nonce,
+        ),
+        forged_request,
+        session.build(&viewer, &create, nonce),
+        session.build(&admin, &CreateApiUserKey::new("NOSUCHUSER"), nonce),
+        session.build(
+            &admin,
+            &CreateApiUser::new("Eve", Role::Other("God".into())),
+            nonce,
+        ),
+    ];
+    let mut errors = Vec::new();
+    for request in &rejections {
+        errors.push(
+            session
+                .client
+                .send(request)
+                .response()
+                .first_error()
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        errors,
+        [
+            "EAPI:Invalid key",
+            "EAPI:Invalid signature",
+            "EGeneral:Permission denied",
+            "EGeneral:Invalid arguments:user_id",
+            "EGeneral:Invalid arguments:role",
+        ]
+    );
+    assert_eq!(server.state(), before);
+    assert_eq!(server.key_count(&user), 1);
+
+    // The nonce those rejections carried is still unused.
+    let request = session.build(&admin, &create, nonce);
+    assert_eq!(session.client.send(&request).response().first_error(), None);
+    assert_ne!(server.state(), before);
+}
+
+#[test]
+fn ip_allow_lists_are_enforced_against_the_peer_address() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let (user, key_id, viewer) = viewer_key(&mut session, &server);
+
+    session.ok(
+        &admin,
+        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(["192.0.2.1"]),
+    );
+    assert_eq!(
+        session.error(&viewer, &ListSettlementBatches::new()),
+        "EGeneral:Permission denied"
+    );
+    session.ok(
+        &admin,
+        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(["192.0.2.1", "127.0.0.0/8"]),
+    );
+    session.ok(&viewer, &ListSettlementBatches::new());
+    // An empty list lifts the restriction.
+    let empty: [&str; 0] = [];
+    session.ok(
+        &admin,
+        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(empty),
+    );
+    session.ok(&viewer, &ListSettlementBatches::new());
+}
+
+#[test]
+fn the_rate_limit_model_refuses_bursts_and_recovers() {
+    let server = MockServer::builder().rate_limit(true).start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    // Three admin calls so far: create user, create key, and the first of the burst below.
+    let (_, _, viewer) = viewer_key(&mut session, &server);
+    let mut results = Vec::new();
+    for _ in 0..19 {
+        results.push(session.call(&admin, &ListApiUsers::new()).is_ok());
+    }
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 18);
+    // The counter is per key.
+    assert_eq!(
+        session.error(&admin, &ListApiUsers::new()),
+        "EAPI:Rate limit exceeded"
+    );
+    session.ok(&viewer, &ListSettlementBatches::new());
+    // It decays by one call per second.
+    std::thread::sleep(Duration::from_millis(1100));
+    session.ok(&admin, &ListApiUsers::new());
+    server.set_rate_limit(false);
+    for _ in 0..5 {
+        session.ok(&admin, &ListApiUsers::new());
+    }
+}
+
+#[test]
+fn only_post_to_known_methods_is_served() {
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    let response = session
+        .client
+        .send_parts("GET", ListApiUsers::PATH, &[], b"")
+        .response();
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("allow"), Some("POST"));
+    let response = session
+        .client
+        .send_parts("POST", "/0/private/AddOrder", &[], b"{}")
+        .response();
+    assert_eq!(response.status, 404);
+    assert_eq!(
+        response.first_error().as_deref(),
+        Some("EGeneral:Unknown method")
+    );
+    let huge = vec![b' '; 100 * 1024];
+    match session
+        .client
+        .send_parts("POST", ListApiUsers::PATH, &[], &huge)
+    {
+        Received::Response(response) => assert_eq!(response.status, 413),
+        Received::Closed => {}
+        other => panic!("unexpected {other:?}"),
+    }
+}
