@@ -170,6 +170,8 @@ impl Client {
     /// [`Error::InvalidArgument`] before anything is sent, [`Error::Transport`] (check
     /// [`Error::is_outcome_unknown`]) or [`Error::Response`] once retries are exhausted.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+        // Refuse bad arguments before taking a turn in the send order or spending a nonce.
+        endpoint.validate()?;
         let mut attempt = Attempt::first();
         loop {
             let failure = match self.attempt(endpoint).await {
@@ -600,6 +602,23 @@ mod tests {
             field(b().hyper_client(http).tls_config(Arc::new(tls))),
             "tls_config"
         );
+    }
+
+    #[tokio::test]
+    async fn invalid_arguments_are_refused_before_a_nonce_is_spent() {
+        let nonces = Arc::new(prime_core::CountingNonce::starting_at(1));
+        let client = Client::builder(credentials())
+            // Nothing listens here; nothing must be sent anyway.
+            .base_url("http://127.0.0.1:9")
+            .nonce_source(nonces.clone())
+            .build()
+            .unwrap();
+        let error = client.get_api_user("").await.unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidArgument(e) if e.field() == "user_id"),
+            "{error:?}"
+        );
+        assert_eq!(nonces.next_nonce(), 1);
     }
 
     #[test]
