@@ -188,7 +188,8 @@ impl MockBuilder {
         ready_rx
             .recv()
             .map_err(|_| std::io::Error::other("the server thread stopped during start"))??;
-        tracing::info!(%addr, scheme, seed, "prime-mock listening");
+        // Not the seed: every secret can be derived from it.
+        tracing::info!(%addr, scheme, "prime-mock listening");
         Ok(MockServer {
             addr,
             scheme,
@@ -224,7 +225,6 @@ impl fmt::Debug for MockServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockServer")
             .field("url", &self.url())
-            .field("seed", &self.seed)
             .field("account_credentials", &self.account_credentials)
             .finish_non_exhaustive()
     }
@@ -254,7 +254,9 @@ impl MockServer {
         self.addr
     }
 
-    /// The seed ids and secrets are drawn from (print it to reproduce a run).
+    /// The seed ids and secrets are drawn from. Print it to reproduce a run, but treat it like
+    /// a secret: every key's secret can be derived from it. It is never logged or shown by the
+    /// control interface.
     pub fn seed(&self) -> u64 {
         self.seed
     }

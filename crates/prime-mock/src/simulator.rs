@@ -230,7 +230,6 @@ pub(crate) struct AccountKey {
 
 /// Users, keys, trades, batches and transfers, plus everything needed to check calls.
 pub(crate) struct Simulator {
-    pub(crate) seed: u64,
     pub(crate) ids: IdSource,
     pub(crate) clock: Clock,
     pub(crate) users: Vec<User>,
@@ -247,7 +246,6 @@ impl Simulator {
     /// A fresh account whose only key is the account key.
     pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
         let mut simulator = Self {
-            seed,
             ids: IdSource::new(seed),
             clock: Clock::default(),
             users: Vec::new(),
@@ -437,7 +435,8 @@ impl Simulator {
         }
     }
 
-    /// Everything but secrets, as JSON, for the control interface and debugging.
+    /// Everything but secrets, as JSON, for the control interface and debugging. The seed is
+    /// left out too: every secret can be derived from it.
     pub(crate) fn snapshot(&self) -> serde_json::Value {
         let keys: Vec<_> = self
             .keys
@@ -460,7 +459,6 @@ impl Simulator {
             .map(|m| (m.name().to_owned(), self.executions(m.name()).into()))
             .collect();
         serde_json::json!({
-            "seed": self.seed,
             "rate_limit": self.rate_limit,
             "users": users,
             "keys": keys,
