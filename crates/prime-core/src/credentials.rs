@@ -143,6 +143,10 @@ impl SigningKey {
     }
 }
 
+// The only field is the HMAC state, which zeroizes itself on drop (`hmac`/`sha2` built with
+// their `zeroize` feature; the bound is checked in tests/zeroize.rs).
+impl zeroize::ZeroizeOnDrop for SigningKey {}
+
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningKey(<redacted>)")
@@ -260,6 +264,9 @@ impl Credentials {
         &self.signing_key
     }
 }
+
+// Its secret part is a `SigningKey`, which zeroizes itself on drop.
+impl zeroize::ZeroizeOnDrop for Credentials {}
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

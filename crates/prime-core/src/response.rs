@@ -50,6 +50,9 @@ impl RawBody {
     }
 }
 
+// The bytes live in a `Zeroizing<Vec<u8>>`, wiped on drop.
+impl zeroize::ZeroizeOnDrop for RawBody {}
+
 impl fmt::Debug for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RawBody({} bytes)", self.0.len())

@@ -37,6 +37,9 @@ impl ApiSecret {
     }
 }
 
+// The text lives in a `Zeroizing<String>`, wiped on drop.
+impl zeroize::ZeroizeOnDrop for ApiSecret {}
+
 impl fmt::Debug for ApiSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiSecret(<redacted>)")
