@@ -61,8 +61,8 @@ pub enum CredentialsError {
 /// A prepared HMAC-SHA512 key: the decoded API secret after the HMAC key schedule.
 ///
 /// Signing clones the prepared state instead of re-keying, so no per-call key work is done.
-/// The state is zeroized on drop (`hmac`/`sha2` with their `zeroize` feature) and nothing
-/// prints it. The simulator keeps exactly this per key: enough to verify, never the secret text.
+/// The prepared SHA-512 states are zeroized on drop (`sha2` with its `zeroize` feature) and
+/// nothing prints them. The simulator keeps exactly this per key: enough to verify, never the secret text.
 #[derive(Clone)]
 pub struct SigningKey {
     mac: Hmac<Sha512>,
@@ -143,8 +143,9 @@ impl SigningKey {
     }
 }
 
-// The only field is the HMAC state, which zeroizes itself on drop (`hmac`/`sha2` built with
-// their `zeroize` feature; the bound is checked in tests/zeroize.rs).
+// The only field is the HMAC state. Its key material is the two prepared SHA-512 states, which
+// wipe themselves on drop (`sha2` built with `zeroize`; the bound is checked in
+// tests/zeroize.rs); its block buffer only ever holds message bytes.
 impl zeroize::ZeroizeOnDrop for SigningKey {}
 
 impl fmt::Debug for SigningKey {
