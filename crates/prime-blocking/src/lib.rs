@@ -306,6 +306,28 @@ impl Client {
     /// once it may have reached the server: on [`Error::is_outcome_unknown`], list the user's
     /// keys before trying again.
     ///
+    /// ```no_run
+    /// # use prime_blocking::Client;
+    /// # use prime_core::Credentials;
+    /// # fn store_in_vault(_key: &str, _secret: &str) {}
+    /// # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
+    /// let user_id = "2T0RXL9B8K5D6";
+    /// match client.create_api_user_key(user_id) {
+    ///     Ok(key) => {
+    ///         // Store the secret now: Kraken shows it once and keeps no copy.
+    ///         store_in_vault(&key.api_key, key.api_secret.expose());
+    ///     }
+    ///     Err(e) if e.is_outcome_unknown() => {
+    ///         // A key may exist whose secret we never saw: find it and delete it before
+    ///         // creating another.
+    ///         let keys = client.list_api_user_keys(user_id)?;
+    ///         eprintln!("{} keys exist; delete the one without a stored secret", keys.len());
+    ///     }
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::send`].
     pub fn create_api_user_key(&self, user_id: &str) -> Result<CreatedApiUserKey, Error> {
@@ -447,6 +469,26 @@ impl ClientBuilder {
 
     /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
     /// this crate's default is rustls with `ring` and the webpki roots.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// # use prime_blocking::Client;
+    /// # use prime_core::Credentials;
+    /// # let credentials = Credentials::new("<api key>", "<base64 secret>")?;
+    /// # let ca_der: Vec<u8> = Vec::new();
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.add(rustls::pki_types::CertificateDer::from(ca_der))?;
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let tls = rustls::ClientConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let client = Client::builder(credentials)
+    ///     .base_url("https://prime-gateway.internal:8443")
+    ///     .tls_config(Arc::new(tls))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
