@@ -3,6 +3,12 @@
 //! does not model (one that never answers, one whose body never ends).
 #![forbid(unsafe_code)]
 
+// Compiles and runs README.md's Rust examples as doctests (this crate depends on every library
+// crate, so they can use them all), so the front page cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

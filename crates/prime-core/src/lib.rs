@@ -92,7 +92,3 @@ pub use signature::ApiSign;
 // Re-exported so users name the same `http` version the core speaks.
 pub use http;
 
-// Compiles and runs README.md's Rust example as a doctest, so the front page cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
