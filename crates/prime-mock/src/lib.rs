@@ -89,6 +89,7 @@ mod control;
 mod decimal;
 mod fault;
 mod id_source;
+mod in_process;
 mod keys;
 mod nonce_guard;
 mod rate_limit;
@@ -99,5 +100,6 @@ mod simulator;
 mod users;
 
 pub use fault::{Fault, FaultKind, FaultParseError};
+pub use in_process::Simulator;
 pub use server::{MockBuilder, MockServer};
 pub use settlement::{Trade, TradeError};

@@ -517,18 +517,7 @@ async fn private_call(
         }
         _ => {}
     }
-    let signed_path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-    let call = Call {
-        method,
-        signed_path,
-        api_key: parts.headers.get("API-Key").map(HeaderValue::as_bytes),
-        api_sign: parts.headers.get("API-Sign").map(HeaderValue::as_bytes),
-        body: &body,
-        peer: peer.ip(),
-    };
+    let call = Call::new(method, &parts.uri, &parts.headers, &body, peer.ip());
     let answer = shared.simulator().handle(&call);
     let body = match answer {
         Ok(body) => {

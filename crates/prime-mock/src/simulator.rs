@@ -118,6 +118,32 @@ pub(crate) struct Call<'a> {
     pub(crate) peer: IpAddr,
 }
 
+impl<'a> Call<'a> {
+    /// The call carried by a request's URI, headers and body bytes.
+    pub(crate) fn new(
+        method: Method,
+        uri: &'a prime_core::http::Uri,
+        headers: &'a prime_core::http::HeaderMap,
+        body: &'a [u8],
+        peer: IpAddr,
+    ) -> Self {
+        Self {
+            method,
+            signed_path: uri
+                .path_and_query()
+                .map_or_else(|| uri.path(), |pq| pq.as_str()),
+            api_key: headers
+                .get("API-Key")
+                .map(prime_core::http::HeaderValue::as_bytes),
+            api_sign: headers
+                .get("API-Sign")
+                .map(prime_core::http::HeaderValue::as_bytes),
+            body,
+            peer,
+        }
+    }
+}
+
 pub(crate) struct User {
     pub(crate) id: String,
     pub(crate) name: String,
