@@ -30,7 +30,6 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
         server.url()
     );
     // Serve until the process is interrupted (SIGINT ends it).
-    loop {
-        std::thread::park();
-    }
+    server.serve_forever();
+    Err(Failure::Call("the simulator stopped unexpectedly".to_owned()))
 }
