@@ -227,9 +227,16 @@ fn envelope_error_path(body: &[u8]) -> String {
         result: Option<serde::de::IgnoredAny>,
     }
     let mut json = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, Shape>(&mut json) {
-        Err(e) if e.path().iter().next().is_some() => e.path().to_string(),
-        _ => "$".to_owned(),
+    let Err(e) = serde_path_to_error::deserialize::<_, Shape>(&mut json) else {
+        return "$".to_owned();
+    };
+    // An empty path renders as `.`; a failure between members (e.g. a body cut just before
+    // its closing `}`) ends in an unknown segment that renders as `?`. Neither names a place
+    // inside the envelope, so both mean the body as a whole.
+    let path = e.path().to_string();
+    match path.trim_end_matches(".?") {
+        "" | "." | "?" => "$".to_owned(),
+        located => located.to_owned(),
     }
 }
 
