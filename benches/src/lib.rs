@@ -1,1 +1,393 @@
-//! Criterion benches live in `benches/`.
+//! Shared inputs of the criterion benches in `benches/` (see BENCHMARKS.md), kept in one place
+//! so the benches and the callgrind profile (`examples/sign_profile.rs`) measure the same code:
+//! the signing measurements, the spec's examples for all 13 endpoints, and the simulator set-up
+//! of the transport benches.
+
+use std::fmt::Debug;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use prime_core::endpoints::{CreateApiUserKey, ListSettlementBatches, Role};
+use prime_core::http::Request;
+use prime_core::{Credentials, Endpoint, NonceSource, RequestBuilder, encode_body};
+use serde::de::DeserializeOwned;
+use sha2::block_api::{compress256, compress512};
+use sha2::{Digest, Sha256, Sha512};
+
+/// The spec's example public key.
+pub const KEY: &str = "KRA5L19LAW8Z";
+/// The secret of Kraken's official signing vector.
+pub const SECRET: &str =
+    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+/// The spec's example user id.
+pub const USER_ID: &str = "2T0RXL9B8K5D6";
+/// A nanosecond nonce of realistic length (19 digits).
+pub const NONCE: u64 = 1_795_000_000_123_456_789;
+
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+const SHA512_IV: [u64; 8] = [
+    0x6a09e667f3bcc908,
+    0xbb67ae8584caa73b,
+    0x3c6ef372fe94f82b,
+    0xa54ff53a5f1d36f1,
+    0x510e527fade682d1,
+    0x9b05688c2b3e6c1f,
+    0x1f83d9abfb41bd6b,
+    0x5be0cd19137e2179,
+];
+
+/// SHA padding of `message` into `block`-byte blocks with a `len_bytes`-byte big-endian bit
+/// length counting `prefix_len` bytes hashed before it, as the hash functions do it; done
+/// once, outside the measured loop.
+fn pad(message: &[u8], prefix_len: usize, block: usize, len_bytes: usize) -> Vec<u8> {
+    let mut padded = message.to_vec();
+    padded.push(0x80);
+    while !(padded.len() + len_bytes).is_multiple_of(block) {
+        padded.push(0);
+    }
+    let bits = ((prefix_len + message.len()) as u128) * 8;
+    padded.extend_from_slice(&bits.to_be_bytes()[16 - len_bytes..]);
+    padded
+}
+
+/// The HMAC-SHA512 key schedule by hand: the state after the ipad or opad block.
+fn prepared_state(secret: &[u8], pad_byte: u8) -> [u64; 8] {
+    let mut block = [0u8; 128];
+    block[..secret.len()].copy_from_slice(secret);
+    for b in &mut block {
+        *b ^= pad_byte;
+    }
+    let mut state = SHA512_IV;
+    compress512(&mut state, &[block]);
+    state
+}
+
+/// The three signing measurements for one `CreatePrimeApiUserKey` request: `sign` (what the
+/// library does), `floor` (what the protocol cannot avoid) and `naive` (what typical clients
+/// do).
+#[derive(Debug)]
+pub struct SigningInputs {
+    credentials: Credentials,
+    builder: RequestBuilder,
+    endpoint: CreateApiUserKey,
+    sha256_blocks: Vec<[u8; 64]>,
+    ipad: [u64; 8],
+    opad: [u64; 8],
+    inner_block: [u8; 128],
+    outer_block: [u8; 128],
+}
+
+impl Default for SigningInputs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SigningInputs {
+    /// Prepares credentials and the floor's padded blocks, and checks that the floor computes
+    /// exactly the signature `sign` does.
+    pub fn new() -> Self {
+        let credentials = Credentials::new(KEY, SECRET).expect("valid credentials");
+        let endpoint = CreateApiUserKey::new(USER_ID);
+        let digits = NONCE.to_string();
+        let body = encode_body(&endpoint, NONCE).expect("valid endpoint");
+        let message: Vec<u8> = [digits.as_bytes(), &body].concat();
+        let sha256_blocks = pad(&message, 0, 64, 8)
+            .chunks_exact(64)
+            .map(|c| c.try_into().expect("64-byte chunk"))
+            .collect();
+        let secret = STANDARD.decode(SECRET).expect("base64");
+        let path = CreateApiUserKey::PATH.as_bytes();
+        let mut inner_block: [u8; 128] = pad(&vec![0; path.len() + 32], 128, 128, 16)
+            .try_into()
+            .expect("one block: path + digest fit");
+        inner_block[..path.len()].copy_from_slice(path);
+        let outer_block: [u8; 128] = pad(&[0; 64], 128, 128, 16).try_into().expect("one block");
+        let mut inputs = Self {
+            credentials,
+            builder: RequestBuilder::new(),
+            endpoint,
+            sha256_blocks,
+            ipad: prepared_state(&secret, 0x36),
+            opad: prepared_state(&secret, 0x5c),
+            inner_block,
+            outer_block,
+        };
+        // The floor must compute what signing computes.
+        let tag: Vec<u8> = inputs
+            .floor()
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect();
+        let signed = inputs.sign();
+        assert_eq!(signed.headers()["API-Sign"], STANDARD.encode(tag).as_str());
+        assert_eq!(
+            inputs.naive().headers()["API-Sign"],
+            signed.headers()["API-Sign"]
+        );
+        inputs
+    }
+
+    /// `sign`: a complete signed `CreatePrimeApiUserKey` request with prepared `Credentials`
+    /// (validation, body serialization, nonce digits, SHA-256, HMAC-SHA512, base64, headers,
+    /// URI).
+    pub fn sign(&self) -> Request<Vec<u8>> {
+        self.builder
+            .build(
+                std::hint::black_box(&self.endpoint),
+                &self.credentials,
+                std::hint::black_box(NONCE),
+            )
+            .expect("valid request")
+    }
+
+    /// `floor`: only the compressions the protocol cannot avoid for the same input: the
+    /// SHA-256 blocks of `nonce ++ body` and one SHA-512 block each for the HMAC inner and
+    /// outer message, from the prepared key schedule. Returns the HMAC tag's state words.
+    pub fn floor(&mut self) -> [u64; 8] {
+        let path_len = CreateApiUserKey::PATH.len();
+        let mut s256 = SHA256_IV;
+        compress256(&mut s256, std::hint::black_box(&self.sha256_blocks));
+        for (i, word) in s256.iter().enumerate() {
+            self.inner_block[path_len + 4 * i..path_len + 4 * i + 4]
+                .copy_from_slice(&word.to_be_bytes());
+        }
+        let mut inner = self.ipad;
+        compress512(&mut inner, &[self.inner_block]);
+        for (i, word) in inner.iter().enumerate() {
+            self.outer_block[8 * i..8 * i + 8].copy_from_slice(&word.to_be_bytes());
+        }
+        let mut outer = self.opad;
+        compress512(&mut outer, &[self.outer_block]);
+        outer
+    }
+
+    /// `naive`: what typical clients do on every call: decode the base64 secret, key the
+    /// HMAC, build the body through a `serde_json::Value`, format strings, then build the same
+    /// request.
+    pub fn naive(&self) -> Request<Vec<u8>> {
+        let secret = STANDARD
+            .decode(std::hint::black_box(SECRET))
+            .expect("base64");
+        let nonce = std::hint::black_box(NONCE);
+        let body = serde_json::json!({ "nonce": nonce, "user_id": USER_ID }).to_string();
+        let digits = nonce.to_string();
+        let mut sha = Sha256::new();
+        sha.update(digits.as_bytes());
+        sha.update(body.as_bytes());
+        let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(&secret).expect("any length");
+        mac.update(CreateApiUserKey::PATH.as_bytes());
+        mac.update(&sha.finalize());
+        let sign = STANDARD.encode(mac.finalize().into_bytes());
+        Request::post(format!("https://api.kraken.com{}", CreateApiUserKey::PATH))
+            .header("Content-Type", "application/json")
+            .header("User-Agent", prime_core::DEFAULT_USER_AGENT)
+            .header("API-Key", KEY)
+            .header("API-Sign", sign)
+            .body(body.into_bytes())
+            .expect("valid request")
+    }
+}
+
+/// One endpoint's documented request and response examples.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecExample {
+    /// The method name, e.g. `CreatePrimeApiUserKey`.
+    pub name: &'static str,
+    /// The spec's request example (with its `nonce` of 123), as JSON.
+    pub request: &'static str,
+    /// The spec's response example as a success: its `error` array replaced by `[]`.
+    pub response: &'static str,
+}
+
+impl SpecExample {
+    /// The example of endpoint `E`.
+    ///
+    /// # Panics
+    /// If the spec has no example for `E` (every one of the 13 endpoints has one).
+    pub fn of<E: Endpoint>() -> Self {
+        *SPEC_EXAMPLES
+            .iter()
+            .find(|example| example.name == E::NAME)
+            .unwrap_or_else(|| panic!("no spec example for {}", E::NAME))
+    }
+
+    /// The request example as the endpoint's request type, checked to encode back to exactly
+    /// the documented body.
+    ///
+    /// # Panics
+    /// If the example does not decode into `E` or does not encode back byte for byte.
+    pub fn endpoint<E: Endpoint + DeserializeOwned>(&self) -> E {
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(self.request).expect("the request example is a JSON object");
+        let nonce = fields
+            .remove("nonce")
+            .and_then(|nonce| nonce.as_u64())
+            .expect("the request example has a nonce");
+        let endpoint: E = serde_json::from_value(fields.into())
+            .unwrap_or_else(|e| panic!("{}: request example: {e}", self.name));
+        let body = encode_body(&endpoint, nonce).expect("the example's arguments are valid");
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            self.request,
+            "{}",
+            self.name
+        );
+        endpoint
+    }
+
+    /// The response example parsed as endpoint `E`'s result, checked to succeed.
+    ///
+    /// # Panics
+    /// If the success example does not parse.
+    pub fn parsed_response<E: Endpoint>(&self) -> E::Response
+    where
+        E::Response: Debug,
+    {
+        prime_core::parse_response::<E::Response>(
+            prime_core::http::StatusCode::OK,
+            &prime_core::http::HeaderMap::new(),
+            self.response.as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{}: response example: {e}", self.name))
+        .result
+    }
+}
+
+/// The request and response examples of all 13 endpoints, converted from
+/// `spec/prime-rest.openapi.yaml` to compact JSON with key order kept; only each response's
+/// sample error (`EGeneral:Invalid arguments`) was replaced by `[]`, so it parses as a success.
+pub const SPEC_EXAMPLES: [SpecExample; 13] = [
+    SpecExample {
+        name: "CreatePrimeApiUserKey",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6"}"#,
+        response: r#"{"result":{"id":"3RM9K4ZTC0C00","api_key":"KRA5L19LAW8Z","api_secret":"6xq8p1mvk9r3n7swt2l5cj4eaydhzbf","user_id":"2T0RXL9B8K5D6","permissions":["read::marketdata"],"whitelisted_ips":["192.168.1.1"]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "ListPrimeApiUserKeys",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6"}"#,
+        response: r#"{"result":{"data":[{"id":"3RM9K4ZTC0C00","key":"KRA5L19LAW8Z","user_id":"2T0RXL9B8K5D6","updated_at":123,"permissions":["read::marketdata"],"whitelisted_ips":[]}]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "UpdatePrimeApiUserKey",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6","key_id":"3RM9K4ZTC0C00","whitelisted_ips":["192.168.1.1","10.0.0.1"]}"#,
+        response: r#"{"result":{"id":"3RM9K4ZTC0C00","api_key":"KRA5L19LAW8Z","user_id":"2T0RXL9B8K5D6","permissions":["read::marketdata"],"whitelisted_ips":["192.168.1.1"],"updated_at":123},"error":[]}"#,
+    },
+    SpecExample {
+        name: "DeletePrimeApiUserKey",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6","key_id":"3RM9K4ZTC0C00"}"#,
+        response: r#"{"result":{"deleted":true},"error":[]}"#,
+    },
+    SpecExample {
+        name: "CreatePrimeApiUser",
+        request: r#"{"nonce":123,"name":"Test User","role":"Trader"}"#,
+        response: r#"{"result":{"id":"2T0RXL9B8K5D6","name":"Test User","status":"Enabled","roles":["Trader"]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "GetPrimeApiUser",
+        request: r#"{"nonce":123,"user_id":"user_abc123"}"#,
+        response: r#"{"result":{"data":{"id":"2T0RXL9B8K5D6","name":"Test User","status":"Enabled","roles":["Trader"]}},"error":[]}"#,
+    },
+    SpecExample {
+        name: "ListPrimeApiUsers",
+        request: r#"{"nonce":123}"#,
+        response: r#"{"result":{"data":[{"id":"2T0RXL9B8K5D6","name":"Test User","status":"Enabled","roles":["Trader"]}]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "UpdatePrimeApiUser",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6","name":"Updated User Name","status":"Enabled"}"#,
+        response: r#"{"result":{"id":"2T0RXL9B8K5D6","name":"Test User","status":"Enabled","roles":["Trader"]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "UpdatePrimeApiUserRoles",
+        request: r#"{"nonce":123,"user_id":"2T0RXL9B8K5D6","role":"Trader"}"#,
+        response: r#"{"result":{"id":"2T0RXL9B8K5D6","name":"Test User","status":"Enabled","roles":["Trader"]},"error":[]}"#,
+    },
+    SpecExample {
+        name: "CreatePrimeSettlementBatch",
+        request: r#"{"nonce":123,"asset_kind":"currency"}"#,
+        response: r#"{"result":{"batch":{"id":"B_Y7T2LPVX","attributes":{"status":"unsettled","confirmed":false,"created_at":1700000000000,"trade_count":5,"asset_kind":"currency","updated_at":1700000100000},"legs":[{"status":"unsettled","asset":"BTC","amount":"1.5","can_settle":true,"settled_at":123,"latest_spot_transfer":{}}],"trade_ids":["3f435d6b-62fd-4f26-b1c5-68ef573d93ef","7f6a6d75-6470-4f65-8b24-9858f28ede83"]}},"error":[]}"#,
+    },
+    SpecExample {
+        name: "GetPrimeSettlementBatch",
+        request: r#"{"nonce":123,"batch_id":"B_Y7T2LPVX"}"#,
+        response: r#"{"result":{"batch":{"id":"B_Y7T2LPVX","attributes":{"status":"unsettled","confirmed":false,"created_at":1700000000000,"trade_count":5,"updated_at":1700000100000},"legs":[{"status":"unsettled","asset":"BTC","amount":"1.5","can_settle":true,"settled_at":123,"latest_spot_transfer":{}}]}},"error":[]}"#,
+    },
+    SpecExample {
+        name: "ListPrimeSettlementBatches",
+        request: r#"{"nonce":123,"statuses":["unsettled","partially_settled"],"from":1700000000000,"until":1700100000000,"limit":20,"offset":0}"#,
+        response: r#"{"result":{"data":[{"id":"B_Y7T2LPVX","attributes":{"status":"unsettled","confirmed":false,"created_at":1700000000000,"trade_count":5,"updated_at":1700000100000},"legs":[{"status":"unsettled","asset":"BTC","amount":"1.5","can_settle":true,"settled_at":123,"latest_spot_transfer":{}}]}],"pagination":{"has_more":true,"limit":123,"offset":123}},"error":[]}"#,
+    },
+    SpecExample {
+        name: "SettlePrimeSettlementBatchAsset",
+        request: r#"{"nonce":123,"batch_id":"B_Y7T2LPVX","asset":"BTC"}"#,
+        response: r#"{"result":{"transfer":{"id":"100","attributes":{"transfer_status":"pending","transfer_amount":"1.5","transfer_asset":"BTC"},"relationships":{"leg":{"status":"unsettled","asset":"BTC","amount":"1.5","can_settle":true,"settled_at":123,"latest_spot_transfer":{}}}}},"error":[]}"#,
+    },
+];
+
+/// A simulator holding one settlement batch, the endpoint the transport and simulator benches
+/// call (`ListPrimeSettlementBatches`, answered with that batch), and the credentials of a
+/// trader allowed to call it.
+///
+/// # Panics
+/// If the simulator cannot start or refuses the set-up calls.
+pub fn mock_with_batch() -> (prime_mock::MockServer, ListSettlementBatches, Credentials) {
+    let server = prime_mock::MockServer::builder()
+        .seed(7)
+        .start()
+        .expect("the simulator starts");
+    let trader = trader_credentials(&server);
+    let client = prime_blocking::Client::builder(trader.clone())
+        .base_url(&server.url())
+        .build()
+        .expect("valid client settings");
+    client
+        .create_settlement_batch(&Default::default())
+        .expect("the seeded trades form a batch");
+    (server, ListSettlementBatches::new(), trader)
+}
+
+/// Credentials of a new `Trader` user's key on `server` (each call makes another user, so
+/// concurrent connections can each have their own nonce sequence).
+///
+/// # Panics
+/// If the simulator refuses the set-up calls.
+pub fn trader_credentials(server: &prime_mock::MockServer) -> Credentials {
+    let admin = prime_blocking::Client::builder(server.account_credentials())
+        .base_url(&server.url())
+        .build()
+        .expect("valid client settings");
+    let user = admin
+        .create_api_user("Bench Trader", Role::Trader)
+        .expect("the account creates users");
+    let key = admin
+        .create_api_user_key(&user.id)
+        .expect("the account creates keys");
+    key.api_secret
+        .credentials_for(&key.api_key)
+        .expect("the simulator issues valid keys")
+}
+
+/// `count` requests for `endpoint`, signed in advance with increasing nonces from `nonces`,
+/// as the raw-HTTP baselines send them.
+///
+/// # Panics
+/// If the endpoint's arguments are invalid.
+pub fn presigned<E: Endpoint>(
+    builder: &RequestBuilder,
+    endpoint: &E,
+    credentials: &Credentials,
+    nonces: &dyn NonceSource,
+    count: u64,
+) -> Vec<Request<Vec<u8>>> {
+    (0..count)
+        .map(|_| {
+            builder
+                .build(endpoint, credentials, nonces.next_nonce())
+                .expect("valid request")
+        })
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! Transport overhead: each client against the simulator on loopback, next to the raw HTTP
+//! client it is built on sending the same request bytes to the same server over the same
+//! kind of kept-alive connection. Quote `client / raw` per transport (see BENCHMARKS.md).
+//!
+//! - `blocking/client`: `prime_blocking::Client::send(&ListSettlementBatches)`: take the send
+//!   turn, draw a nonce, sign, send, read the capped body, parse the typed result.
+//! - `blocking/raw_ureq`: a default `ureq::Agent` sends a request signed before the timed loop
+//!   and reads the body into a `Vec`; nothing is parsed.
+//! - `async/client` and `async/raw_hyper`: the same with `prime_async::Client` and a default
+//!   `hyper_util` legacy client, on one current-thread tokio runtime.
+//!
+//! Fairness: the simulator refuses replayed nonces, and a refusal skips execution, so every
+//! raw request is a fresh one: a batch is signed with increasing nonces outside the timed loop
+//! (from the nonce source the client also uses) and the simulator's execution counter is
+//! checked after every batch, so both sides make the server do the same work: verify the
+//! signature, check the nonce, parse the body and answer with the same batch list. What the
+//! ratio shows is then exactly the client's own work per call: signing, the send-order lock,
+//! the delivery probe, the body cap, parsing and the retry bookkeeping.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use prime_benches::{mock_with_batch, presigned};
+use prime_core::endpoints::ListSettlementBatches;
+use prime_core::{ClockNonce, Endpoint, RequestBuilder};
+
+fn transports(c: &mut Criterion) {
+    let (server, endpoint, credentials) = mock_with_batch();
+    let url = server.url();
+    let builder = RequestBuilder::new()
+        .with_base_url(&url)
+        .expect("the simulator's URL is valid");
+    // One nonce source for every sender of this key, so all their nonces increase.
+    let nonces = Arc::new(ClockNonce::new());
+    let executions = || server.executions(ListSettlementBatches::NAME);
+    // Checks outside the timed loop that every raw request of a batch was executed, not
+    // refused (a refusal would make the baseline cheaper than the client's calls).
+    let all_executed = |before: u64, count: u64| {
+        assert_eq!(executions() - before, count, "every request was executed");
+    };
+
+    let mut group = c.benchmark_group("blocking");
+    let client = prime_blocking::Client::builder(credentials.clone())
+        .base_url(&url)
+        .nonce_source(nonces.clone())
+        .build()
+        .expect("valid client settings");
+    group.bench_function("client", |b| {
+        b.iter(|| {
+            client
+                .send(black_box(&endpoint))
+                .expect("the call succeeds")
+        });
+    });
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    group.bench_function("raw_ureq", |b| {
+        b.iter_custom(|iters| {
+            let requests = presigned(&builder, &endpoint, &credentials, &*nonces, iters);
+            let before = executions();
+            let started = Instant::now();
+            for request in requests {
+                let response = agent.run(request).expect("the simulator answers");
+                black_box(response.into_body().read_to_vec().expect("a body"));
+            }
+            let elapsed = started.elapsed();
+            all_executed(before, iters);
+            elapsed
+        });
+    });
+    group.finish();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let mut group = c.benchmark_group("async");
+    let client = prime_async::Client::builder(credentials.clone())
+        .base_url(&url)
+        .nonce_source(nonces.clone())
+        .build()
+        .expect("valid client settings");
+    group.bench_function("client", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    black_box(client.send(&endpoint).await.expect("the call succeeds"));
+                }
+                started.elapsed()
+            })
+        });
+    });
+    // The socket options prime-async sets: no Nagle delay on small request writes.
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let hyper_client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+    group.bench_function("raw_hyper", |b| {
+        b.iter_custom(|iters| {
+            let requests = presigned(&builder, &endpoint, &credentials, &*nonces, iters);
+            let before = executions();
+            let elapsed = runtime.block_on(async {
+                let started = Instant::now();
+                for request in requests {
+                    let request = request.map(|body| Full::new(Bytes::from(body)));
+                    let response = hyper_client
+                        .request(request)
+                        .await
+                        .expect("the simulator answers");
+                    let body = response.into_body().collect().await.expect("a body");
+                    black_box(body.to_bytes());
+                }
+                started.elapsed()
+            });
+            all_executed(before, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    // A loopback round trip is tens of microseconds; give the ratio enough samples.
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = transports
+}
+criterion_main!(benches);
