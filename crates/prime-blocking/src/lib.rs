@@ -39,6 +39,15 @@
 //! a non-idempotent call (create, update, delete, settle) is never resent once it may have
 //! reached the server, and `EAPI:Invalid nonce` gets one immediate resend. Every resend is
 //! signed again with a fresh nonce; backoff delays are jittered.
+//!
+//! # Logging
+//!
+//! This crate logs retries and warnings with `tracing`, never secrets, signatures or bodies.
+//! ureq, underneath, logs through the `log` crate, and its protocol layer hex-dumps every byte
+//! on the wire at TRACE under the `ureq_proto` target: that includes the one-time secret in a
+//! `CreatePrimeApiUserKey` response. If `log` records reach your subscriber (e.g. through
+//! `tracing-log`), keep that target at DEBUG or below, e.g.
+//! `EnvFilter::new("trace,ureq_proto=debug")`, as the `prime` command does.
 #![forbid(unsafe_code)]
 
 mod connector;

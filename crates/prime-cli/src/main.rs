@@ -39,7 +39,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `-v` shows what the client does, `-vv` everything.
+/// The most ureq-proto may log: its TRACE records are raw wire bytes (bodies with secrets).
+const WIRE_DUMP_CAP: &str = "ureq_proto=debug";
+
+/// Logs go to stderr; `-v` shows what the client does, `-vv` everything but raw wire bytes.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -47,7 +50,14 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRIME_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        // ureq-proto hex-dumps every byte on the wire at TRACE (through `log`), including the
+        // one-time secret in a created key's response: capped whatever PRIME_LOG asks for.
+        .add_directive(
+            WIRE_DUMP_CAP
+                .parse()
+                .expect("WIRE_DUMP_CAP is a valid filter directive"),
+        );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
