@@ -103,8 +103,10 @@ impl Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Masked like prime_core::ApiKey, so logs don't tie requests to the key.
+        let shown: String = self.account.api_key.chars().take(4).collect();
         f.debug_struct("Simulator")
-            .field("account_api_key", &self.account.api_key)
+            .field("account_api_key", &format_args!("{shown}…"))
             .finish_non_exhaustive()
     }
 }
