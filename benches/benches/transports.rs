@@ -8,6 +8,10 @@
 //!   and reads the body into a `Vec`; nothing is parsed.
 //! - `async/client` and `async/raw_hyper`: the same with `prime_async::Client` and a default
 //!   `hyper_util` legacy client, on one current-thread tokio runtime.
+//! - `*/raw_*_core`: the raw client doing the core's work inline: each request is built and
+//!   signed in the timed loop and its body parsed with `parse_response`. `client / raw_*_core`
+//!   is what the transport shell itself adds (send order, timeouts, delivery probe, body cap,
+//!   retry bookkeeping); `raw_*_core / raw_*` is the protocol work (signing, typed parsing).
 //!
 //! Fairness: the simulator refuses replayed nonces, and a refusal skips execution, so every
 //! raw request is a fresh one: a batch is signed with increasing nonces outside the timed loop
@@ -27,8 +31,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prime_benches::{mock_with_batch, presigned};
-use prime_core::endpoints::ListSettlementBatches;
-use prime_core::{ClockNonce, Endpoint, RequestBuilder};
+use prime_core::endpoints::{BatchList, ListSettlementBatches};
+use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
 
 fn transports(c: &mut Criterion) {
     let (server, endpoint, credentials) = mock_with_batch();
@@ -75,6 +79,19 @@ fn transports(c: &mut Criterion) {
             let elapsed = started.elapsed();
             all_executed(before, iters);
             elapsed
+        });
+    });
+    group.bench_function("raw_ureq_core", |b| {
+        b.iter(|| {
+            let request = builder
+                .build(&endpoint, &credentials, nonces.next_nonce())
+                .expect("valid request");
+            let (head, mut body) = agent
+                .run(request)
+                .expect("the simulator answers")
+                .into_parts();
+            let body = body.read_to_vec().expect("a body");
+            parse_response::<BatchList>(head.status, &head.headers, &body).expect("a batch list")
         });
     });
     group.finish();
@@ -124,6 +141,30 @@ fn transports(c: &mut Criterion) {
             });
             all_executed(before, iters);
             elapsed
+        });
+    });
+    group.bench_function("raw_hyper_core", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let request = builder
+                        .build(&endpoint, &credentials, nonces.next_nonce())
+                        .expect("valid request")
+                        .map(|body| Full::new(Bytes::from(body)));
+                    let response = hyper_client
+                        .request(request)
+                        .await
+                        .expect("the simulator answers");
+                    let (head, body) = response.into_parts();
+                    let body = body.collect().await.expect("a body").to_bytes();
+                    black_box(
+                        parse_response::<BatchList>(head.status, &head.headers, &body)
+                            .expect("a batch list"),
+                    );
+                }
+                started.elapsed()
+            })
         });
     });
     group.finish();

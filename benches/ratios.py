@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Prints the criterion medians of the last run and the ratios BENCHMARKS.md quotes.
+
+Usage: python3 benches/ratios.py [CRITERION_DIR]
+CRITERION_DIR defaults to $CARGO_TARGET_DIR/criterion, else target/criterion.
+Reads each benchmark's new/estimates.json (the last run), so run the benches of one
+comparison together, as BENCHMARKS.md's commands do.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+# (numerator, denominator, what the ratio means, target as (operator, value) or None)
+RATIOS = [
+    ("signing/sign", "signing/floor", "sign / floor", ("<=", 1.15)),
+    ("signing/naive", "signing/sign", "naive / sign", (">=", 1.5)),
+    ("signing_parts/signature", "signing/floor", "signature alone / floor", None),
+    ("blocking/client", "blocking/raw_ureq", "blocking client / raw ureq", ("<=", 1.10)),
+    ("blocking/client", "blocking/raw_ureq_core", "blocking client / raw ureq + core work", None),
+    ("blocking/raw_ureq_core", "blocking/raw_ureq", "raw ureq + core work / raw ureq", None),
+    ("async/client", "async/raw_hyper", "async client / raw hyper", ("<=", 1.10)),
+    ("async/client", "async/raw_hyper_core", "async client / raw hyper + core work", None),
+    ("async/raw_hyper_core", "async/raw_hyper", "raw hyper + core work / raw hyper", None),
+]
+
+
+def medians(root):
+    found = {}
+    for estimates in root.glob("**/new/estimates.json"):
+        benchmark = estimates.parent / "benchmark.json"
+        if not benchmark.exists():
+            continue
+        full_id = json.loads(benchmark.read_text())["full_id"]
+        found[full_id] = json.loads(estimates.read_text())["median"]["point_estimate"]
+    return found
+
+
+def show(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+
+def main():
+    default = Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion"
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    found = medians(root)
+    if not found:
+        sys.exit(f"no criterion results under {root}")
+
+    print("| benchmark | median |")
+    print("|---|---|")
+    for name in sorted(found):
+        extra = ""
+        if name.startswith("mock/verified/"):
+            extra = f" ({1e9 / found[name]:,.0f} verified requests/s)"
+        print(f"| `{name}` | {show(found[name])}{extra} |")
+
+    print()
+    print("| ratio | value | target |")
+    print("|---|---|---|")
+    for numerator, denominator, meaning, target in RATIOS:
+        if numerator not in found or denominator not in found:
+            continue
+        value = found[numerator] / found[denominator]
+        verdict = "—"
+        if target:
+            operator, bound = target
+            met = value <= bound if operator == "<=" else value >= bound
+            verdict = f"{operator} {bound}: {'met' if met else 'NOT met'}"
+        print(f"| {meaning} | {value:.3f} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
