@@ -154,6 +154,21 @@ struct Envelope<'a> {
     result: Option<&'a RawValue>,
 }
 
+/// The envelope with its result decoded in the same pass, for the fast path of
+/// [`parse_response`].
+#[derive(Deserialize)]
+struct Success<T> {
+    #[serde(default)]
+    error: Option<Vec<String>>,
+    #[serde(default = "none")]
+    result: Option<T>,
+}
+
+// `#[serde(default)]` on `Option<T>` would demand `T: Default`.
+fn none<T>() -> Option<T> {
+    None
+}
+
 impl Envelope<'_> {
     fn error_strings(&self) -> &[String] {
         self.error.as_deref().unwrap_or(&[])
@@ -186,6 +201,19 @@ pub fn parse_response<T: DeserializeOwned>(
             retry_after: retry_after(headers),
             body: RawBody::new(body),
         });
+    }
+    // Fast path, one pass over the body: a success envelope with a well-formed result.
+    // Anything else (errors, a missing or malformed result) goes the careful way below, which
+    // reads the body again to classify the failure and name its JSON path.
+    if let Ok(Success {
+        error,
+        result: Some(result),
+    }) = serde_json::from_slice::<Success<T>>(body)
+    {
+        let (errors, warnings) = parse_errors(error.as_deref().unwrap_or(&[]));
+        if errors.is_empty() {
+            return Ok(Reply { result, warnings });
+        }
     }
     // The envelope is read without path tracking: it borrows `result` as raw JSON.
     let envelope: Envelope<'_> =
