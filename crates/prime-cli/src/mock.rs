@@ -31,5 +31,7 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
     );
     // Serve until the process is interrupted (SIGINT ends it).
     server.serve_forever();
-    Err(Failure::Call("the simulator stopped unexpectedly".to_owned()))
+    Err(Failure::Call(
+        "the simulator stopped unexpectedly".to_owned(),
+    ))
 }

@@ -91,4 +91,3 @@ pub use signature::ApiSign;
 
 // Re-exported so users name the same `http` version the core speaks.
 pub use http;
-
