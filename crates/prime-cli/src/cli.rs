@@ -22,7 +22,7 @@ pub struct Cli {
 /// Options that apply to every command; they may come before the subcommand.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Base URL of the API (default https://api.kraken.com, or the `url` of --credentials).
+    /// Base URL of the API (default <https://api.kraken.com>, or the `url` of --credentials).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Overall timeout per request, in seconds.
