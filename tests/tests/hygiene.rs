@@ -55,7 +55,7 @@ struct LogRecord {
 
 impl LogRecord {
     /// What the `prime` command lets through at `-vv`/`PRIME_LOG=trace`: everything except
-    /// ureq-proto's TRACE wire dump (its `WIRE_DUMP_CAP` is `ureq_proto=debug`).
+    /// ureq-proto's TRACE wire dump (which `prime` drops from its log output).
     fn passes_the_cli_filter(&self) -> bool {
         !(self.target.starts_with("ureq_proto") && self.level > Level::DEBUG)
     }

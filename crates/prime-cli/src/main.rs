@@ -39,27 +39,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// The most ureq-proto may log: its TRACE records are raw wire bytes (bodies with secrets).
-const WIRE_DUMP_CAP: &str = "ureq_proto=debug";
-
-/// Logs go to stderr; `-v` shows what the client does, `-vv` everything but raw wire bytes.
+/// Logs go to stderr; `-v` shows what the client does, `-vv` everything — except ureq-proto's
+/// TRACE wire dump, which hex-dumps every byte sent and received (through `log`), the one-time
+/// secret in a created key's response included: it is dropped whatever `PRIME_LOG` asks for.
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{FilterExt as _, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let level = match verbose {
         0 => "warn",
         1 => "info",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PRIME_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
-        // ureq-proto hex-dumps every byte on the wire at TRACE (through `log`), including the
-        // one-time secret in a created key's response: capped whatever PRIME_LOG asks for.
-        .add_directive(
-            WIRE_DUMP_CAP
-                .parse()
-                .expect("WIRE_DUMP_CAP is a valid filter directive"),
-        );
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let requested = tracing_subscriber::EnvFilter::try_from_env("PRIME_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let no_wire_dump = filter_fn(|meta| {
+        !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("ureq_proto"))
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(requested.and(no_wire_dump)),
+        )
         .init();
 }

@@ -449,6 +449,12 @@ fn demo_walks_the_workflow_without_printing_secrets() {
         "{text}"
     );
     assert!(text.contains("EAPI:Invalid key"), "{text}");
+    // Without -v nothing is logged: stderr stays empty.
+    assert_eq!(
+        stderr(&output),
+        "",
+        "the default log level must keep stderr quiet"
+    );
     // The same seed gives the simulator the same account secret: it must appear nowhere.
     let server = MockServer::builder().seed(3).start().expect("simulator");
     let account_secret = server.account_secret().expose();
@@ -528,5 +534,18 @@ fn kraken_errors_exit_1_with_the_error_string() {
         stderr(&output).contains("EGeneral:Invalid arguments"),
         "{}",
         stderr(&output)
+    );
+}
+
+#[test]
+fn verbose_logging_never_includes_the_wire_dump() {
+    let output = run(prime().args(["-vv", "demo", "--seed", "5"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("TRACE"), "-vv logs at TRACE: {err}");
+    assert!(
+        !err.lines()
+            .any(|l| l.contains("TRACE") && l.contains("ureq_proto")),
+        "ureq_proto's TRACE wire dump must be dropped"
     );
 }
