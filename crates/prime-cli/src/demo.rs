@@ -92,8 +92,10 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     step.next("create a settlement batch from the unsettled trades");
     let batch = trader.create_settlement_batch(&CreateSettlementBatch::new())?;
     println!(
-        "      batch {}  status={}  trades={:?}",
-        batch.id, batch.attributes.status, batch.attributes.trade_count
+        "      batch {}  status={}  trades={}",
+        batch.id,
+        batch.attributes.status,
+        batch.attributes.trade_count.unwrap_or_default()
     );
     for leg in &batch.legs {
         println!(
@@ -124,6 +126,13 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     println!(
         "      batch {} is now {}",
         after.id, after.attributes.status
+    );
+    // Transfers move on outside the API (Kraken's settlement desk; here the simulator).
+    let completed = server.complete_transfers();
+    let done = trader.get_settlement_batch(&batch.id)?;
+    println!(
+        "      {completed} transfer(s) completed; batch {} is now {}",
+        done.id, done.attributes.status
     );
 
     step.next("delete the key");
