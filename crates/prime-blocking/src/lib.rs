@@ -69,7 +69,7 @@ use prime_core::endpoints::{
 use prime_core::http::{Request, Response};
 use prime_core::{
     ArgumentError, Attempt, BodyBuffer, ClockNonce, Credentials, Endpoint, Error, NonceSource,
-    Reply, RequestBuilder, RetryDecision, RetryPolicy, parse_response,
+    Reply, RequestBuilder, RetryDecision, RetryPolicy, client_request_builder, parse_response,
 };
 use ureq::unversioned::transport::{
     ConnectProxyConnector, Connector as _, DefaultConnector, TcpConnector,
@@ -548,22 +548,19 @@ impl ClientBuilder {
     /// [`Error::InvalidArgument`] for a bad base URL or `User-Agent`, a zero timeout or cap,
     /// or a TLS config combined with a caller-built agent.
     pub fn build(self) -> Result<Client, Error> {
-        let mut requests = RequestBuilder::new().with_base_url(&self.base_url)?;
-        if let Some(user_agent) = &self.user_agent {
-            requests = requests.with_user_agent(user_agent)?;
+        let requests = client_request_builder(
+            &self.base_url,
+            self.user_agent.as_deref(),
+            self.timeout,
+            self.connect_timeout,
+            self.max_response_bytes,
+        )?;
+        if requests.is_plaintext_remote() {
+            tracing::warn!(
+                base_url = requests.base_url(),
+                "sending Prime requests over plain HTTP"
+            );
         }
-        for (field, value) in [
-            ("timeout", self.timeout),
-            ("connect_timeout", self.connect_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(ArgumentError::new(field, "must be greater than zero").into());
-            }
-        }
-        if self.max_response_bytes == 0 {
-            return Err(ArgumentError::new("max_response_bytes", "must be at least 1").into());
-        }
-        warn_if_plaintext(requests.base_url());
         let (agent, probed) = match (self.agent, self.tls) {
             (Some(_), Some(_)) => {
                 return Err(ArgumentError::new(
@@ -614,23 +611,6 @@ fn probed_agent(tls: Option<Arc<rustls::ClientConfig>>) -> Agent {
                 .chain(DeliveryProbe),
             CachedResolver::default(),
         ),
-    }
-}
-
-/// Signed requests are not secret, but they reveal account activity: plain HTTP is for
-/// loopback (the simulator) or a deliberate choice.
-fn warn_if_plaintext(base_url: &str) {
-    let Ok(uri) = base_url.parse::<prime_core::http::Uri>() else {
-        return;
-    };
-    let host = uri.host().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if uri.scheme_str() == Some("http") && !loopback {
-        tracing::warn!(base_url, "sending Prime requests over plain HTTP");
     }
 }
 

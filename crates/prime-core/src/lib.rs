@@ -82,7 +82,8 @@ pub use error::{Delivery, Error, TransportError, TransportErrorKind};
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
-    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, client_request_builder,
+    encode_body,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};

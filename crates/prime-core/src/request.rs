@@ -182,6 +182,18 @@ impl RequestBuilder {
         Ok(self)
     }
 
+    /// Whether requests go over plain `http://` to a host other than loopback (worth a
+    /// warning: the signature authenticates a request but does not hide it).
+    pub fn is_plaintext_remote(&self) -> bool {
+        let host = self.authority.host();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        self.scheme == Scheme::HTTP && !loopback
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -288,6 +300,37 @@ fn encode_body_with<E: Endpoint>(endpoint: &E, digits: &[u8]) -> Result<Vec<u8>,
     Ok(body)
 }
 
+/// Checks what every transport's client builder takes — the base URL, an optional
+/// `User-Agent`, non-zero timeouts and response-size cap — and returns the request builder
+/// for them, so the transports refuse the same settings with the same errors.
+///
+/// # Errors
+/// [`ArgumentError`] naming the setting.
+pub fn client_request_builder(
+    base_url: &str,
+    user_agent: Option<&str>,
+    timeout: std::time::Duration,
+    connect_timeout: std::time::Duration,
+    max_response_bytes: usize,
+) -> Result<RequestBuilder, ArgumentError> {
+    let mut requests = RequestBuilder::new().with_base_url(base_url)?;
+    if let Some(user_agent) = user_agent {
+        requests = requests.with_user_agent(user_agent)?;
+    }
+    for (field, value) in [("timeout", timeout), ("connect_timeout", connect_timeout)] {
+        if value.is_zero() {
+            return Err(ArgumentError::new(field, "must be greater than zero"));
+        }
+    }
+    if max_response_bytes == 0 {
+        return Err(ArgumentError::new(
+            "max_response_bytes",
+            "must be at least 1",
+        ));
+    }
+    Ok(requests)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +379,22 @@ mod tests {
             "https://proxy.example/kraken/0/private/CustomCall"
         );
         assert_eq!(request.body().as_slice(), br#"{"nonce":1}"#);
+    }
+
+    #[test]
+    fn plaintext_is_flagged_only_for_remote_hosts() {
+        let flagged = |url: &str| {
+            RequestBuilder::new()
+                .with_base_url(url)
+                .expect("a valid base URL")
+                .is_plaintext_remote()
+        };
+        assert!(flagged("http://prime.example.com"));
+        assert!(flagged("http://10.0.0.1:8080"));
+        assert!(!flagged("https://prime.example.com"));
+        assert!(!flagged("http://127.0.0.1:8080"));
+        assert!(!flagged("http://localhost:8080"));
+        assert!(!flagged("http://[::1]:8080"));
+        assert!(!RequestBuilder::new().is_plaintext_remote());
     }
 }
