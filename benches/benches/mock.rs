@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use prime_benches::{mock_with_batch, presigned, trader_credentials};
@@ -92,15 +92,9 @@ fn mock(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = prime_benches::round_trip_config();
     targets = mock
 }
 criterion_main!(benches);

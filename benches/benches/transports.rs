@@ -23,7 +23,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -170,16 +170,9 @@ fn transports(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    // A loopback round trip is tens of microseconds; give the ratio enough samples.
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = prime_benches::round_trip_config();
     targets = transports
 }
 criterion_main!(benches);

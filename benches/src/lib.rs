@@ -391,3 +391,11 @@ pub fn presigned<E: Endpoint>(
         })
         .collect()
 }
+
+/// Criterion settings for benches that make a loopback round trip (tens of microseconds
+/// each): longer warm-up and measurement, so a ratio between two of them has enough samples.
+pub fn round_trip_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(2))
+        .measurement_time(std::time::Duration::from_secs(10))
+}
