@@ -72,6 +72,7 @@ mod nonce;
 mod request;
 mod response;
 mod retry;
+mod salvage;
 mod secret;
 mod signature;
 
@@ -87,6 +88,7 @@ pub use request::{
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
+pub use salvage::SalvagedKey;
 pub use secret::ApiSecret;
 pub use signature::ApiSign;
 
