@@ -11,6 +11,7 @@ mod credentials;
 mod demo;
 mod failure;
 mod mock;
+mod new_key;
 mod output;
 mod secret_file;
 mod vectors;
@@ -28,8 +29,8 @@ fn main() -> ExitCode {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
         Command::Settlement(command) => api::settlement(&cli.global, command),
-        Command::Sign(args) => vectors::sign(&args),
-        Command::Vectors(command) => vectors::run(command),
+        Command::Sign(args) => vectors::sign(&args, cli.global.json),
+        Command::Vectors(command) => vectors::run(command, cli.global.json),
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
@@ -62,6 +63,8 @@ fn init_logging(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Colour codes only for a terminal: in a file or a pipe they are noise.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_filter(requested.and(no_wire_dump)),
         )
         .init();
