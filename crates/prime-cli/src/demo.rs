@@ -50,7 +50,11 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     step.next("read it back: get and list users")?;
     let fetched = admin.get_api_user(&user.id)?;
     let listed = admin.list_api_users()?;
-    step.line(&format!("      get: {}  list: {} user(s)", fetched.id, listed.len()))?;
+    step.line(&format!(
+        "      get: {}  list: {} user(s)",
+        fetched.id,
+        listed.len()
+    ))?;
 
     step.next("create an API key for the user (its secret is shown once)")?;
     let secret_dir = SecretDir::create()?;
@@ -197,7 +201,9 @@ impl Steps {
         match &mut self.json {
             Some(document) => {
                 if let Some(steps) = document["steps"].as_array_mut() {
-                    steps.push(serde_json::json!({ "step": self.number, "what": what, "lines": [] }));
+                    steps.push(
+                        serde_json::json!({ "step": self.number, "what": what, "lines": [] }),
+                    );
                 }
                 Ok(())
             }
@@ -232,7 +238,6 @@ impl Steps {
         }
     }
 }
-
 
 /// A private temporary folder for the demo key's secret, removed when the demo ends.
 struct SecretDir {

@@ -43,9 +43,8 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
         .to_string(),
     );
     if let Some(path) = &args.credentials_out {
-        write_atomically(path, line.as_bytes()).map_err(|e| {
-            Failure::Usage(format!("--credentials-out {}: {e}", path.display()))
-        })?;
+        write_atomically(path, line.as_bytes())
+            .map_err(|e| Failure::Usage(format!("--credentials-out {}: {e}", path.display())))?;
     }
     // The first line of stdout, as before; a closed stdout does not stop the simulator when
     // the credentials went to a file.

@@ -150,28 +150,27 @@ fn generate(count: u64, seed: u64) -> Result<(), Failure> {
 /// The vectors of one seed, generated lazily.
 fn vectors(count: u64, seed: u64) -> impl Iterator<Item = Vector> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..count)
-        .map(move |i| {
-            let mut secret = zeroize::Zeroizing::new([0u8; prime_core::SECRET_LEN]);
-            rng.fill(&mut secret[..]);
-            let nonce: u64 = rng.random_range(1_600_000_000_000_000_000..1_900_000_000_000_000_000);
-            let (name, field) = SHAPES[rng.random_range(0..SHAPES.len())];
-            let value: String = (0..rng.random_range(1..24))
-                .map(|_| char::from(rng.random_range(b'A'..=b'Z')))
-                .collect();
-            let body = format!(r#"{{"nonce":{nonce},"{field}":"{value}"}}"#);
-            let path = format!("/0/private/{name}");
-            let nonce = nonce.to_string();
-            let api_sign = SigningKey::from_bytes(&secret[..])
-                .sign(&path, nonce.as_bytes(), body.as_bytes())
-                .to_string();
-            Vector {
-                name: format!("generated-{seed}-{i}"),
-                secret: STANDARD.encode(&secret[..]),
-                nonce,
-                path,
-                body,
-                api_sign,
-            }
-        })
+    (0..count).map(move |i| {
+        let mut secret = zeroize::Zeroizing::new([0u8; prime_core::SECRET_LEN]);
+        rng.fill(&mut secret[..]);
+        let nonce: u64 = rng.random_range(1_600_000_000_000_000_000..1_900_000_000_000_000_000);
+        let (name, field) = SHAPES[rng.random_range(0..SHAPES.len())];
+        let value: String = (0..rng.random_range(1..24))
+            .map(|_| char::from(rng.random_range(b'A'..=b'Z')))
+            .collect();
+        let body = format!(r#"{{"nonce":{nonce},"{field}":"{value}"}}"#);
+        let path = format!("/0/private/{name}");
+        let nonce = nonce.to_string();
+        let api_sign = SigningKey::from_bytes(&secret[..])
+            .sign(&path, nonce.as_bytes(), body.as_bytes())
+            .to_string();
+        Vector {
+            name: format!("generated-{seed}-{i}"),
+            secret: STANDARD.encode(&secret[..]),
+            nonce,
+            path,
+            body,
+            api_sign,
+        }
+    })
 }

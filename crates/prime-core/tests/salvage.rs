@@ -76,7 +76,8 @@ fn every_field_of_every_kind_or_missing_still_delivers_the_secret() {
             result[field] = serde_json::from_str(value).unwrap();
             let body = json!({"error": [], "result": result}).to_string();
             let context = format!("{field} = {value}");
-            odd += usize::from(assert_delivered(body.as_bytes(), StatusCode::OK, &context).is_some());
+            odd +=
+                usize::from(assert_delivered(body.as_bytes(), StatusCode::OK, &context).is_some());
         }
         let mut result = documented();
         result.as_object_mut().unwrap().remove(field);
@@ -89,7 +90,11 @@ fn every_field_of_every_kind_or_missing_still_delivers_the_secret() {
             let mut result = documented();
             result[list] = json!(["x", serde_json::from_str::<Value>(value).unwrap()]);
             let body = json!({"error": [], "result": result}).to_string();
-            assert_delivered(body.as_bytes(), StatusCode::OK, &format!("{list}[1] = {value}"));
+            assert_delivered(
+                body.as_bytes(),
+                StatusCode::OK,
+                &format!("{list}[1] = {value}"),
+            );
         }
     }
     assert!(odd > 20, "the probe must reach the odd path ({odd})");
@@ -113,7 +118,10 @@ fn the_issue_examples_are_key_created_errors_with_the_fields_that_were_strings()
         assert!(matches!(**problem, ResponseError::Decode { .. }), "{field}");
         assert_eq!(key.api_key(), Some("KRA5L19LAW8Z"));
         assert_eq!(key.id(), (field != "id").then_some("3RM9K4ZTC0C00"));
-        assert_eq!(key.user_id(), (field != "user_id").then_some("2T0RXL9B8K5D6"));
+        assert_eq!(
+            key.user_id(),
+            (field != "user_id").then_some("2T0RXL9B8K5D6")
+        );
     }
     let mut result = documented();
     result.as_object_mut().unwrap().remove("id");
@@ -155,14 +163,25 @@ fn a_body_cut_anywhere_after_the_secret_still_delivers_it() {
 #[test]
 fn garbage_after_or_around_a_complete_reply_still_delivers_the_secret() {
     let good = json!({"error": [], "result": documented()}).to_string();
-    for garbage in ["x", "}", "]]]", "\u{0}", "{\"error\":[]}", " \n<html>502</html>", ","] {
+    for garbage in [
+        "x",
+        "}",
+        "]]]",
+        "\u{0}",
+        "{\"error\":[]}",
+        " \n<html>502</html>",
+        ",",
+    ] {
         let body = format!("{good}{garbage}");
         assert_delivered(body.as_bytes(), StatusCode::OK, &format!("+{garbage:?}"));
     }
     // Malformed members *after* the result, and a broken error list before it.
     for body in [
         format!(r#"{{"result":{},"error":[1,2]}}"#, documented()),
-        format!(r#"{{"result":{},"error":"EGeneral:Internal error"}}"#, documented()),
+        format!(
+            r#"{{"result":{},"error":"EGeneral:Internal error"}}"#,
+            documented()
+        ),
         format!(r#"{{"result":{},"error":[],"x":}}"#, documented()),
         format!(r#"{{"error":null,"result":{}}}"#, documented()),
         format!(r#"{{"result":{},"result":null}}"#, documented()),
@@ -204,9 +223,13 @@ fn secret_text_is_decoded_as_json_and_the_first_string_wins() {
     // JSON escapes in the secret are decoded, exactly as the strict parser would.
     let body = r#"{"error":[1],"result":{"api_secret":"a\u0041\/b\\c"}}"#;
     let error = parse_at(StatusCode::OK, body.as_bytes()).unwrap_err();
-    assert_eq!(error.salvaged_key().unwrap().api_secret().expose(), "aA/b\\c");
+    assert_eq!(
+        error.salvaged_key().unwrap().api_secret().expose(),
+        "aA/b\\c"
+    );
     // A duplicate member never replaces the first secret; a non-string one is not a secret.
-    let body = r#"{"error":[1],"result":{"api_secret":7,"api_secret":"first","api_secret":"second"}}"#;
+    let body =
+        r#"{"error":[1],"result":{"api_secret":7,"api_secret":"first","api_secret":"second"}}"#;
     let error = parse_at(StatusCode::OK, body.as_bytes()).unwrap_err();
     assert_eq!(error.salvaged_key().unwrap().api_secret().expose(), "first");
 }
@@ -236,11 +259,26 @@ fn a_created_key_is_never_resent_whatever_the_problem() {
     use prime_core::{Attempt, Error, Idempotency, RetryDecision, RetryPolicy};
     let result = documented();
     let bodies = [
-        (StatusCode::OK, json!({"error": ["EAPI:Invalid nonce"], "result": result})),
-        (StatusCode::OK, json!({"error": ["EService:Unavailable"], "result": result})),
-        (StatusCode::SERVICE_UNAVAILABLE, json!({"error": [], "result": result})),
-        (StatusCode::TOO_MANY_REQUESTS, json!({"error": [], "result": result})),
-        (StatusCode::OK, json!({"error": [], "result": {"api_secret": SECRET, "id": 1}})),
+        (
+            StatusCode::OK,
+            json!({"error": ["EAPI:Invalid nonce"], "result": result}),
+        ),
+        (
+            StatusCode::OK,
+            json!({"error": ["EService:Unavailable"], "result": result}),
+        ),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": [], "result": result}),
+        ),
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": [], "result": result}),
+        ),
+        (
+            StatusCode::OK,
+            json!({"error": [], "result": {"api_secret": SECRET, "id": 1}}),
+        ),
     ];
     for (status, body) in bodies {
         let error = Error::from(parse_at(status, body.to_string().as_bytes()).unwrap_err());
@@ -248,7 +286,10 @@ fn a_created_key_is_never_resent_whatever_the_problem() {
         for idempotency in [Idempotency::Idempotent, Idempotency::NonIdempotent] {
             let decision =
                 RetryPolicy::default().decide(idempotency, &error, Attempt::first(), 0.5);
-            assert!(matches!(decision, RetryDecision::Stop), "{status} {body}: {decision:?}");
+            assert!(
+                matches!(decision, RetryDecision::Stop),
+                "{status} {body}: {decision:?}"
+            );
         }
     }
 }
