@@ -14,6 +14,7 @@ use crate::secret_file;
 const STEPS: usize = 10;
 
 pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
+    let timeout = crate::credentials::timeout(global.timeout)?;
     let mut builder = prime_mock::MockServer::builder();
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -27,7 +28,6 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         "Kraken Prime simulator running at {url} (signatures and nonces verified)"
     ))?;
     step.line("")?;
-    let timeout = crate::credentials::timeout(global.timeout)?;
     let client_for = |credentials: Credentials| {
         Client::builder(credentials)
             .base_url(&url)
