@@ -39,7 +39,7 @@ impl SecretFile {
         }
         let file = options.open(path).map_err(|e| {
             Failure::Usage(format!(
-                "--secret-out {}: {}; no key was created",
+                "--secret-out {}: {}",
                 path.display(),
                 open_reason(path, &e)
             ))
@@ -98,6 +98,9 @@ fn open_reason(path: &Path, error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::AlreadyExists if is_symlink => {
             "the path is a symbolic link; refusing to follow it (choose a new path)".to_owned()
+        }
+        io::ErrorKind::AlreadyExists if path.is_dir() => {
+            "the path is a folder; give the path of a new file in it".to_owned()
         }
         io::ErrorKind::AlreadyExists => {
             "the file exists; refusing to overwrite it (choose a new path)".to_owned()
