@@ -234,9 +234,13 @@ impl Client {
 async fn read_capped(mut body: Incoming, limit: usize) -> Result<BodyBuffer, Error> {
     let mut buffer = BodyBuffer::new(limit, body.size_hint().exact())?;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(failure::body_error)?;
+        // A created key's secret among the bytes received is still delivered.
+        let frame =
+            frame.map_err(|e| Error::body_cut_off(buffer.as_bytes(), failure::body_error(e)))?;
         if let Ok(data) = frame.into_data() {
-            buffer.extend(&data)?;
+            buffer
+                .extend(&data)
+                .map_err(|e| Error::body_cut_off(buffer.as_bytes(), e))?;
         }
     }
     Ok(buffer)

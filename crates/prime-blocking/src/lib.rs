@@ -250,11 +250,17 @@ fn read_capped(body: ureq::Body, limit: usize) -> Result<BodyBuffer, Error> {
             Ok(0) => return Ok(buffer),
             Ok(read) => {
                 chunk.used = chunk.used.max(read);
-                buffer.extend(&chunk.bytes[..read])?;
+                buffer
+                    .extend(&chunk.bytes[..read])
+                    .map_err(|e| Error::body_cut_off(buffer.as_bytes(), e))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // The request was answered, so it was certainly sent.
-            Err(e) => return Err(failure::transport_error(e.into(), Some(true)).into()),
+            // A created key's secret among the bytes received is still delivered.
+            Err(e) => {
+                let error = failure::transport_error(e.into(), Some(true));
+                return Err(Error::body_cut_off(buffer.as_bytes(), error));
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use crate::request::ArgumentError;
-use crate::response::ResponseError;
+use crate::response::{RawBody, ResponseError};
 
 /// Whether a failed request could have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +123,38 @@ impl Error {
     /// server's state before doing it again.
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Self::Transport(t) if t.delivery() == Delivery::MaybeSent)
+    }
+
+    /// The failure of a response body that broke off after `received` bytes (the connection
+    /// closed or reset, a timeout, the size cap), for transports.
+    ///
+    /// If the bytes received already hold a created key's one-time secret, the key exists and
+    /// its secret must not be lost: the result is [`ResponseError::KeyCreated`], whose problem
+    /// is a [`ResponseError::Decode`] at `$` saying where and why the body broke off.
+    /// Otherwise it is `error` unchanged.
+    ///
+    /// ```
+    /// use prime_core::{Delivery, Error, TransportError, TransportErrorKind};
+    ///
+    /// let cut = TransportError::from_kind(Delivery::MaybeSent, TransportErrorKind::Io);
+    /// let received = br#"{"error":[],"result":{"id":"K1","api_key":"KEY","api_secret":"c2VjcmV0","user"#;
+    /// let error = Error::body_cut_off(received, cut);
+    /// let key = error.response().and_then(|r| r.salvaged_key()).expect("recovered");
+    /// assert_eq!(key.api_secret().expose(), "c2VjcmV0");
+    /// assert!(!error.is_outcome_unknown()); // the key was created
+    /// ```
+    pub fn body_cut_off(received: &[u8], error: TransportError) -> Self {
+        let Some(key) = crate::salvage::salvage_key(received) else {
+            return Self::Transport(error);
+        };
+        Self::Response(ResponseError::KeyCreated {
+            key,
+            problem: Box::new(ResponseError::Decode {
+                path: "$".to_owned(),
+                message: format!("the body broke off after {} bytes: {error}", received.len()),
+                body: RawBody::new(received),
+            }),
+        })
     }
 
     /// The response error, if the server answered.
