@@ -107,8 +107,7 @@ pub enum ResponseError {
     /// The key **was created** and this is the only copy of its secret: deliver
     /// [`SalvagedKey::api_secret`] before anything else. Never resent by the clients.
     #[error(
-        "a key was created{} and its secret recovered, but the rest of the reply was odd: {problem}",
-        key.api_key().map(|k| format!(" (api_key {k:?})")).unwrap_or_default()
+        "a key was created and its secret recovered, but the rest of the reply was odd: {problem}"
     )]
     KeyCreated {
         /// The secret and whatever else could be read.
