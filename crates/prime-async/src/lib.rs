@@ -136,7 +136,7 @@ enum HttpSetup {
     /// Built here with the caller's TLS settings.
     Tls(Arc<rustls::ClientConfig>),
     /// The caller's own.
-    Caller(HyperClient),
+    Caller(Box<HyperClient>),
     /// Both TLS settings and a caller's client were given: refused by `build`.
     Conflict,
 }
@@ -290,7 +290,7 @@ impl ClientBuilder {
     /// timeouts still apply to each attempt.
     pub fn hyper_client(mut self, client: HyperClient) -> Self {
         self.http = match self.http {
-            HttpSetup::Default | HttpSetup::Caller(_) => HttpSetup::Caller(client),
+            HttpSetup::Default | HttpSetup::Caller(_) => HttpSetup::Caller(Box::new(client)),
             HttpSetup::Tls(_) | HttpSetup::Conflict => HttpSetup::Conflict,
         };
         self
@@ -306,7 +306,7 @@ impl ClientBuilder {
         let http = match self.http {
             HttpSetup::Default => hyper_client(None)?,
             HttpSetup::Tls(config) => hyper_client(Some(config))?,
-            HttpSetup::Caller(client) => client,
+            HttpSetup::Caller(client) => *client,
             HttpSetup::Conflict => {
                 return Err(BuildError::new(
                     "tls_config",
