@@ -55,15 +55,17 @@ impl Failure {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
             other if other.is_outcome_unknown() => Self::Call(match E::IDEMPOTENCY {
                 Idempotency::Idempotent => format!(
-                    "{}: {other}; it only reads, so repeating it is safe",
-                    E::NAME
+                    "{}: {}; it only reads, so repeating it is safe",
+                    E::NAME,
+                    with_causes(&other)
                 ),
                 Idempotency::NonIdempotent => format!(
-                    "{}: {other}; it may have taken effect: check the account's state before repeating it",
-                    E::NAME
+                    "{}: {}; it may have taken effect: check the account's state before repeating it",
+                    E::NAME,
+                    with_causes(&other)
                 ),
             }),
-            other => Self::Call(format!("{}: {other}", E::NAME)),
+            other => Self::Call(format!("{}: {}", E::NAME, with_causes(&other))),
         }
     }
 }
@@ -83,8 +85,27 @@ impl From<prime_core::Error> for Failure {
     fn from(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
-            other => Self::Call(other.to_string()),
+            other => Self::Call(with_causes(&other)),
         }
+    }
+}
+
+/// An error's message followed by its causes: errors do not repeat their `source()` in their
+/// own message, so the chain is walked here.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
+    }
+    message
+}
+
+impl From<prime_core::BuildError> for Failure {
+    fn from(error: prime_core::BuildError) -> Self {
+        Self::Usage(error.to_string())
     }
 }
 

@@ -39,13 +39,15 @@ pub enum TransportErrorKind {
 
 /// A failure below HTTP: the request was not sent, or its outcome is unknown.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {kind_text}", delivery_text(*.delivery))]
+// The cause is the `source()`, not part of this message: error-chain printers show it once.
+#[error("{}: {}", delivery_text(*.delivery), kind_label(*.kind))]
 pub struct TransportError {
     delivery: Delivery,
     kind: TransportErrorKind,
-    kind_text: String,
     #[source]
     source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The response body bytes received before the failure, if the transport kept them.
+    received: Option<RawBody>,
 }
 
 fn delivery_text(delivery: Delivery) -> &'static str {
@@ -62,12 +64,11 @@ impl TransportError {
         kind: TransportErrorKind,
         source: impl Into<Box<dyn StdError + Send + Sync>>,
     ) -> Self {
-        let source = source.into();
         Self {
             delivery,
             kind,
-            kind_text: format!("{}: {source}", kind_label(kind)),
-            source: Some(source),
+            source: Some(source.into()),
+            received: None,
         }
     }
 
@@ -76,9 +77,30 @@ impl TransportError {
         Self {
             delivery,
             kind,
-            kind_text: kind_label(kind).to_owned(),
             source: None,
+            received: None,
         }
+    }
+
+    /// Keeps the response body bytes that arrived before the failure (the connection closed or
+    /// reset mid-body, a timeout, the size cap crossed).
+    ///
+    /// A transport should always hand them over: if they already hold a created key's
+    /// one-time secret, the key exists and its secret must not be lost, so the call driver
+    /// ([`Call::on_transport_error`](crate::transport::Call::on_transport_error)) turns the
+    /// failure into [`ResponseError::KeyCreated`] (whose problem is a
+    /// [`ResponseError::Decode`] at `$` saying where the body broke off) instead of an
+    /// unknown outcome. Otherwise the bytes are wiped and the failure stays as it is. They are
+    /// never shown: `Debug` prints only their length.
+    #[must_use]
+    pub fn with_received(mut self, bytes: &[u8]) -> Self {
+        self.received = Some(RawBody::new(bytes));
+        self
+    }
+
+    /// The response body bytes kept by [`TransportError::with_received`].
+    pub fn received(&self) -> Option<&RawBody> {
+        self.received.as_ref()
     }
 
     /// Whether the request could have reached the server.
@@ -119,32 +141,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// `true` when the request may have been executed although no result came back: check the
-    /// server's state before doing it again.
-    pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self, Self::Transport(t) if t.delivery() == Delivery::MaybeSent)
-    }
-
-    /// The failure of a response body that broke off after `received` bytes (the connection
-    /// closed or reset, a timeout, the size cap), for transports.
-    ///
-    /// If the bytes received already hold a created key's one-time secret, the key exists and
-    /// its secret must not be lost: the result is [`ResponseError::KeyCreated`], whose problem
-    /// is a [`ResponseError::Decode`] at `$` saying where and why the body broke off.
-    /// Otherwise it is `error` unchanged.
-    ///
-    /// ```
-    /// use prime_core::{Delivery, Error, TransportError, TransportErrorKind};
-    ///
-    /// let cut = TransportError::from_kind(Delivery::MaybeSent, TransportErrorKind::Io);
-    /// let received = br#"{"error":[],"result":{"id":"K1","api_key":"KEY","api_secret":"c2VjcmV0","user"#;
-    /// let error = Error::body_cut_off(received, cut);
-    /// let key = error.response().and_then(|r| r.salvaged_key()).expect("recovered");
-    /// assert_eq!(key.api_secret().expose(), "c2VjcmV0");
-    /// assert!(!error.is_outcome_unknown()); // the key was created
-    /// ```
-    pub fn body_cut_off(received: &[u8], error: TransportError) -> Self {
-        let Some(key) = crate::salvage::salvage_key(received) else {
+    /// A transport failure, unless the body bytes it kept hold a created key's one-time
+    /// secret: then [`ResponseError::KeyCreated`], since the key exists.
+    pub(crate) fn from_transport(mut error: TransportError) -> Self {
+        let Some(received) = error.received.take() else {
+            return Self::Transport(error);
+        };
+        let Some(key) = crate::salvage::salvage_key(received.as_bytes()) else {
             return Self::Transport(error);
         };
         Self::Response(ResponseError::KeyCreated {
@@ -152,9 +155,15 @@ impl Error {
             problem: Box::new(ResponseError::Decode {
                 path: "$".to_owned(),
                 message: format!("the body broke off after {} bytes: {error}", received.len()),
-                body: RawBody::new(received),
+                body: received,
             }),
         })
+    }
+
+    /// `true` when the request may have been executed although no result came back: check the
+    /// server's state before doing it again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::Transport(t) if t.delivery() == Delivery::MaybeSent)
     }
 
     /// The response error, if the server answered.

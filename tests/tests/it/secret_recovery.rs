@@ -1,6 +1,7 @@
 //! Issue 14, class 1 through both transports: a created key's one-time secret reaches the
 //! caller from every odd reply, including a body whose connection breaks off after the secret
-//! (the transports hand the bytes received to `Error::body_cut_off`). A scripted server on
+//! (the transports keep the bytes received with `TransportError::with_received`, and the
+//! call driver recovers the secret from them). A scripted server on
 //! 127.0.0.1 answers with exact bytes; each reply is served once, so nothing may be resent.
 
 use std::io::{Read, Write};
