@@ -19,9 +19,10 @@
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader).await?;
 //! let key = client.create_api_user_key(&user.id).await?;
-//! // The secret is shown once: store it now. It then signs its own calls.
-//! let bot = Client::builder(key.api_secret.credentials_for(&key.api_key)?).build()?;
-//! for batch in bot.list_settlement_batches(&Default::default()).await?.data {
+//! // The secret is shown once: store it now. It is a Prime WebSocket/FIX credential;
+//! // REST calls, settlement included, are made with the account key.
+//! let _ws_secret: &str = key.api_secret.expose();
+//! for batch in client.list_settlement_batches(&Default::default()).await?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
 //! }
 //! # Ok(())
@@ -178,10 +179,13 @@ impl Client {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
             };
-            let decision =
-                self.inner
-                    .retry
-                    .decide(E::IDEMPOTENCY, &failure, attempt, rand::random::<f64>());
+            let decision = self.inner.retry.decide_at(
+                E::IDEMPOTENCY,
+                &failure,
+                attempt,
+                rand::random::<f64>(),
+                std::time::SystemTime::now(),
+            );
             let RetryDecision::Retry { after, reason } = decision else {
                 return Err(failure);
             };

@@ -17,9 +17,10 @@
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader)?;
 //! let key = client.create_api_user_key(&user.id)?;
-//! // The secret is shown once: store it now. It then signs its own calls.
-//! let bot = Client::builder(key.api_secret.credentials_for(&key.api_key)?).build()?;
-//! for batch in bot.list_settlement_batches(&Default::default())?.data {
+//! // The secret is shown once: store it now. It is a Prime WebSocket/FIX credential;
+//! // REST calls, settlement included, are made with the account key.
+//! let _ws_secret: &str = key.api_secret.expose();
+//! for batch in client.list_settlement_batches(&Default::default())?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -181,10 +182,13 @@ impl Client {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
             };
-            let decision =
-                self.inner
-                    .retry
-                    .decide(E::IDEMPOTENCY, &failure, attempt, rand::random::<f64>());
+            let decision = self.inner.retry.decide_at(
+                E::IDEMPOTENCY,
+                &failure,
+                attempt,
+                rand::random::<f64>(),
+                std::time::SystemTime::now(),
+            );
             let RetryDecision::Retry { after, reason } = decision else {
                 return Err(failure);
             };
@@ -712,11 +716,11 @@ mod tests {
             .port();
         let client = Client::builder(credentials())
             .base_url(&format!("http://127.0.0.1:{port}"))
-            .retry_policy(RetryPolicy {
-                max_attempts: 2,
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(1),
-            })
+            .retry_policy(
+                RetryPolicy::default()
+                    .with_max_attempts(2)
+                    .with_delays(Duration::from_millis(1), Duration::from_millis(1)),
+            )
             .build()
             .unwrap();
         let error = client.create_api_user_key("U1").unwrap_err();

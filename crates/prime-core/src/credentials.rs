@@ -58,9 +58,7 @@ pub enum CredentialsError {
     #[error("the one-time password is empty")]
     EmptyOtp,
     /// The static one-time password holds a control character (often a pasted line break).
-    #[error(
-        "the one-time password has a control character at byte {position}: remove line breaks"
-    )]
+    #[error("the one-time password has a control character at byte {position}: remove line breaks")]
     InvalidOtp {
         /// Byte offset of the first control character.
         position: usize,

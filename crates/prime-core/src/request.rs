@@ -223,7 +223,10 @@ impl RequestBuilder {
         let digits = digits.format(nonce).as_bytes();
         let otp = credentials
             .otp()
-            .map(|otp| otp.code().map_err(|e| ArgumentError::new("otp", e.to_string())))
+            .map(|otp| {
+                otp.code()
+                    .map_err(|e| ArgumentError::new("otp", e.to_string()))
+            })
             .transpose()?;
         let body = encode_body_with(endpoint, digits, otp.as_ref().map(|otp| otp.as_str()))?;
         let api_sign = credentials.signing_key().sign(E::PATH, digits, &body);

@@ -44,12 +44,22 @@ fn malformed_secrets_are_refused_with_what_to_fix() {
         CredentialsError::SecretWhitespace { position: 40 }
     );
     assert_eq!(
-        secret_refusal(&format!(" {} {}", &SECRET[..8], &SECRET[8..]), "remove spaces and line breaks"),
+        secret_refusal(
+            &format!(" {} {}", &SECRET[..8], &SECRET[8..]),
+            "remove spaces and line breaks"
+        ),
         CredentialsError::SecretWhitespace { position: 9 }
     );
     // Whitespace around the secret (a file's trailing newline) is not an error.
-    for padded in [format!(" {SECRET}"), format!("{SECRET}\t"), format!("{SECRET}\n")] {
-        assert!(Credentials::new("KRA5L19LAW8Z", &padded).is_ok(), "{padded:?}");
+    for padded in [
+        format!(" {SECRET}"),
+        format!("{SECRET}\t"),
+        format!("{SECRET}\n"),
+    ] {
+        assert!(
+            Credentials::new("KRA5L19LAW8Z", &padded).is_ok(),
+            "{padded:?}"
+        );
     }
     // Not base64: a URL-safe alphabet, a stray character, bad padding.
     let url_safe = SECRET.replace('/', "_").replace('+', "-");

@@ -61,7 +61,10 @@ fn bad_secrets_are_refused_with_a_typed_reason() {
     let cases: [(&str, CredentialsError); 10] = [
         ("", CredentialsError::EmptySecret),
         (" \n\t ", CredentialsError::EmptySecret),
-        (" kQH5 kQH5", CredentialsError::SecretWhitespace { position: 5 }),
+        (
+            " kQH5 kQH5",
+            CredentialsError::SecretWhitespace { position: 5 },
+        ),
         (
             // A line break pasted into the middle.
             &format!("{}\n{}", &SECRET[..24], &SECRET[24..]),
@@ -132,10 +135,22 @@ fn secrets_of_any_length_sign_and_surrounding_whitespace_is_ignored() {
     // expected values come from Python, independently of this crate:
     // python3 -c "import hmac,hashlib,base64; k=bytes(range(N)); m=b'/0/private/X'+hashlib.sha256(b'1'+b'{\"nonce\":1}').digest(); print(base64.b64encode(hmac.new(k,m,hashlib.sha512).digest()).decode())"
     let cases = [
-        (1, "EGBn1ALjk8y8R6I30a3QUjvJHzqboYnay1lUwysAsL9k4eTeu94f0NIdRqj36isOJ4vNYo28HURD1S7aRY5X5Q=="),
-        (32, "mcM4LQxTo9kHpp6tmoo20FCteAEtTflCiWOz2h768SqIRbKtoEWmN73TUb5DuStdbEhFymVyPhuitkd+l5pJDw=="),
-        (128, "Y//bg76XW0VP6XCT6mxV8SLDlrHRsFoRsueXCX08b30vpuL6I+GN6bmH6wUHPjlF6jX3dDdJntCABG9/bdRJfg=="),
-        (200, "itrmAKl9Qw0WH2Za/QAHZuDrDwE/sVTz2LdLd+uL4We+t5UX4SchZg2EvyLzLJakr6oJd9x7Xq1CXmxyF7jKpg=="),
+        (
+            1,
+            "EGBn1ALjk8y8R6I30a3QUjvJHzqboYnay1lUwysAsL9k4eTeu94f0NIdRqj36isOJ4vNYo28HURD1S7aRY5X5Q==",
+        ),
+        (
+            32,
+            "mcM4LQxTo9kHpp6tmoo20FCteAEtTflCiWOz2h768SqIRbKtoEWmN73TUb5DuStdbEhFymVyPhuitkd+l5pJDw==",
+        ),
+        (
+            128,
+            "Y//bg76XW0VP6XCT6mxV8SLDlrHRsFoRsueXCX08b30vpuL6I+GN6bmH6wUHPjlF6jX3dDdJntCABG9/bdRJfg==",
+        ),
+        (
+            200,
+            "itrmAKl9Qw0WH2Za/QAHZuDrDwE/sVTz2LdLd+uL4We+t5UX4SchZg2EvyLzLJakr6oJd9x7Xq1CXmxyF7jKpg==",
+        ),
     ];
     for (len, expected) in cases {
         let bytes: Vec<u8> = (0..len).map(|b| u8::try_from(b).unwrap()).collect();

@@ -190,7 +190,11 @@ fn the_table_and_the_parser_agree() {
         ErrorCode::InternalError,
     ];
     for code in codes {
-        assert_eq!(KrakenError::parse(&code.to_string()).code(), &code, "{code}");
+        assert_eq!(
+            KrakenError::parse(&code.to_string()).code(),
+            &code,
+            "{code}"
+        );
         assert!(code.as_str().starts_with('E'), "{code}");
     }
     assert_eq!(

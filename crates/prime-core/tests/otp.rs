@@ -70,8 +70,12 @@ fn a_generator_is_asked_for_every_request() {
     });
     let credentials = credentials(totp);
     let builder = RequestBuilder::new();
-    let first = builder.build(&ListApiUsers::new(), &credentials, 1).unwrap();
-    let second = builder.build(&ListApiUsers::new(), &credentials, 2).unwrap();
+    let first = builder
+        .build(&ListApiUsers::new(), &credentials, 1)
+        .unwrap();
+    let second = builder
+        .build(&ListApiUsers::new(), &credentials, 2)
+        .unwrap();
     assert_eq!(first.body().as_slice(), br#"{"nonce":1,"otp":"100000"}"#);
     assert_eq!(second.body().as_slice(), br#"{"nonce":2,"otp":"100001"}"#);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -86,7 +90,11 @@ fn unusable_codes_are_refused_before_signing() {
         ("\u{0}", CredentialsError::InvalidOtp { position: 0 }),
         ("\u{e9}\u{85}", CredentialsError::InvalidOtp { position: 2 }),
     ] {
-        assert_eq!(Otp::password(password).unwrap_err(), expected, "{password:?}");
+        assert_eq!(
+            Otp::password(password).unwrap_err(),
+            expected,
+            "{password:?}"
+        );
     }
     // A generator that yields nothing usable fails the request, naming the field.
     let broken = credentials(Otp::generator(|| Zeroizing::new(String::new())));

@@ -404,13 +404,9 @@ fn a_throttle_is_resent_by_any_endpoint_after_its_time() {
         for idempotency in [Idempotent, NonIdempotent] {
             for jitter in [0.0, 0.5, 0.999] {
                 assert_eq!(
-                    policy().with_max_throttle_wait(Duration::from_secs(60)).decide_at(
-                        idempotency,
-                        &kraken(text),
-                        Attempt::first(),
-                        jitter,
-                        now()
-                    ),
+                    policy()
+                        .with_max_throttle_wait(Duration::from_secs(60))
+                        .decide_at(idempotency, &kraken(text), Attempt::first(), jitter, now()),
                     RetryDecision::Retry {
                         after: Duration::from_secs(11),
                         reason: RetryReason::Throttled
@@ -482,12 +478,14 @@ fn untimed_throttles_and_too_many_requests_back_off_like_rate_limits() {
         }
     }
     // A throttle beside a non-rate error is not a pure refusal for rate: it stops.
-    let mixed = Error::Response(parse_response::<serde_json::Value>(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        br#"{"error":["EService: Throttled: 1795880010","EGeneral:Invalid arguments"]}"#,
-    )
-    .unwrap_err());
+    let mixed = Error::Response(
+        parse_response::<serde_json::Value>(
+            StatusCode::OK,
+            &HeaderMap::new(),
+            br#"{"error":["EService: Throttled: 1795880010","EGeneral:Invalid arguments"]}"#,
+        )
+        .unwrap_err(),
+    );
     assert_eq!(
         policy().decide_at(NonIdempotent, &mixed, Attempt::first(), 0.5, now()),
         RetryDecision::Stop
