@@ -106,6 +106,7 @@ impl FromStr for Permission {
 pub struct AccountKeySpec {
     pub(crate) permissions: Vec<Permission>,
     pub(crate) otp: Option<Zeroizing<String>>,
+    pub(crate) whitelisted_ips: Vec<String>,
 }
 
 impl AccountKeySpec {
@@ -114,7 +115,16 @@ impl AccountKeySpec {
         Self {
             permissions: permissions.into_iter().collect(),
             otp: None,
+            whitelisted_ips: Vec::new(),
         }
+    }
+
+    /// Accepts calls only from these addresses or CIDR ranges (as Kraken's key settings
+    /// allow); others get `EGeneral:Permission denied`. Empty (the default) allows all.
+    #[must_use]
+    pub fn whitelisted_ips<I: Into<String>>(mut self, ips: impl IntoIterator<Item = I>) -> Self {
+        self.whitelisted_ips = ips.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Requires API 2FA with this static password: a call without `otp`, or with another
@@ -131,6 +141,7 @@ impl fmt::Debug for AccountKeySpec {
         f.debug_struct("AccountKeySpec")
             .field("permissions", &self.permissions)
             .field("otp", &self.otp.as_ref().map(|_| "<redacted>"))
+            .field("whitelisted_ips", &self.whitelisted_ips)
             .finish()
     }
 }

@@ -431,11 +431,15 @@ impl<'de> de::Deserializer<'de> for FormValue<'_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
-        Err(de::Error::custom("a list cannot be sent as a flat form field"))
+        Err(de::Error::custom(
+            "a list cannot be sent as a flat form field",
+        ))
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
-        Err(de::Error::custom("an object cannot be sent as a flat form field"))
+        Err(de::Error::custom(
+            "an object cannot be sent as a flat form field",
+        ))
     }
 
     parse_as! {
@@ -466,13 +470,11 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> Result<RequestBody<'_>, String> {
-        RequestBody::parse(body.as_bytes(), BodyFormat::Json)
-            .map_err(|e| e.rejection().to_string())
+        RequestBody::parse(body.as_bytes(), BodyFormat::Json).map_err(|e| e.rejection().to_string())
     }
 
     fn form(body: &str) -> Result<RequestBody<'_>, String> {
-        RequestBody::parse(body.as_bytes(), BodyFormat::Form)
-            .map_err(|e| e.rejection().to_string())
+        RequestBody::parse(body.as_bytes(), BodyFormat::Form).map_err(|e| e.rejection().to_string())
     }
 
     fn arguments<E: Endpoint + DeserializeOwned>(body: &str) -> Result<E, String> {
@@ -586,8 +588,10 @@ mod tests {
             Some("EGeneral:Invalid arguments:statuses".to_owned())
         );
         assert_eq!(
-            form_arguments::<UpdateApiUserKey>("nonce=1&user_id=U&key_id=K&whitelisted_ips=1.2.3.4")
-                .err(),
+            form_arguments::<UpdateApiUserKey>(
+                "nonce=1&user_id=U&key_id=K&whitelisted_ips=1.2.3.4"
+            )
+            .err(),
             Some("EGeneral:Invalid arguments:whitelisted_ips".to_owned())
         );
         assert!(form_arguments::<ListApiUsers>("nonce=1&otp=123456").is_ok());
@@ -598,7 +602,10 @@ mod tests {
         let body = parse(r#"{"nonce":1,"otp":"123456"}"#).unwrap();
         assert_eq!(body.otp(), Some("123456"));
         assert!(body.arguments::<ListApiUsers>().is_ok());
-        assert_eq!(form("nonce=1&otp=pass+word").unwrap().otp(), Some("pass word"));
+        assert_eq!(
+            form("nonce=1&otp=pass+word").unwrap().otp(),
+            Some("pass word")
+        );
         assert_eq!(parse(r#"{"nonce":1}"#).unwrap().otp(), None);
         assert_eq!(
             parse(r#"{"nonce":1,"otp":"1","otp":"2"}"#).err().as_deref(),

@@ -54,6 +54,8 @@ struct AccountKeyRequest {
     #[serde(default)]
     permissions: Vec<String>,
     otp: Option<String>,
+    #[serde(default)]
+    whitelisted_ips: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,7 +188,9 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
             let permissions: Result<Vec<Permission>, _> =
                 spec.permissions.iter().map(|p| p.parse()).collect();
             let mut key_spec = match permissions {
-                Ok(permissions) => AccountKeySpec::new(permissions),
+                Ok(permissions) => {
+                    AccountKeySpec::new(permissions).whitelisted_ips(spec.whitelisted_ips)
+                }
                 Err(e) => return failure(StatusCode::BAD_REQUEST, &e.to_string()),
             };
             if let Some(otp) = spec.otp {

@@ -35,7 +35,10 @@ mod tests {
             assert!(text.starts_with('E'), "{text}");
             assert!(CATEGORIES.contains(&category), "{text}");
             // The crate docs list every one of them.
-            assert!(include_str!("lib.rs").contains(text), "{text} missing from the docs");
+            assert!(
+                include_str!("lib.rs").contains(text),
+                "{text} missing from the docs"
+            );
         }
     }
 }

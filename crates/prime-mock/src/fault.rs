@@ -56,9 +56,7 @@ impl FaultKind {
     /// `EService: Throttled: <until>` (Kraken's spelling, with spaces): not executed; try
     /// again after the Unix time `until` (seconds).
     pub fn throttled(until: u64) -> Self {
-        Self::KrakenError(
-            prime_core::ErrorCode::Throttled { until: Some(until) }.to_string(),
-        )
+        Self::KrakenError(prime_core::ErrorCode::Throttled { until: Some(until) }.to_string())
     }
 
     /// `EGeneral:Too many requests`, not executed.
@@ -68,7 +66,11 @@ impl FaultKind {
 
     /// `EService:Unavailable`, not executed.
     pub fn service_unavailable() -> Self {
-        Self::KrakenError(prime_core::ErrorCode::ServiceUnavailable.as_str().to_owned())
+        Self::KrakenError(
+            prime_core::ErrorCode::ServiceUnavailable
+                .as_str()
+                .to_owned(),
+        )
     }
 
     /// `EService:Busy`, not executed.

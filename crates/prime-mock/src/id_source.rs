@@ -119,7 +119,10 @@ mod tests {
         for _ in 0..200 {
             let key = ids.issued_api_key();
             assert_eq!(key.len(), "KRA5L19LAW8Z".len());
-            assert!(key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            );
             let secret = ids.issued_secret();
             assert_eq!(secret.len(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf".len());
             assert!(

@@ -67,7 +67,10 @@ impl Simulator {
     ///
     /// # Errors
     /// The 2FA password is empty or holds a control character.
-    pub fn mint_account_key(&mut self, spec: &AccountKeySpec) -> Result<MintedKey, CredentialsError> {
+    pub fn mint_account_key(
+        &mut self,
+        spec: &AccountKeySpec,
+    ) -> Result<MintedKey, CredentialsError> {
         if let Some(password) = &spec.otp {
             Otp::password(password)?;
         }
@@ -84,7 +87,10 @@ impl Simulator {
             .strip_prefix("/0/private/")
             .and_then(Method::from_name)
         else {
-            return json(StatusCode::NOT_FOUND, error_body(crate::errors::UNKNOWN_METHOD));
+            return json(
+                StatusCode::NOT_FOUND,
+                error_body(crate::errors::UNKNOWN_METHOD),
+            );
         };
         if request.method() != HttpMethod::POST {
             return json(

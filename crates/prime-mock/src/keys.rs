@@ -51,7 +51,8 @@ impl Simulator {
                 "whitelisted_ips": key.whitelisted_ips,
             }
         });
-        serde_json::to_vec(&body).map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())
+        serde_json::to_vec(&body)
+            .map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())
     }
 
     pub(crate) fn list_keys(&self, args: &ListApiUserKeys) -> Result<Vec<u8>, Rejection> {

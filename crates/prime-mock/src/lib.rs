@@ -113,7 +113,7 @@
 //! | `POST /__mock/transfers/complete` | | complete pending transfers |
 //! | `POST /__mock/nonce-window` | `{"api_key":"…","window":1000}` | set a key's nonce window |
 //! | `POST /__mock/rate-limit` | `{"enabled":true}` | switch the rate-limit model |
-//! | `POST /__mock/account-keys` | `{"permissions":["Orders and trades - Query open orders & trades"],"otp":"…"}` (`otp` optional) | mint an account key: `{"api_key":"…","api_secret":"…"}` |
+//! | `POST /__mock/account-keys` | `{"permissions":["Orders and trades - Query open orders & trades"],"otp":"…","whitelisted_ips":["…"]}` (`otp`, `whitelisted_ips` optional) | mint an account key: `{"api_key":"…","api_secret":"…"}` |
 //!
 //! # Standalone
 //!

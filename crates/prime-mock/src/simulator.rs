@@ -336,6 +336,9 @@ impl Simulator {
                 otp: spec.otp.clone(),
             },
         );
+        if let Some(key) = self.keys.last_mut() {
+            key.whitelisted_ips.clone_from(&spec.whitelisted_ips);
+        }
         MintedKey {
             api_key,
             api_secret: secret,
@@ -602,8 +605,9 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
 
 /// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
 pub(crate) fn error_body(error: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "error": [error] }))
-        .unwrap_or_else(|_| format!(r#"{{"error":["{}"]}}"#, ErrorCode::InternalError.as_str()).into_bytes())
+    serde_json::to_vec(&serde_json::json!({ "error": [error] })).unwrap_or_else(|_| {
+        format!(r#"{{"error":["{}"]}}"#, ErrorCode::InternalError.as_str()).into_bytes()
+    })
 }
 
 /// Whether two texts are equal, in time that depends only on their lengths (the expected
