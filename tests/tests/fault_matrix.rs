@@ -34,11 +34,10 @@ use prime_tests::RecordedNonces;
 /// The retry budget every cell's client gets: the default's 3 attempts, with delays short
 /// enough to keep 104 cells fast.
 fn retry_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
+        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// Per-attempt timeout of the cells with the long delay; the delay is well beyond it.
