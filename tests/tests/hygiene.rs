@@ -492,7 +492,10 @@ fn workflow(
     let minted = server
         .mint_account_key(&prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp(&otp))
         .expect("a minted account key");
-    secrets.add(&format!("{transport} minted secret"), minted.api_secret.expose());
+    secrets.add(
+        &format!("{transport} minted secret"),
+        minted.api_secret.expose(),
+    );
     secrets.add(&format!("{transport} 2FA password"), &otp);
     shown.debug("MintedKey", &minted);
     let trader_credentials = minted.credentials().expect("valid credentials");

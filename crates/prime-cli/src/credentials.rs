@@ -54,8 +54,7 @@ pub fn load(global: &Global) -> Result<Loaded, Failure> {
     let Some(otp) = otp else {
         return Ok(loaded);
     };
-    let otp = Otp::password(&otp)
-        .map_err(|e| Failure::Usage(format!("--otp/{OTP_VAR}: {e}")))?;
+    let otp = Otp::password(&otp).map_err(|e| Failure::Usage(format!("--otp/{OTP_VAR}: {e}")))?;
     Ok(Loaded {
         credentials: loaded.credentials.with_otp(otp),
         url: loaded.url,

@@ -80,7 +80,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     )?;
     println!("      whitelisted_ips={:?}", updated.whitelisted_ips);
 
-    step.next("create a settlement batch (account key: \"Orders and trades - Create & modify orders\")");
+    step.next(
+        "create a settlement batch (account key: \"Orders and trades - Create & modify orders\")",
+    );
     let batch = admin.create_settlement_batch(&CreateSettlementBatch::new())?;
     println!(
         "      batch {}  status={}  trades={}",
@@ -169,9 +171,8 @@ fn expect_refusal<T>(
 ) -> Result<String, Failure> {
     match outcome {
         Err(e)
-            if e.response().is_some_and(|r| {
-                r.kraken_errors().iter().any(|k| k.code() == expected)
-            }) =>
+            if e.response()
+                .is_some_and(|r| r.kraken_errors().iter().any(|k| k.code() == expected)) =>
         {
             Ok(e.to_string())
         }
