@@ -462,3 +462,29 @@ fn oversized_bodies_are_refused_at_the_cap() {
         prime_core::RetryDecision::Stop
     );
 }
+
+#[test]
+fn unusable_second_factors_are_refused_before_signing() {
+    use prime_core::{Otp, RequestBuilder, endpoints::ListApiUsers};
+
+    assert_eq!(Otp::password("").unwrap_err(), CredentialsError::EmptyOtp);
+    for (password, position) in [("12\n34", 2), ("\t1", 0), ("1\u{7f}", 1)] {
+        let error = Otp::password(password).unwrap_err();
+        assert_eq!(
+            error,
+            CredentialsError::InvalidOtp { position },
+            "{password:?}"
+        );
+        assert!(error.to_string().contains(&format!("byte {position}")));
+    }
+    let credentials = Credentials::new("KRA5L19LAW8Z", SECRET)
+        .unwrap()
+        .with_otp(Otp::generator(|| {
+            zeroize::Zeroizing::new("12\r\n".to_owned())
+        }));
+    let error = RequestBuilder::new()
+        .build(&ListApiUsers::new(), &credentials, 1)
+        .unwrap_err();
+    assert_eq!(error.field(), "otp");
+    assert!(error.reason().contains("control character"), "{error}");
+}
