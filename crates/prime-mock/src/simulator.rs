@@ -184,7 +184,7 @@ pub(crate) enum KeyAuth {
     /// An account (REST) key: all that is kept of its base64 secret is the prepared signing
     /// key (enough to verify, never the secret), with its permissions and optional 2FA.
     Rest {
-        signing_key: SigningKey,
+        signing_key: Box<SigningKey>,
         permissions: Vec<Permission>,
         otp: Option<Zeroizing<String>>,
     },
@@ -331,7 +331,7 @@ impl Simulator {
             api_key.clone(),
             None,
             KeyAuth::Rest {
-                signing_key,
+                signing_key: Box::new(signing_key),
                 permissions,
                 otp: spec.otp.clone(),
             },
