@@ -36,7 +36,7 @@
 //!
 //! # Retries
 //!
-//! Each failure goes to [`RetryPolicy::decide`]: reads are retried after transient failures,
+//! Each failure goes to [`RetryPolicy::decide_at`]: reads are retried after transient failures,
 //! a non-idempotent call (create, update, delete, settle) is never resent once it may have
 //! reached the server, and `EAPI:Invalid nonce` gets one immediate resend. Every resend is
 //! signed again with a fresh nonce; backoff delays are jittered.
@@ -151,7 +151,7 @@ impl Client {
         self.inner.requests.base_url()
     }
 
-    /// Sends `endpoint`, retrying as [`RetryPolicy::decide`] allows, and returns its result
+    /// Sends `endpoint`, retrying as [`RetryPolicy::decide_at`] allows, and returns its result
     /// with any warnings.
     ///
     /// ```no_run

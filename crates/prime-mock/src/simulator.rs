@@ -615,7 +615,7 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
         result: &'a T,
     }
     serde_json::to_vec(&Envelope { error: [], result })
-        .unwrap_or_else(|_| error_body("EGeneral:Internal error"))
+        .unwrap_or_else(|_| error_body(ErrorCode::InternalError.as_str()))
 }
 
 /// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
