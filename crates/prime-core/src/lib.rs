@@ -58,13 +58,17 @@
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
-//! - [`BodyBuffer`]: a transport's capped, zeroizing receive buffer.
-//! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+//! - [`Settings`]: what a client is configured with, validated once for every transport.
+//! - [`RetryPolicy::decide_at`]: whether a failed call may be sent again, and when.
+//! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
+//!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
 
 mod body_buffer;
+mod call;
 mod credentials;
 mod endpoint;
+mod endpoint_table;
 pub mod endpoints;
 mod error;
 mod kraken_error;
@@ -73,9 +77,10 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod settings;
 mod signature;
+pub mod transport;
 
-pub use body_buffer::BodyBuffer;
 pub use credentials::{
     ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,
 };
@@ -84,12 +89,15 @@ pub use error::{Delivery, Error, TransportError, TransportErrorKind};
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
-    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, client_request_builder,
-    encode_body, encode_body_with_otp,
+    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+    encode_body_with_otp,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
 pub use secret::ApiSecret;
+pub use settings::{
+    BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,
+};
 pub use signature::ApiSign;
 
 // Re-exported so users name the same `http` version the core speaks.
