@@ -7,5 +7,7 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod real_clients;
+mod throttle_and_2fa;
 mod tls;
 mod workflow;
