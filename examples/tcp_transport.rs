@@ -115,7 +115,10 @@ impl TcpClient {
             let mut chunk = Vec::with_capacity(8 * 1024);
             if read_some(&mut stream, &mut chunk).map_err(io)? == 0 {
                 if length.is_some() {
-                    return Err(maybe_sent(TransportErrorKind::Io, "body cut short"));
+                    // What arrived goes with the error: the driver recovers a created key's
+                    // secret from it.
+                    return Err(maybe_sent(TransportErrorKind::Io, "body cut short")
+                        .with_received(body.as_bytes()));
                 }
                 break;
             }
