@@ -58,6 +58,8 @@
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
+//!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`BodyBuffer`]: a transport's capped, zeroizing receive buffer.
 //! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
 #![forbid(unsafe_code)]
@@ -67,6 +69,7 @@ mod credentials;
 mod endpoint;
 pub mod endpoints;
 mod error;
+pub mod issued;
 mod kraken_error;
 mod nonce;
 mod request;
@@ -79,6 +82,7 @@ pub use body_buffer::BodyBuffer;
 pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use issued::IssuedCredentials;
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
