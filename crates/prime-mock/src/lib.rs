@@ -90,6 +90,8 @@ mod decimal;
 mod fault;
 mod id_source;
 mod in_process;
+mod issued_fix;
+mod issued_ws;
 mod keys;
 mod nonce_guard;
 mod rate_limit;
