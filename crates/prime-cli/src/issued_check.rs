@@ -451,3 +451,38 @@ fn read_fix<S: Read>(stream: &mut S, buffer: &mut Vec<u8>) -> Result<Option<FixM
         }
     }
 }
+
+/// The demo's step: the key just issued authenticates on the simulator's WebSocket and FIX.
+/// Returns the two result lines, or why a check did not pass.
+pub fn demo_lines(
+    server: &prime_mock::MockServer,
+    key: &CreatedApiUserKey,
+    timeout: Duration,
+) -> Result<Vec<String>, Failure> {
+    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+        .map_err(|e| Failure::Call(format!("the new key cannot sign: {e}")))?;
+    let ws_url = server.ws_url();
+    let fix = FixTarget {
+        addr: server.fix_addr().to_string(),
+        transport: FixTransport::Plain,
+        sender: MOCK_SENDER.to_owned(),
+        target: MOCK_TARGET.to_owned(),
+    };
+    let ws = check_ws(&ws_url, &credentials, timeout);
+    let fix_outcome = check_fix(&fix, &credentials, timeout);
+    let mut lines = Vec::new();
+    for (what, outcome) in [("WebSocket", ws), ("FIX", fix_outcome)] {
+        match outcome {
+            Ok(Outcome::Authenticated(detail)) => {
+                lines.push(format!("{what}: authenticated ({detail})"));
+            }
+            Ok(Outcome::Refused(reason)) => {
+                return Err(Failure::Call(format!(
+                    "the new key was refused on {what}: {reason}"
+                )));
+            }
+            Err(error) => return Err(Failure::Call(format!("{what} check failed: {error}"))),
+        }
+    }
+    Ok(lines)
+}
