@@ -113,8 +113,14 @@ fn plan(global: &Global, endpoints: &CheckEndpoints) -> Result<Plan, Failure> {
             fix: file.fix_addr.map(|addr| FixTarget {
                 addr,
                 transport: endpoints.fix_transport,
-                sender: endpoints.sender.clone().unwrap_or_else(|| MOCK_SENDER.to_owned()),
-                target: endpoints.target.clone().unwrap_or_else(|| MOCK_TARGET.to_owned()),
+                sender: endpoints
+                    .sender
+                    .clone()
+                    .unwrap_or_else(|| MOCK_SENDER.to_owned()),
+                target: endpoints
+                    .target
+                    .clone()
+                    .unwrap_or_else(|| MOCK_TARGET.to_owned()),
             }),
         });
     }
@@ -171,7 +177,9 @@ pub fn run_plan(
     let mut lines = Vec::new();
     if let Some(url) = &plan.ws_url {
         let line = match check_ws(url, credentials, timeout) {
-            Ok(Outcome::Authenticated(detail)) => format!("websocket {url}: authenticated ({detail})"),
+            Ok(Outcome::Authenticated(detail)) => {
+                format!("websocket {url}: authenticated ({detail})")
+            }
             Ok(Outcome::Refused(reason)) => {
                 failed.push("websocket");
                 format!("websocket {url}: refused: {reason}")
@@ -201,7 +209,8 @@ pub fn run_plan(
     }
     let mut stdout = std::io::stdout().lock();
     for line in &lines {
-        writeln!(stdout, "{line}").map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
+        writeln!(stdout, "{line}")
+            .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
     }
     stdout
         .flush()
@@ -226,7 +235,8 @@ fn now() -> UtcTimestamp {
 
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
@@ -256,13 +266,12 @@ fn tls(host: &str, tcp: TcpStream) -> Result<StreamOwned<ClientConnection, TcpSt
     let roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let config = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS setup: {e}"))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
@@ -285,7 +294,9 @@ pub fn check_ws(
     let authority = uri
         .authority()
         .ok_or_else(|| format!("--ws-url {url}: no host"))?;
-    let port = authority.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let port = authority
+        .port_u16()
+        .unwrap_or(if secure { 443 } else { 80 });
     let mut request = Request::get(uri.clone())
         // The Host header the signature covers: the URL's authority, exactly.
         .header(HOST, authority.as_str())
@@ -436,10 +447,11 @@ fn logon_exchange<S: Read + Write>(
 fn read_fix<S: Read>(stream: &mut S, buffer: &mut Vec<u8>) -> Result<Option<FixMessage>, String> {
     let mut chunk = [0u8; 1024];
     loop {
-        let frame = FixMessage::frame_len(buffer).map_err(|e| format!("malformed FIX answer: {e}"))?;
+        let frame =
+            FixMessage::frame_len(buffer).map_err(|e| format!("malformed FIX answer: {e}"))?;
         if let Some(total) = frame.filter(|&total| buffer.len() >= total) {
-            let message =
-                FixMessage::parse(&buffer[..total]).map_err(|e| format!("malformed FIX answer: {e}"));
+            let message = FixMessage::parse(&buffer[..total])
+                .map_err(|e| format!("malformed FIX answer: {e}"));
             buffer.drain(..total);
             return message.map(Some);
         }

@@ -72,9 +72,11 @@ fn rest(args: &SignArgs) -> Result<String, Failure> {
         ));
     }
     let (secret, source) = secret(args.secret_file.as_deref())?;
-    let key = SigningKey::from_base64(&secret)
-        .map_err(|e| Failure::Usage(format!("{source}: {e}")))?;
-    Ok(key.sign(path, nonce.as_bytes(), body.as_bytes()).to_string())
+    let key =
+        SigningKey::from_base64(&secret).map_err(|e| Failure::Usage(format!("{source}: {e}")))?;
+    Ok(key
+        .sign(path, nonce.as_bytes(), body.as_bytes())
+        .to_string())
 }
 
 fn prime_ws(args: &SignArgs) -> Result<String, Failure> {
@@ -148,12 +150,12 @@ fn secret(secret_file: Option<&Path>) -> Result<(Zeroizing<String>, String), Fai
 /// A secret file's text without its final line break (`\n` or `\r\n`); anything else in it
 /// is kept, so a secret that really has other whitespace is refused, not silently changed.
 pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, Failure> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-        Failure::Usage(format!("cannot read secret file {}: {e}", path.display()))
-    })?);
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
-        Failure::Usage(format!("secret file {} is not UTF-8 text", path.display()))
-    })?;
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| {
+            Failure::Usage(format!("cannot read secret file {}: {e}", path.display()))
+        })?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::Usage(format!("secret file {} is not UTF-8 text", path.display())))?;
     let text = text
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))

@@ -445,7 +445,7 @@ fn demo_walks_the_workflow_without_printing_secrets() {
     );
     let text = stdout(&output);
     assert!(
-        text.contains("[10/10]") && text.contains("demo complete"),
+        text.contains("[11/11]") && text.contains("demo complete"),
         "{text}"
     );
     assert!(text.contains("EAPI:Invalid key"), "{text}");

@@ -48,7 +48,10 @@ fn reference(secret: &str, message: &str) -> String {
 
 /// `prime sign` with the secret in the environment; its stdout, which must be one line.
 fn sign(secret: &str, args: &[String]) -> String {
-    let output = run(prime().env("KRAKEN_API_SECRET", secret).arg("sign").args(args));
+    let output = run(prime()
+        .env("KRAKEN_API_SECRET", secret)
+        .arg("sign")
+        .args(args));
     assert!(
         output.status.success(),
         "{args:?}: {}",
@@ -56,10 +59,7 @@ fn sign(secret: &str, args: &[String]) -> String {
     );
     let stdout = text(&output.stdout);
     assert!(!stdout.contains(secret), "the secret is never printed");
-    stdout
-        .strip_suffix('\n')
-        .expect("one line")
-        .to_owned()
+    stdout.strip_suffix('\n').expect("one line").to_owned()
 }
 
 #[test]
@@ -80,7 +80,11 @@ fn sign_prime_ws_of_krakens_example_string() {
     let dir = scratch("sign-file");
     let file = dir.join("secret");
     std::fs::write(&file, "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf\n").unwrap();
-    let output = run(prime().arg("sign").args(&args).arg("--secret-file").arg(&file));
+    let output = run(prime()
+        .arg("sign")
+        .args(&args)
+        .arg("--secret-file")
+        .arg(&file));
     assert_eq!(
         text(&output.stdout),
         "9dyoiBOs3lhpUVXfrcnDiJP8kcZu4F2US5U7RcgyoaM=\n",
@@ -111,13 +115,26 @@ fn sign_prime_fix_of_a_pinned_logon() {
 fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
     let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
     let cases: &[(&[&str], &str)] = &[
-        (&["--scheme=prime-ws", "--host=h", "--path=/ws/v1"], "needs --timestamp"),
         (
-            &["--scheme=prime-ws", "--timestamp=2019-02-13T05:17:32Z", "--host=h", "--path=/"],
+            &["--scheme=prime-ws", "--host=h", "--path=/ws/v1"],
+            "needs --timestamp",
+        ),
+        (
+            &[
+                "--scheme=prime-ws",
+                "--timestamp=2019-02-13T05:17:32Z",
+                "--host=h",
+                "--path=/",
+            ],
             "--timestamp",
         ),
         (
-            &["--scheme=prime-ws", "--timestamp=2019-02-13T05:17:32.000000Z", "--host=h", "--path=ws"],
+            &[
+                "--scheme=prime-ws",
+                "--timestamp=2019-02-13T05:17:32.000000Z",
+                "--host=h",
+                "--path=ws",
+            ],
             "--path",
         ),
         (
@@ -131,7 +148,12 @@ fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
             "--nonce does not apply to --scheme prime-ws",
         ),
         (
-            &["--scheme=prime-fix", "--sending-time=20220915-18:29:58.756", "--seq-num=1", "--sender=S"],
+            &[
+                "--scheme=prime-fix",
+                "--sending-time=20220915-18:29:58.756",
+                "--seq-num=1",
+                "--sender=S",
+            ],
             "needs --target",
         ),
         (
@@ -154,11 +176,17 @@ fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
             ],
             "--seq-num",
         ),
-        (&["--path=/0/private/X", "--nonce=1", "--body={}", "--host=h"], "--host does not apply"),
+        (
+            &["--path=/0/private/X", "--nonce=1", "--body={}", "--host=h"],
+            "--host does not apply",
+        ),
         (&["--path=/0/private/X", "--body={}"], "needs --nonce"),
     ];
     for (args, expected) in cases {
-        let output = run(prime().env("KRAKEN_API_SECRET", secret).arg("sign").args(*args));
+        let output = run(prime()
+            .env("KRAKEN_API_SECRET", secret)
+            .arg("sign")
+            .args(*args));
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = text(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
@@ -184,15 +212,33 @@ fn secret_text() -> impl Strategy<Value = String> {
 }
 
 fn api_timestamp() -> impl Strategy<Value = String> {
-    (1970u32..=9999, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60, 0u32..60, 0u32..1_000_000).prop_map(
-        |(y, mo, d, h, mi, s, us)| format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z"),
+    (
+        1970u32..=9999,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+        0u32..1_000_000,
     )
+        .prop_map(|(y, mo, d, h, mi, s, us)| {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z")
+        })
 }
 
 fn sending_time() -> impl Strategy<Value = String> {
-    (1970u32..=9999, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60, 0u32..60, 0u32..1_000).prop_map(
-        |(y, mo, d, h, mi, s, ms)| format!("{y:04}{mo:02}{d:02}-{h:02}:{mi:02}:{s:02}.{ms:03}"),
+    (
+        1970u32..=9999,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+        0u32..1_000,
     )
+        .prop_map(|(y, mo, d, h, mi, s, ms)| {
+            format!("{y:04}{mo:02}{d:02}-{h:02}:{mi:02}:{s:02}.{ms:03}")
+        })
 }
 
 proptest! {
@@ -252,14 +298,24 @@ fn new_user(server: &MockServer) -> String {
         .base_url(&server.url())
         .build()
         .expect("client");
-    client.create_api_user("issued", Role::Viewer).expect("user").id
+    client
+        .create_api_user("issued", Role::Viewer)
+        .expect("user")
+        .id
 }
 
 /// Creates a key with `keys create --secret-out`; returns (key id, api key, secret file).
 fn create_key(server: &MockServer, user: &str, dir: &std::path::Path) -> (String, String, PathBuf) {
     let file = dir.join(format!("secret-{}", rand_suffix()));
     let output = run(prime_on(server)
-        .args(["--json", "keys", "create", "--user-id", user, "--secret-out"])
+        .args([
+            "--json",
+            "keys",
+            "create",
+            "--user-id",
+            user,
+            "--secret-out",
+        ])
         .arg(&file));
     assert!(output.status.success(), "{}", text(&output.stderr));
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -295,10 +351,21 @@ fn keys_check_authenticates_a_fresh_key_and_reports_each_refusal() {
 
     let output = keys_check(&server, &api_key, &secret_file);
     let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
     assert!(stdout.contains("websocket ws://127.0.0.1:"), "{stdout}");
-    assert!(stdout.contains("authenticated (101 Switching Protocols)"), "{stdout}");
-    assert!(stdout.contains("authenticated (Logon 35=A from KRAKEN)"), "{stdout}");
+    assert!(
+        stdout.contains("authenticated (101 Switching Protocols)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("authenticated (Logon 35=A from KRAKEN)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(secret.trim()));
 
     // A wrong secret: 401 on WebSocket, Logout with a reason on FIX, exit 1.
@@ -307,33 +374,68 @@ fn keys_check_authenticates_a_fresh_key_and_reports_each_refusal() {
     let output = keys_check(&server, &api_key, &wrong);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("refused: 401 Unauthorized: ApiSign does not match"), "{stdout}");
-    assert!(stdout.contains("refused: Logout 35=5: 58=96 (RawData) does not match"), "{stdout}");
+    assert!(
+        stdout.contains("refused: 401 Unauthorized: ApiSign does not match"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("refused: Logout 35=5: 58=96 (RawData) does not match"),
+        "{stdout}"
+    );
     assert!(text(&output.stderr).contains("did not authenticate on: websocket, fix"));
 
     // An allow-list without the loopback address, then a deleted key.
     let restricted = run(prime_on(&server).args([
-        "keys", "update", "--user-id", &user, "--key-id", &key_id, "--whitelisted-ips", "192.0.2.1",
+        "keys",
+        "update",
+        "--user-id",
+        &user,
+        "--key-id",
+        &key_id,
+        "--whitelisted-ips",
+        "192.0.2.1",
     ]));
     assert!(restricted.status.success());
     let stdout = text(&keys_check(&server, &api_key, &secret_file).stdout);
-    assert_eq!(stdout.matches("not on the key's IP allow-list").count(), 2, "{stdout}");
-    let deleted = run(prime_on(&server).args(["keys", "delete", "--user-id", &user, "--key-id", &key_id]));
+    assert_eq!(
+        stdout.matches("not on the key's IP allow-list").count(),
+        2,
+        "{stdout}"
+    );
+    let deleted =
+        run(prime_on(&server).args(["keys", "delete", "--user-id", &user, "--key-id", &key_id]));
     assert!(deleted.status.success());
     let output = keys_check(&server, &api_key, &secret_file);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(text(&output.stdout).matches("not a live issued key").count(), 2);
+    assert_eq!(
+        text(&output.stdout)
+            .matches("not a live issued key")
+            .count(),
+        2
+    );
 
     // Nothing listening: a failure, exit 1, not a hang.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = closed.local_addr().unwrap();
     drop(closed);
     let output = run(prime()
-        .args(["--timeout", "5", "keys", "check", "--api-key", &api_key, "--secret-file"])
+        .args([
+            "--timeout",
+            "5",
+            "keys",
+            "check",
+            "--api-key",
+            &api_key,
+            "--secret-file",
+        ])
         .arg(&secret_file)
         .args(["--ws-url", &format!("ws://{addr}/ws/v1")]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stdout).contains("failed: cannot connect"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("failed: cannot connect"),
+        "{}",
+        text(&output.stdout)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -357,7 +459,14 @@ fn keys_create_check_on_a_loopback_base_url_checks_the_simulators_websocket() {
     let user = new_user(&server);
     let dir = scratch("create-check");
     let output = run(prime_on(&server)
-        .args(["keys", "create", "--user-id", &user, "--check", "--secret-out"])
+        .args([
+            "keys",
+            "create",
+            "--user-id",
+            &user,
+            "--check",
+            "--secret-out",
+        ])
         .arg(dir.join("secret")));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
@@ -367,13 +476,28 @@ fn keys_create_check_on_a_loopback_base_url_checks_the_simulators_websocket() {
     );
     // With explicit endpoints, FIX too.
     let output = run(prime_on(&server)
-        .args(["keys", "create", "--user-id", &user, "--check", "--secret-out"])
+        .args([
+            "keys",
+            "create",
+            "--user-id",
+            &user,
+            "--check",
+            "--secret-out",
+        ])
         .arg(dir.join("secret2"))
-        .args(["--ws-url", &server.ws_url(), "--fix-addr", &server.fix_addr().to_string()])
+        .args([
+            "--ws-url",
+            &server.ws_url(),
+            "--fix-addr",
+            &server.fix_addr().to_string(),
+        ])
         .args(["--sender", "ME", "--target", "THEM"]));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("authenticated (Logon 35=A from THEM)"), "{stdout}");
+    assert!(
+        stdout.contains("authenticated (Logon 35=A from THEM)"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -404,26 +528,41 @@ fn prime_mock_names_its_issued_key_endpoints_and_create_check_uses_them() {
     let url = first["url"].as_str().unwrap();
     let ws_url = first["ws_url"].as_str().expect("ws_url");
     let fix_addr = first["fix_addr"].as_str().expect("fix_addr");
-    assert_eq!(ws_url, format!("{}/ws/v1", url.replacen("http://", "ws://", 1)));
+    assert_eq!(
+        ws_url,
+        format!("{}/ws/v1", url.replacen("http://", "ws://", 1))
+    );
     assert!(fix_addr.starts_with("127.0.0.1:"), "{fix_addr}");
 
     let dir = scratch("mock-file");
     let credentials = dir.join("mock.json");
     std::fs::write(&credentials, &line).unwrap();
-    let created = run(prime()
-        .arg("--credentials")
-        .arg(&credentials)
-        .args(["--json", "users", "create", "--name", "N", "--role", "Trader"]));
+    let created = run(prime().arg("--credentials").arg(&credentials).args([
+        "--json", "users", "create", "--name", "N", "--role", "Trader",
+    ]));
     let user: serde_json::Value = serde_json::from_slice(&created.stdout).expect("JSON");
     let output = run(prime()
         .arg("--credentials")
         .arg(&credentials)
-        .args(["keys", "create", "--user-id", user["id"].as_str().unwrap(), "--check", "--secret-out"])
+        .args([
+            "keys",
+            "create",
+            "--user-id",
+            user["id"].as_str().unwrap(),
+            "--check",
+            "--secret-out",
+        ])
         .arg(dir.join("secret")));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains(&format!("websocket {ws_url}: authenticated")), "{stdout}");
-    assert!(stdout.contains(&format!("fix {fix_addr}: authenticated")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("websocket {ws_url}: authenticated")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("fix {fix_addr}: authenticated")),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -432,6 +571,12 @@ fn the_demo_shows_both_checks_passing() {
     let output = run(prime().args(["demo", "--seed", "5"]));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
-    assert!(stdout.contains("WebSocket: authenticated (101 Switching Protocols)"), "{stdout}");
-    assert!(stdout.contains("FIX: authenticated (Logon 35=A"), "{stdout}");
+    assert!(
+        stdout.contains("WebSocket: authenticated (101 Switching Protocols)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FIX: authenticated (Logon 35=A"),
+        "{stdout}"
+    );
 }

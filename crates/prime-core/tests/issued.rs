@@ -74,9 +74,12 @@ fn ws_sign_covers_the_host_as_sent() {
     .unwrap();
     assert_eq!(from_url.api_sign(), production);
     let t = UtcTimestamp::parse_api_timestamp("2026-11-28T16:00:00.123456Z").unwrap();
-    let local_headers =
-        WsConnectHeaders::for_uri(&credentials, t, &"ws://127.0.0.1:8899/ws/v1".parse().unwrap())
-            .unwrap();
+    let local_headers = WsConnectHeaders::for_uri(
+        &credentials,
+        t,
+        &"ws://127.0.0.1:8899/ws/v1".parse().unwrap(),
+    )
+    .unwrap();
     // Both characters only URL-safe base64 has (`-`, `_`) appear: the alphabet is checked.
     assert_eq!(local_headers.api_sign(), local);
 }
@@ -95,9 +98,10 @@ fn fix_raw_data_and_a_complete_logon() {
     // The whole message, with 9= and 10= computed by Python over the same fields:
     // python3 -c "b='35=A\x0134=1\x0149=CUSTOMER\x0152=20220915-18:29:58.756\x0156=KRAKEN\x0195=44\x0196=H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As=\x0198=0\x01108=60\x01141=Y\x01554=KRA5L19LAW8Z\x01';m='8=FIX.4.4\x019=%d\x01'%len(b)+b;print(len(b),sum(m.encode())%256)"
     // -> 146 0 (a checksum that needs its zero padding: 10=000)
-    let expected = "8=FIX.4.4|9=146|35=A|34=1|49=CUSTOMER|52=20220915-18:29:58.756|56=KRAKEN|95=44|\
+    let expected =
+        "8=FIX.4.4|9=146|35=A|34=1|49=CUSTOMER|52=20220915-18:29:58.756|56=KRAKEN|95=44|\
 96=H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As=|98=0|108=60|141=Y|554=KRA5L19LAW8Z|10=000|"
-        .replace('|', "\x01");
+            .replace('|', "\x01");
     let sent = UtcTimestamp::parse_sending_time("20220915-18:29:58.756").unwrap();
     let logon = FixLogon::new("CUSTOMER", "KRAKEN", sent)
         .heart_bt_int(60)
@@ -425,7 +429,10 @@ fn every_malformed_fix_frame_is_named() {
     );
     let mut trailing = good.clone();
     trailing.push(b'x');
-    assert_eq!(FixMessage::parse(&trailing), Err(FixParseError::TrailingBytes));
+    assert_eq!(
+        FixMessage::parse(&trailing),
+        Err(FixParseError::TrailingBytes)
+    );
 }
 
 #[test]
@@ -488,7 +495,12 @@ fn received_logons_name_what_is_wrong() {
         assert_eq!(ReceivedLogon::from_message(&message).unwrap_err(), refusal);
     }
     // Fields the signature covers, changed after signing: the signature no longer matches.
-    for (tag, value) in [(34, "2"), (49, "OTHER"), (56, "OTHER"), (52, "20190213-05:17:33.000")] {
+    for (tag, value) in [
+        (34, "2"),
+        (49, "OTHER"),
+        (56, "OTHER"),
+        (52, "20190213-05:17:33.000"),
+    ] {
         let message = rebuilt(0, Some((tag, value)));
         let received = ReceivedLogon::from_message(&message).unwrap();
         assert_eq!(
@@ -503,8 +515,8 @@ fn received_logons_name_what_is_wrong() {
         FixRefusal::NotLogon("5".to_owned())
     );
     let received = ReceivedLogon::from_message(&logon).unwrap();
-    let later = UtcTimestamp::from_unix_micros(kraken_example_time().unix_micros() + 61_000_000)
-        .unwrap();
+    let later =
+        UtcTimestamp::from_unix_micros(kraken_example_time().unix_micros() + 61_000_000).unwrap();
     assert!(matches!(
         received.check_time(later, Duration::from_secs(60)),
         Err(FixRefusal::StaleSendingTime { .. })

@@ -157,7 +157,9 @@ fn logout(received: Option<&FixMessage>, reason: &str) -> FixMessage {
 }
 
 fn header(msg_type: &str, received: Option<&FixMessage>) -> FixMessage {
-    let from = received.and_then(|m| m.get(56)).unwrap_or(SIMULATOR_COMP_ID);
+    let from = received
+        .and_then(|m| m.get(56))
+        .unwrap_or(SIMULATOR_COMP_ID);
     let to = received.and_then(|m| m.get(49)).unwrap_or(UNKNOWN_COMP_ID);
     FixMessage::new(msg_type)
         .with(34, "1")

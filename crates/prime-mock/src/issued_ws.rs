@@ -92,7 +92,11 @@ pub(crate) fn handle(
 }
 
 /// The reason to refuse, as one line.
-fn authenticate(shared: &Shared, peer: SocketAddr, request: &Request<Incoming>) -> Result<(), String> {
+fn authenticate(
+    shared: &Shared,
+    peer: SocketAddr,
+    request: &Request<Incoming>,
+) -> Result<(), String> {
     let auth = ReceivedWsAuth::from_headers(request.headers()).map_err(|e| e.to_string())?;
     let host = request
         .headers()
@@ -150,7 +154,12 @@ where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     const REASON: &[u8] = b"authenticated";
-    let mut frame = vec![0x88, u8::try_from(2 + REASON.len()).unwrap_or(0x7d), 0x03, 0xe8];
+    let mut frame = vec![
+        0x88,
+        u8::try_from(2 + REASON.len()).unwrap_or(0x7d),
+        0x03,
+        0xe8,
+    ];
     frame.extend_from_slice(REASON);
     if io.write_all(&frame).await.is_err() || io.flush().await.is_err() {
         return;

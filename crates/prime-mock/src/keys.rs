@@ -138,7 +138,11 @@ impl Simulator {
     ///
     /// # Errors
     /// [`NOT_A_LIVE_ISSUED_KEY`].
-    pub(crate) fn issued_key(&self, api_key: &str, peer: IpAddr) -> Result<IssuedKey, &'static str> {
+    pub(crate) fn issued_key(
+        &self,
+        api_key: &str,
+        peer: IpAddr,
+    ) -> Result<IssuedKey, &'static str> {
         let index = self
             .live_key(api_key.as_bytes())
             .ok_or(NOT_A_LIVE_ISSUED_KEY)?;

@@ -176,9 +176,8 @@ impl MockBuilder {
                     }
                 };
                 runtime.block_on(async move {
-                    let listeners = tokio::net::TcpListener::from_std(listener).and_then(|l| {
-                        Ok((l, tokio::net::TcpListener::from_std(fix_listener)?))
-                    });
+                    let listeners = tokio::net::TcpListener::from_std(listener)
+                        .and_then(|l| Ok((l, tokio::net::TcpListener::from_std(fix_listener)?)));
                     match listeners {
                         Ok((listener, fix_listener)) => {
                             let fix_shared = Arc::clone(&task_shared);

@@ -88,7 +88,9 @@ fn ws_request(server: &MockServer, headers: &[(&str, String)], extra: usize) -> 
         if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
             break at + 4;
         }
-        let n = stream.read(&mut chunk).expect("an answer within the timeout");
+        let n = stream
+            .read(&mut chunk)
+            .expect("an answer within the timeout");
         assert!(n > 0, "closed before a complete head: {bytes:?}");
         bytes.extend_from_slice(&chunk[..n]);
     };
@@ -147,7 +149,11 @@ fn a_fresh_issued_key_gets_101_and_a_normal_close() {
     let mut session = Session::new(&server);
     let issued = issue_key(&server, &mut session, Role::Trader);
 
-    let answer = ws_request(&server, &signed_headers(&server, &issued.credentials, now()), 15);
+    let answer = ws_request(
+        &server,
+        &signed_headers(&server, &issued.credentials, now()),
+        15,
+    );
     assert_eq!(answer.status, 101, "{}", answer.head);
     // RFC 6455's own example key and accept value.
     assert!(
@@ -189,7 +195,10 @@ fn every_websocket_refusal_is_401_with_a_one_line_reason() {
 
     // A wrong signature: the same key signed with another secret.
     let forged = IssuedCredentials::new(&key, "not-the-secret").unwrap();
-    refused(signed_headers(&server, &forged, now()), "ApiSign does not match");
+    refused(
+        signed_headers(&server, &forged, now()),
+        "ApiSign does not match",
+    );
     // The right secret over another host or path.
     let mut other_host = signed_headers(&server, &issued.credentials, now());
     let auth = WsConnectHeaders::new(&issued.credentials, now(), "example.com", "/ws/v1").unwrap();
@@ -217,12 +226,12 @@ fn every_websocket_refusal_is_401_with_a_one_line_reason() {
     headers.push(("ApiTimestamp", "2019-02-13T05:17:32Z".to_owned()));
     refused(headers, "ApiTimestamp is not of the form");
     // The account key is a REST key, not an issued key.
-    let account = IssuedCredentials::new(
-        server.account_api_key(),
-        server.account_secret().expose(),
-    )
-    .unwrap();
-    refused(signed_headers(&server, &account, now()), "not a live issued key");
+    let account =
+        IssuedCredentials::new(server.account_api_key(), server.account_secret().expose()).unwrap();
+    refused(
+        signed_headers(&server, &account, now()),
+        "not a live issued key",
+    );
     // An IP allow-list without the peer.
     session.ok(
         &admin,
@@ -236,7 +245,11 @@ fn every_websocket_refusal_is_401_with_a_one_line_reason() {
         &admin,
         &UpdateApiUserKey::new(&issued.user_id, &issued.key_id).whitelisted_ips(["127.0.0.0/8"]),
     );
-    let answer = ws_request(&server, &signed_headers(&server, &issued.credentials, now()), 0);
+    let answer = ws_request(
+        &server,
+        &signed_headers(&server, &issued.credentials, now()),
+        0,
+    );
     assert_eq!(answer.status, 101, "allowed again: {}", answer.head);
     // A disabled user's key, then a deleted key.
     let mut disable = UpdateApiUser::new(&issued.user_id);
@@ -249,7 +262,10 @@ fn every_websocket_refusal_is_401_with_a_one_line_reason() {
     let mut enable = UpdateApiUser::new(&issued.user_id);
     enable.status = Some(UserStatus::Enabled);
     session.ok(&admin, &enable);
-    session.ok(&admin, &DeleteApiUserKey::new(&issued.user_id, &issued.key_id));
+    session.ok(
+        &admin,
+        &DeleteApiUserKey::new(&issued.user_id, &issued.key_id),
+    );
     refused(
         signed_headers(&server, &issued.credentials, now()),
         "not a live issued key",
@@ -278,7 +294,9 @@ fn read_fix(stream: &mut TcpStream) -> Option<FixMessage> {
         if let Ok(Some(total)) = FixMessage::frame_len(&bytes)
             && bytes.len() >= total
         {
-            return Some(FixMessage::parse(&bytes[..total]).expect("the simulator sends valid FIX"));
+            return Some(
+                FixMessage::parse(&bytes[..total]).expect("the simulator sends valid FIX"),
+            );
         }
         match stream.read(&mut chunk) {
             Ok(0) => return None,
@@ -309,7 +327,9 @@ fn a_fresh_issued_key_logs_on_to_fix_and_logs_out() {
     assert_eq!(server.fix_addr().ip(), server.addr().ip());
 
     let mut stream = connect(server.fix_addr());
-    stream.write_all(&logon(&issued.credentials, now())).unwrap();
+    stream
+        .write_all(&logon(&issued.credentials, now()))
+        .unwrap();
     let reply = read_fix(&mut stream).expect("a Logon reply");
     assert_eq!(reply.msg_type(), "A", "{reply:?}");
     assert_eq!(reply.get(49), Some("KRAKEN"));
@@ -341,12 +361,18 @@ fn every_fix_refusal_is_a_logout_with_a_reason() {
         let reply = fix_exchange(&server, bytes).expect("a Logout, not a silent close");
         assert_eq!(reply.msg_type(), "5", "{expected}: {reply:?}");
         let reason = reply.get(58).unwrap_or_default();
-        assert!(reason.contains(expected), "{reason:?} should say {expected:?}");
+        assert!(
+            reason.contains(expected),
+            "{reason:?} should say {expected:?}"
+        );
     };
 
     let forged = IssuedCredentials::new(&key, "not-the-secret").unwrap();
     refused(&logon(&forged, now()), "96 (RawData) does not match");
-    refused(&logon(&issued.credentials, minutes_ago(60)), "52 (SendingTime) is");
+    refused(
+        &logon(&issued.credentials, minutes_ago(60)),
+        "52 (SendingTime) is",
+    );
     let not_logon = FixMessage::new("0").with(34, "1").encode().unwrap();
     refused(&not_logon, "expected a Logon (35=A)");
     let unsigned = FixMessage::new("A")
@@ -363,8 +389,14 @@ fn every_fix_refusal_is_a_logout_with_a_reason() {
         &admin,
         &UpdateApiUserKey::new(&issued.user_id, &issued.key_id).whitelisted_ips(["192.0.2.1"]),
     );
-    refused(&logon(&issued.credentials, now()), "not on the key's IP allow-list");
-    session.ok(&admin, &DeleteApiUserKey::new(&issued.user_id, &issued.key_id));
+    refused(
+        &logon(&issued.credentials, now()),
+        "not on the key's IP allow-list",
+    );
+    session.ok(
+        &admin,
+        &DeleteApiUserKey::new(&issued.user_id, &issued.key_id),
+    );
     refused(&logon(&issued.credentials, now()), "not a live issued key");
 }
 
@@ -391,7 +423,11 @@ fn malformed_fix_gets_a_logout_never_a_hang() {
         assert_eq!(reply.msg_type(), "5", "byte {index}: {reply:?}");
         assert!(reply.get(58).is_some(), "byte {index}");
     }
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 
     let logout_reason = |bytes: &[u8]| {
         let reply = fix_exchange(&server, bytes).expect("a Logout");
@@ -400,7 +436,11 @@ fn malformed_fix_gets_a_logout_never_a_hang() {
     };
     let at = text.rfind("10=").unwrap();
     let mut bad_checksum = text.clone();
-    let wrong = if &text[at + 3..at + 6] == "001" { "002" } else { "001" };
+    let wrong = if &text[at + 3..at + 6] == "001" {
+        "002"
+    } else {
+        "001"
+    };
     bad_checksum.replace_range(at + 3..at + 6, wrong);
     assert!(logout_reason(bad_checksum.as_bytes()).contains("10 (CheckSum)"));
     let shorter = text.replacen(body_len_field, "9=10", 1);
@@ -414,7 +454,12 @@ fn malformed_fix_gets_a_logout_never_a_hang() {
     let started = Instant::now();
     let reply = read_fix(&mut stream).expect("a Logout after the timeout");
     assert_eq!(reply.msg_type(), "5");
-    assert!(reply.get(58).unwrap().contains("no complete message within"));
+    assert!(
+        reply
+            .get(58)
+            .unwrap()
+            .contains("no complete message within")
+    );
     assert!(started.elapsed() < READ_TIMEOUT);
     // A peer that connects and closes gets nothing and costs nothing.
     drop(connect(server.fix_addr()));

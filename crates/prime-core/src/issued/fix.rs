@@ -141,7 +141,7 @@ impl FixMessage {
     pub fn encode(&self) -> Result<Vec<u8>, FixEncodeError> {
         let mut body = Vec::with_capacity(256);
         for (tag, value) in &self.fields {
-            if matches!(tag, 8 | 9 | 10) {
+            if matches!(tag, 8..=10) {
                 return Err(FixEncodeError::ReservedTag(*tag));
             }
             if value.is_empty() {
@@ -255,8 +255,7 @@ impl FixMessage {
 fn parse_field(field: &[u8]) -> Option<(u32, String)> {
     let eq = field.iter().position(|&b| b == b'=')?;
     let (tag, value) = (&field[..eq], &field[eq + 1..]);
-    if tag.is_empty() || tag.len() > 9 || !tag.iter().all(u8::is_ascii_digit) || value.is_empty()
-    {
+    if tag.is_empty() || tag.len() > 9 || !tag.iter().all(u8::is_ascii_digit) || value.is_empty() {
         return None;
     }
     let tag = std::str::from_utf8(tag).ok()?.parse().ok()?;
@@ -410,7 +409,9 @@ pub enum FixRefusal {
     #[error("52 (SendingTime) is not of the form 20220915-18:29:58.756")]
     SendingTime,
     /// `52` SendingTime is further from the server's clock than it allows.
-    #[error("52 (SendingTime) is {skew_ms} ms away from the server's clock (allowed: {window_ms} ms)")]
+    #[error(
+        "52 (SendingTime) is {skew_ms} ms away from the server's clock (allowed: {window_ms} ms)"
+    )]
     StaleSendingTime {
         /// How far off SendingTime is, in milliseconds.
         skew_ms: u64,
@@ -503,9 +504,8 @@ impl<'a> ReceivedLogon<'a> {
     /// # Errors
     /// [`FixRefusal::StaleSendingTime`].
     pub fn check_time(&self, now: UtcTimestamp, window: Duration) -> Result<(), FixRefusal> {
-        check_skew(self.sending_time, now, window).map_err(|(skew_ms, window_ms)| {
-            FixRefusal::StaleSendingTime { skew_ms, window_ms }
-        })
+        check_skew(self.sending_time, now, window)
+            .map_err(|(skew_ms, window_ms)| FixRefusal::StaleSendingTime { skew_ms, window_ms })
     }
 
     /// Checks `96` RawData (constant time) over the fields as received.

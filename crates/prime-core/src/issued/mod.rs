@@ -126,7 +126,12 @@ impl IssuedCredentials {
     /// `ApiSign` for a WebSocket connection: HMAC-SHA256 over
     /// `GET\n<api_timestamp>\n<host>\n<path>`, the texts exactly as sent.
     pub fn ws_sign(&self, api_timestamp: &str, host: &str, path: &str) -> IssuedSign {
-        IssuedSign::from_tag(&self.ws_mac(api_timestamp, host, path).finalize().into_bytes())
+        IssuedSign::from_tag(
+            &self
+                .ws_mac(api_timestamp, host, path)
+                .finalize()
+                .into_bytes(),
+        )
     }
 
     /// Checks an `ApiSign` value in constant time; `false` for anything but the exact

@@ -135,7 +135,7 @@ impl UtcTimestamp {
             })
         })();
         civil
-            .and_then(Civil::to_timestamp)
+            .and_then(Civil::into_timestamp)
             .ok_or(TimestampError::NotApiTimestamp)
     }
 
@@ -171,7 +171,7 @@ impl UtcTimestamp {
             })
         })();
         civil
-            .and_then(Civil::to_timestamp)
+            .and_then(Civil::into_timestamp)
             .ok_or(TimestampError::NotSendingTime)
     }
 
@@ -211,7 +211,7 @@ struct Civil {
 impl Civil {
     /// `None` for a date or time that does not exist (month 13, February 30, second 60, a
     /// year before 1970).
-    fn to_timestamp(self) -> Option<UtcTimestamp> {
+    fn into_timestamp(self) -> Option<UtcTimestamp> {
         let valid = self.year >= 1970
             && (1..=12).contains(&self.month)
             && self.day >= 1
@@ -230,13 +230,13 @@ impl Civil {
 
 /// The ASCII digits `b[start..start + len]` as a number; `None` if any is not a digit.
 fn digits(b: &[u8], start: usize, len: usize) -> Option<u64> {
-    b.get(start..start + len)?
-        .iter()
-        .try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
+    b.get(start..start + len)?.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })
 }
 
 fn is_leap(year: u64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 fn days_in_month(year: u64, month: u64) -> u64 {

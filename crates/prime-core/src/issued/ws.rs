@@ -222,9 +222,7 @@ impl<'a> ReceivedWsAuth<'a> {
     /// [`WsRefusal::Timestamp`].
     pub fn from_headers(headers: &'a HeaderMap) -> Result<Self, WsRefusal> {
         let text = |name: &'static str, shown: &'static str| -> Result<&'a str, WsRefusal> {
-            let value = headers
-                .get(name)
-                .ok_or(WsRefusal::MissingHeader(shown))?;
+            let value = headers.get(name).ok_or(WsRefusal::MissingHeader(shown))?;
             value
                 .to_str()
                 .ok()
@@ -259,9 +257,8 @@ impl<'a> ReceivedWsAuth<'a> {
     /// # Errors
     /// [`WsRefusal::StaleTimestamp`].
     pub fn check_time(&self, now: UtcTimestamp, window: Duration) -> Result<(), WsRefusal> {
-        check_skew(self.timestamp, now, window).map_err(|(skew_ms, window_ms)| {
-            WsRefusal::StaleTimestamp { skew_ms, window_ms }
-        })
+        check_skew(self.timestamp, now, window)
+            .map_err(|(skew_ms, window_ms)| WsRefusal::StaleTimestamp { skew_ms, window_ms })
     }
 
     /// Checks `ApiSign` (constant time) against `host` (the received `Host` header) and
