@@ -56,7 +56,7 @@ pub fn keys_check(
     let credentials = IssuedCredentials::new(api_key, &secret)
         .map_err(|e| Failure::Usage(format!("--api-key/--secret-file: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global))
+    run_plan(&plan, &credentials, timeout(global), global.json)
 }
 
 /// `keys create --check`: the key just created, checked at once.
@@ -68,7 +68,7 @@ pub fn created_key(
     let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
         .map_err(|e| Failure::Call(format!("the created key cannot sign: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global))
+    run_plan(&plan, &credentials, timeout(global), global.json)
 }
 
 fn timeout(global: &Global) -> Duration {
@@ -167,54 +167,85 @@ fn mock_endpoints(global: &Global) -> Result<Option<MockEndpoints>, Failure> {
     Ok((file.ws_url.is_some() || file.fix_addr.is_some()).then_some(file))
 }
 
-/// Runs every check of `plan`, prints one line each, and fails unless all authenticated.
+/// One check's result, as printed.
+#[derive(serde::Serialize)]
+struct Checked {
+    surface: &'static str,
+    endpoint: String,
+    /// `authenticated`, `refused` (the server said no) or `failed` (no answer).
+    result: &'static str,
+    detail: String,
+}
+
+impl Checked {
+    fn new(surface: &'static str, endpoint: &str, outcome: Result<Outcome, String>) -> Self {
+        let (result, detail) = match outcome {
+            Ok(Outcome::Authenticated(detail)) => ("authenticated", detail),
+            Ok(Outcome::Refused(reason)) => ("refused", reason),
+            Err(error) => ("failed", error),
+        };
+        Self {
+            surface,
+            endpoint: endpoint.to_owned(),
+            result,
+            detail,
+        }
+    }
+}
+
+/// Runs every check of `plan`, prints one line each (or, with `json`, one JSON document with
+/// a `checks` array), and fails unless all authenticated.
 pub fn run_plan(
     plan: &Plan,
     credentials: &IssuedCredentials,
     timeout: Duration,
+    json: bool,
 ) -> Result<(), Failure> {
-    let mut failed = Vec::new();
-    let mut lines = Vec::new();
+    let mut checks = Vec::new();
     if let Some(url) = &plan.ws_url {
-        let line = match check_ws(url, credentials, timeout) {
-            Ok(Outcome::Authenticated(detail)) => {
-                format!("websocket {url}: authenticated ({detail})")
-            }
-            Ok(Outcome::Refused(reason)) => {
-                failed.push("websocket");
-                format!("websocket {url}: refused: {reason}")
-            }
-            Err(error) => {
-                failed.push("websocket");
-                format!("websocket {url}: failed: {error}")
-            }
-        };
-        lines.push(line);
+        checks.push(Checked::new(
+            "websocket",
+            url,
+            check_ws(url, credentials, timeout),
+        ));
     }
     if let Some(fix) = &plan.fix {
-        let line = match check_fix(fix, credentials, timeout) {
-            Ok(Outcome::Authenticated(detail)) => {
-                format!("fix {}: authenticated ({detail})", fix.addr)
-            }
-            Ok(Outcome::Refused(reason)) => {
-                failed.push("fix");
-                format!("fix {}: refused: {reason}", fix.addr)
-            }
-            Err(error) => {
-                failed.push("fix");
-                format!("fix {}: failed: {error}", fix.addr)
-            }
-        };
-        lines.push(line);
+        checks.push(Checked::new(
+            "fix",
+            &fix.addr,
+            check_fix(fix, credentials, timeout),
+        ));
     }
+    let text = if json {
+        format!(
+            "{}\n",
+            crate::output::to_json(&serde_json::json!({
+                "api_key": credentials.api_key().as_str(),
+                "checks": checks,
+            }))
+        )
+    } else {
+        checks
+            .iter()
+            .map(|c| match c.result {
+                "authenticated" => format!(
+                    "{} {}: authenticated ({})\n",
+                    c.surface, c.endpoint, c.detail
+                ),
+                other => format!("{} {}: {other}: {}\n", c.surface, c.endpoint, c.detail),
+            })
+            .collect()
+    };
     let mut stdout = std::io::stdout().lock();
-    for line in &lines {
-        writeln!(stdout, "{line}")
-            .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
-    }
     stdout
-        .flush()
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
         .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.result != "authenticated")
+        .map(|c| c.surface)
+        .collect();
     if failed.is_empty() {
         Ok(())
     } else {
