@@ -9,20 +9,39 @@
 //! [`Error::is_outcome_unknown`]). Needs a tokio runtime with the time driver.
 //!
 //! ```no_run
-//! use prime_async::Client;
-//! use prime_core::Credentials;
-//! use prime_core::endpoints::Role;
+//! use prime_async::{Client, Credentials};
+//! use prime_async::prime_core::endpoints::Role;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("<api key>", "<base64 secret>")?;
 //! let client = Client::builder(credentials).build()?;
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader).await?;
-//! let key = client.create_api_user_key(&user.id).await?;
-//! // The secret is shown once: store it now. It then signs its own calls.
-//! let bot = Client::builder(key.api_secret.credentials_for(&key.api_key)?).build()?;
-//! for batch in bot.list_settlement_batches(&Default::default()).await?.data {
+//! for batch in client.list_settlement_batches(&Default::default()).await?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # A key's one-time secret, and an unknown outcome
+//!
+//! ```no_run
+//! # use prime_async::{Client, Credentials};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # fn store_in_vault(_key: &str, _secret: &str) {}
+//! # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
+//! let user_id = "2T0RXL9B8K5D6";
+//! match client.create_api_user_key(user_id).await {
+//!     // Store the secret now: Kraken shows it once and keeps no copy.
+//!     Ok(key) => store_in_vault(&key.api_key, key.api_secret.expose()),
+//!     // A key may exist whose secret we never saw: list the user's keys, and delete the one
+//!     // without a stored secret before creating another.
+//!     Err(e) if e.is_outcome_unknown() => {
+//!         let keys = client.list_api_user_keys(user_id).await?;
+//!         eprintln!("{} keys exist", keys.len());
+//!     }
+//!     Err(e) => return Err(e.into()),
 //! }
 //! # Ok(())
 //! # }
@@ -39,17 +58,23 @@
 //!
 //! # Retries
 //!
-//! Each failure goes to [`RetryPolicy::decide`]: reads are retried after transient failures,
-//! a non-idempotent call (create, update, delete, settle) is never resent once it may have
-//! reached the server, and `EAPI:Invalid nonce` gets one immediate resend. Every resend is
-//! signed again with a fresh nonce; backoff delays are jittered.
+//! The same rules as every client, kept by prime-core's
+//! [call driver](prime_core::transport::Call): a non-idempotent call (create, update, delete,
+//! settle) is never resent once it may have reached the server; reads are retried after
+//! transient failures; every resend is signed again. Each call runs in a `tracing` span
+//! `prime_call` ([`RetryPolicy`] sets the patience).
+//!
+//! # Timeouts
+//!
+//! [`Settings::connect_timeout`] bounds getting a connection (resolve, connect, TLS), whether
+//! this crate built the hyper client or you did; [`Settings::timeout`] bounds each attempt,
+//! from its turn to send to the last body byte.
 #![forbid(unsafe_code)]
 
 mod failure;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -57,27 +82,19 @@ use hyper::body::{Body as _, Incoming};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
 use hyper_util::rt::TokioExecutor;
-use prime_core::endpoints::{
-    ApiUser, ApiUserKeyInfo, BatchList, CreateApiUser, CreateApiUserKey, CreateSettlementBatch,
-    CreatedApiUserKey, DeleteApiUserKey, DeletedApiUserKey, GetApiUser, GetSettlementBatch,
-    ListApiUserKeys, ListApiUsers, ListSettlementBatches, Role, SettleSettlementBatchAsset,
-    SettlementBatch, SettlementTransfer, UpdateApiUser, UpdateApiUserKey, UpdateApiUserRoles,
-    UpdatedApiUserKey,
-};
-use prime_core::{
-    ArgumentError, Attempt, BodyBuffer, ClockNonce, Credentials, Delivery, Endpoint, Error,
-    NonceSource, Reply, RequestBuilder, RetryDecision, RetryPolicy, TransportError,
-    TransportErrorKind, client_request_builder, parse_response,
-};
+use prime_core::http::{Request, Response, response::Parts};
+use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
+use prime_core::{Endpoint, Reply};
 use tokio::sync::Mutex;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, sleep_until, timeout_at};
+use tracing::Instrument as _;
 
-/// Default limit for one attempt, from connecting to the last body byte.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default limit for the TCP connect of a new connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default cap on a response body. Prime responses are a few KiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+// One dependency is enough: the core and the types this crate's API speaks.
+pub use prime_core::{
+    self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
+};
+pub use {hyper, hyper_rustls, hyper_util, rustls};
 
 /// The hyper client type this crate sends with; build one to pass to
 /// [`ClientBuilder::hyper_client`] (proxies, custom connectors, pool settings).
@@ -94,13 +111,8 @@ pub struct Client {
 }
 
 struct Inner {
-    credentials: Credentials,
-    requests: RequestBuilder,
-    nonces: Arc<dyn NonceSource>,
-    retry: RetryPolicy,
+    core: ClientCore,
     http: HyperClient,
-    timeout: Duration,
-    max_response_bytes: usize,
     /// Held from signing until the response head arrives, so nonces reach Kraken in order.
     /// tokio's mutex is fair: waiting tasks go in the order they asked.
     send_order: Option<Mutex<()>>,
@@ -110,14 +122,7 @@ struct Inner {
 #[must_use]
 pub struct ClientBuilder {
     credentials: Credentials,
-    base_url: String,
-    timeout: Duration,
-    connect_timeout: Duration,
-    user_agent: Option<String>,
-    retry: RetryPolicy,
-    nonces: Option<Arc<dyn NonceSource>>,
-    max_response_bytes: usize,
-    concurrent_sends: bool,
+    settings: Settings,
     tls: Option<Arc<rustls::ClientConfig>>,
     http: Option<HyperClient>,
 }
@@ -127,14 +132,7 @@ impl Client {
     pub fn builder(credentials: Credentials) -> ClientBuilder {
         ClientBuilder {
             credentials,
-            base_url: prime_core::DEFAULT_BASE_URL.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            user_agent: None,
-            retry: RetryPolicy::default(),
-            nonces: None,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            concurrent_sends: false,
+            settings: Settings::default(),
             tls: None,
             http: None,
         }
@@ -142,26 +140,22 @@ impl Client {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.inner.requests.base_url()
+        self.inner.core.base_url()
     }
 
-    /// Sends `endpoint`, retrying as [`RetryPolicy::decide`] allows, and returns its result
-    /// with any warnings.
+    /// Sends `endpoint` as the [call driver](prime_core::transport::Call) directs, and returns
+    /// its result with any warnings.
     ///
     /// ```no_run
-    /// use prime_async::Client;
-    /// use prime_core::Credentials;
-    /// use prime_core::endpoints::ListApiUserKeys;
+    /// use prime_async::{Client, Credentials};
+    /// use prime_async::prime_core::endpoints::ListApiUserKeys;
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
     ///     .base_url("http://127.0.0.1:8080")
     ///     .build()?;
     /// let reply = client.send(&ListApiUserKeys::new("2T0RXL9B8K5D6")).await?;
-    /// for warning in &reply.warnings {
-    ///     eprintln!("warning: {warning}");
-    /// }
-    /// println!("{} keys", reply.result.data.len());
+    /// eprintln!("{} keys, {} warnings", reply.result.data.len(), reply.warnings.len());
     /// # Ok(())
     /// # }
     /// ```
@@ -170,69 +164,84 @@ impl Client {
     /// [`Error::InvalidArgument`] before anything is sent, [`Error::Transport`] (check
     /// [`Error::is_outcome_unknown`]) or [`Error::Response`] once retries are exhausted.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        // Refuse bad arguments before taking a turn in the send order or spending a nonce.
-        endpoint.validate()?;
-        let mut attempt = Attempt::first();
-        loop {
-            let failure = match self.attempt(endpoint).await {
-                Ok(reply) => return Ok(reply),
-                Err(failure) => failure,
-            };
-            let decision =
-                self.inner
-                    .retry
-                    .decide(E::IDEMPOTENCY, &failure, attempt, rand::random::<f64>());
-            let RetryDecision::Retry { after, reason } = decision else {
-                return Err(failure);
-            };
-            tracing::debug!(
-                endpoint = E::NAME,
-                attempt = attempt.number(),
-                ?reason,
-                ?after,
-                error = %failure,
-                "retrying"
-            );
-            tokio::time::sleep(after).await;
-            attempt = attempt.next(&decision);
-        }
+        let mut call = self.inner.core.start(endpoint, std::time::Instant::now())?;
+        let span = call.span().clone();
+        let driven = async move {
+            loop {
+                let outcome = self.attempt(&mut call).await?;
+                match call.on_attempt(std::time::Instant::now(), outcome) {
+                    Step::Retry { after } => tokio::time::sleep(after).await,
+                    Step::Done(reply) => break Ok(reply),
+                    Step::Stop(error) => break Err(error),
+                }
+            }
+        };
+        driven.instrument(span).await
     }
 
-    /// One signed attempt: sign, send, read the capped body, parse.
-    async fn attempt<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+    /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
+    /// (it refused to sign); the inner one is the transport's, for the driver to judge.
+    async fn attempt<E: Endpoint>(
+        &self,
+        call: &mut Call<'_, E>,
+    ) -> Result<Result<(Parts, BodyBuffer), TransportError>, Error> {
         let inner = &*self.inner;
-        let order = match &inner.send_order {
+        let turn = match &inner.send_order {
             Some(order) => Some(order.lock().await),
             None => None,
         };
         // The deadline starts once it is this request's turn.
-        let deadline = Instant::now() + inner.timeout;
-        let nonce = inner.nonces.next_nonce();
-        let mut request = inner
-            .requests
-            .build(endpoint, &inner.credentials, nonce)?
-            .map(|body| Full::new(Bytes::from(body)));
-        let connection = capture_connection(&mut request);
-        let outcome = timeout_at(deadline, inner.http.request(request)).await;
-        let connected = connection.connection_metadata().is_some();
-        drop(order);
-        let response = match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(e)) => return Err(failure::request_error(e, connected).into()),
-            Err(_elapsed) => return Err(failure::timeout_error(connected).into()),
+        let deadline = Instant::now() + inner.core.timeout();
+        let request = call.request()?.map(|body| Full::new(Bytes::from(body)));
+        let head = self.response_head(request, deadline).await;
+        drop(turn);
+        Ok(match head {
+            Ok(response) => {
+                let (head, body) = response.into_parts();
+                timeout_at(deadline, read_capped(&inner.core, body))
+                    .await
+                    .unwrap_or_else(|_elapsed| Err(failure::timeout_error(true)))
+                    .map(|body| (head, body))
+            }
+            Err(failure) => Err(failure),
+        })
+    }
+
+    /// Sends the request and waits for the response head. Getting a connection (resolve,
+    /// connect, TLS, or taking one from the pool) has its own limit, the connect timeout:
+    /// nothing is written before it, so running out of it means "not sent".
+    async fn response_head(
+        &self,
+        mut request: Request<Full<Bytes>>,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, TransportError> {
+        let connect_deadline = deadline.min(Instant::now() + self.inner.core.connect_timeout());
+        let mut connection = capture_connection(&mut request);
+        let sent = self.inner.http.request(request);
+        tokio::pin!(sent);
+        let early = tokio::select! {
+            biased;
+            outcome = &mut sent => Some(outcome),
+            _ = connection.wait_for_connection_metadata() => None,
+            () = sleep_until(connect_deadline) => return Err(failure::timeout_error(false)),
         };
-        let (head, body) = response.into_parts();
-        let body = timeout_at(deadline, read_capped(body, inner.max_response_bytes))
-            .await
-            .map_err(|_elapsed| failure::timeout_error(true))??;
-        Ok(parse_response(head.status, &head.headers, body.as_bytes())?)
+        let connected = connection.connection_metadata().is_some();
+        let outcome = match early {
+            Some(outcome) => Ok(outcome),
+            None => timeout_at(deadline, sent).await,
+        };
+        match outcome {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(failure::request_error(e, connected)),
+            Err(_elapsed) => Err(failure::timeout_error(connected)),
+        }
     }
 }
 
 /// Reads the body frame by frame into a capped, zeroizing buffer: an oversized body fails as
 /// soon as it crosses the cap instead of being buffered whole.
-async fn read_capped(mut body: Incoming, limit: usize) -> Result<BodyBuffer, Error> {
-    let mut buffer = BodyBuffer::new(limit, body.size_hint().exact())?;
+async fn read_capped(core: &ClientCore, mut body: Incoming) -> Result<BodyBuffer, TransportError> {
+    let mut buffer = core.body_buffer(body.size_hint().exact())?;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(failure::body_error)?;
         if let Ok(data) = frame.into_data() {
@@ -242,239 +251,22 @@ async fn read_capped(mut body: Incoming, limit: usize) -> Result<BodyBuffer, Err
     Ok(buffer)
 }
 
-/// Logs the warnings of a typed call (the generic [`Client::send`] returns them instead).
-fn into_result<T>(name: &str, reply: Reply<T>) -> T {
-    for warning in &reply.warnings {
-        tracing::warn!(endpoint = name, warning = %warning, "Kraken returned a warning");
-    }
-    reply.result
-}
-
-/// Typed calls, one per endpoint. Each returns the endpoint's result and logs any warnings
-/// with `tracing::warn!`; use [`Client::send`] to get the warnings as values.
+/// Typed calls, one per endpoint, from prime-core's endpoint table. Each returns the
+/// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
-    async fn call<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
-        self.send(endpoint)
-            .await
-            .map(|reply| into_result(E::NAME, reply))
-    }
-
-    /// `CreatePrimeApiUser`: creates a user with `role`. Never resent once it may have
-    /// reached the server.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn create_api_user(&self, name: &str, role: Role) -> Result<ApiUser, Error> {
-        self.call(&CreateApiUser::new(name, role)).await
-    }
-
-    /// `GetPrimeApiUser`: one user.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn get_api_user(&self, user_id: &str) -> Result<ApiUser, Error> {
-        Ok(self.call(&GetApiUser::new(user_id)).await?.data)
-    }
-
-    /// `ListPrimeApiUsers`: every user of the account.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list_api_users(&self) -> Result<Vec<ApiUser>, Error> {
-        Ok(self.call(&ListApiUsers::new()).await?.data)
-    }
-
-    /// `UpdatePrimeApiUser`: changes a user's name and/or status.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn update_api_user(&self, request: &UpdateApiUser) -> Result<ApiUser, Error> {
-        self.call(request).await
-    }
-
-    /// `UpdatePrimeApiUserRoles`: sets a user's role.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn update_api_user_roles(&self, user_id: &str, role: Role) -> Result<ApiUser, Error> {
-        self.call(&UpdateApiUserRoles::new(user_id, role)).await
-    }
-
-    /// `CreatePrimeApiUserKey`: issues a key; its secret is returned only here. Never resent
-    /// once it may have reached the server: on [`Error::is_outcome_unknown`], list the user's
-    /// keys before trying again.
-    ///
-    /// ```no_run
-    /// # use prime_async::Client;
-    /// # use prime_core::Credentials;
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// # fn store_in_vault(_key: &str, _secret: &str) {}
-    /// # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
-    /// let user_id = "2T0RXL9B8K5D6";
-    /// match client.create_api_user_key(user_id).await {
-    ///     Ok(key) => {
-    ///         // Store the secret now: Kraken shows it once and keeps no copy.
-    ///         store_in_vault(&key.api_key, key.api_secret.expose());
-    ///     }
-    ///     Err(e) if e.is_outcome_unknown() => {
-    ///         // A key may exist whose secret we never saw: find it and delete it before
-    ///         // creating another.
-    ///         let keys = client.list_api_user_keys(user_id).await?;
-    ///         eprintln!("{} keys exist; delete the one without a stored secret", keys.len());
-    ///     }
-    ///     Err(e) => return Err(e.into()),
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn create_api_user_key(&self, user_id: &str) -> Result<CreatedApiUserKey, Error> {
-        self.call(&CreateApiUserKey::new(user_id)).await
-    }
-
-    /// `ListPrimeApiUserKeys`: a user's keys, without secrets.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list_api_user_keys(&self, user_id: &str) -> Result<Vec<ApiUserKeyInfo>, Error> {
-        Ok(self.call(&ListApiUserKeys::new(user_id)).await?.data)
-    }
-
-    /// `UpdatePrimeApiUserKey`: sets a key's IP allow-list.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn update_api_user_key(
-        &self,
-        request: &UpdateApiUserKey,
-    ) -> Result<UpdatedApiUserKey, Error> {
-        self.call(request).await
-    }
-
-    /// `DeletePrimeApiUserKey`: deletes a key for good.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete_api_user_key(
-        &self,
-        user_id: &str,
-        key_id: &str,
-    ) -> Result<DeletedApiUserKey, Error> {
-        self.call(&DeleteApiUserKey::new(user_id, key_id)).await
-    }
-
-    /// `CreatePrimeSettlementBatch`: snapshots unsettled trades into a batch.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn create_settlement_batch(
-        &self,
-        request: &CreateSettlementBatch,
-    ) -> Result<SettlementBatch, Error> {
-        Ok(self.call(request).await?.batch)
-    }
-
-    /// `GetPrimeSettlementBatch`: one batch with its legs.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn get_settlement_batch(&self, batch_id: &str) -> Result<SettlementBatch, Error> {
-        Ok(self.call(&GetSettlementBatch::new(batch_id)).await?.batch)
-    }
-
-    /// `ListPrimeSettlementBatches`: a filtered page of batches.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list_settlement_batches(
-        &self,
-        request: &ListSettlementBatches,
-    ) -> Result<BatchList, Error> {
-        self.call(request).await
-    }
-
-    /// `SettlePrimeSettlementBatchAsset`: starts settling one asset's leg of a confirmed batch.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn settle_settlement_batch_asset(
-        &self,
-        batch_id: &str,
-        asset: &str,
-    ) -> Result<SettlementTransfer, Error> {
-        Ok(self
-            .call(&SettleSettlementBatchAsset::new(batch_id, asset))
-            .await?
-            .transfer)
-    }
+    prime_core::client_methods!(async);
 }
 
 impl ClientBuilder {
-    /// Sends to another base URL, e.g. the simulator's `http://127.0.0.1:PORT`. Default:
-    /// `https://api.kraken.com`. Plain `http://` is allowed (a warning is logged unless the
-    /// host is loopback).
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.clone_into(&mut self.base_url);
-        self
-    }
+    prime_core::settings_setters!();
 
-    /// Limit for one attempt, from connecting to the last body byte (retries each get their
-    /// own; waiting for the send order does not count). Default [`DEFAULT_TIMEOUT`]. Applies
-    /// to a caller-supplied hyper client too.
-    pub fn timeout(mut self, overall: Duration) -> Self {
-        self.timeout = overall;
-        self
-    }
-
-    /// Limit for the TCP connect of a new connection. Default [`DEFAULT_CONNECT_TIMEOUT`].
-    /// A caller-supplied hyper client keeps its own connector's setting.
-    pub fn connect_timeout(mut self, limit: Duration) -> Self {
-        self.connect_timeout = limit;
-        self
-    }
-
-    /// The `User-Agent` header. Default `kraken-prime/<version>`.
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        self.user_agent = Some(user_agent.to_owned());
-        self
-    }
-
-    /// How many times and how patiently to retry. Default [`RetryPolicy::default`].
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Where nonces come from. Default: a new [`ClockNonce`] (nanoseconds). Pass the same
-    /// source to every client that shares a key.
-    pub fn nonce_source(mut self, nonces: Arc<dyn NonceSource>) -> Self {
-        self.nonces = Some(nonces);
-        self
-    }
-
-    /// Cap on a response body; larger bodies fail with [`TransportErrorKind::BodyTooLarge`]
-    /// without being read whole. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
-
-    /// Lets requests be signed and sent concurrently. Only for keys with a nonce window wide
-    /// enough for the out-of-order arrival this causes. Default `false`: one request at a time.
-    pub fn concurrent_sends(mut self, on: bool) -> Self {
-        self.concurrent_sends = on;
-        self
-    }
-
-    /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
-    /// this crate's default is rustls with `ring` and the webpki roots.
+    /// TLS settings (custom roots, client certificates) for the hyper client this crate
+    /// builds. Its crypto provider is used as is; the default is rustls with `ring` and the
+    /// webpki roots.
     ///
     /// ```no_run
     /// use std::sync::Arc;
-    /// # use prime_async::Client;
-    /// # use prime_core::Credentials;
+    /// # use prime_async::{Client, Credentials};
     /// # let credentials = Credentials::new("<api key>", "<base64 secret>")?;
     /// # let ca_der: Vec<u8> = Vec::new();
     /// let mut roots = rustls::RootCertStore::empty();
@@ -495,8 +287,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends through a caller-built hyper client (proxies, pools, TLS). The builder's overall
-    /// timeout still applies; its connect timeout and TLS config do not.
+    /// Sends through a caller-built hyper client (proxies, pools, TLS). The settings'
+    /// timeouts still apply to each attempt.
     pub fn hyper_client(mut self, client: HyperClient) -> Self {
         self.http = Some(client);
         self
@@ -505,62 +297,40 @@ impl ClientBuilder {
     /// Builds the client. Needs no runtime; sending does.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a bad base URL or `User-Agent`, a zero timeout or cap,
-    /// or a TLS config combined with a caller-built hyper client.
-    pub fn build(self) -> Result<Client, Error> {
-        let requests = client_request_builder(
-            &self.base_url,
-            self.user_agent.as_deref(),
-            self.timeout,
-            self.connect_timeout,
-            self.max_response_bytes,
-        )?;
-        if requests.is_plaintext_remote() {
-            tracing::warn!(
-                base_url = requests.base_url(),
-                "sending Prime requests over plain HTTP"
-            );
-        }
+    /// [`BuildError`] for a refused setting (see [`Settings::validate`]), a TLS config
+    /// combined with a caller-built hyper client, or no usable TLS roots.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let core = ClientCore::new(self.credentials, &self.settings)?;
         let http = match (self.http, self.tls) {
             (Some(_), Some(_)) => {
-                return Err(ArgumentError::new(
+                return Err(BuildError::new(
                     "tls_config",
                     "cannot be combined with a caller-built hyper client: configure TLS on it",
-                )
-                .into());
+                ));
             }
             (Some(http), None) => http,
-            (None, tls) => hyper_client(tls, self.connect_timeout)?,
+            (None, tls) => hyper_client(tls)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                credentials: self.credentials,
-                requests,
-                nonces: self.nonces.unwrap_or_else(|| Arc::new(ClockNonce::new())),
-                retry: self.retry,
+                send_order: (!core.concurrent_sends()).then(|| Mutex::new(())),
+                core,
                 http,
-                timeout: self.timeout,
-                max_response_bytes: self.max_response_bytes,
-                send_order: (!self.concurrent_sends).then(|| Mutex::new(())),
             }),
         })
     }
 }
 
 /// HTTP/1.1 over rustls (`ring`, webpki roots unless `tls` is given), plain HTTP allowed.
-fn hyper_client(
-    tls: Option<Arc<rustls::ClientConfig>>,
-    connect_timeout: Duration,
-) -> Result<HyperClient, Error> {
+fn hyper_client(tls: Option<Arc<rustls::ClientConfig>>) -> Result<HyperClient, BuildError> {
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
-    tcp.set_connect_timeout(Some(connect_timeout));
     let https = match tls {
         Some(config) => HttpsConnectorBuilder::new().with_tls_config((*config).clone()),
         None => HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| TransportError::new(Delivery::NotSent, TransportErrorKind::Tls, e))?,
+            .map_err(|e| BuildError::new("tls_config", e.to_string()))?,
     }
     .https_or_http()
     .enable_http1()
@@ -571,9 +341,7 @@ fn hyper_client(
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field("api_key", self.inner.credentials.api_key())
-            .field("concurrent_sends", &self.inner.send_order.is_none())
+            .field("core", &self.inner.core)
             .finish_non_exhaustive()
     }
 }
@@ -581,98 +349,8 @@ impl fmt::Debug for Client {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
             .field("api_key", self.credentials.api_key())
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn credentials() -> Credentials {
-        Credentials::new(
-            "KRA5L19LAW8Z",
-            "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn builder_refuses_bad_settings_with_the_field_named() {
-        let field = |builder: ClientBuilder| match builder.build() {
-            Err(Error::InvalidArgument(e)) => e.field(),
-            other => panic!("expected an argument error, got {other:?}"),
-        };
-        let b = || Client::builder(credentials());
-        assert_eq!(field(b().base_url("ftp://example.com")), "base_url");
-        assert_eq!(field(b().user_agent("bad\nagent")), "user_agent");
-        assert_eq!(field(b().timeout(Duration::ZERO)), "timeout");
-        assert_eq!(
-            field(b().connect_timeout(Duration::ZERO)),
-            "connect_timeout"
-        );
-        assert_eq!(field(b().max_response_bytes(0)), "max_response_bytes");
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-        let http = hyper_client(None, DEFAULT_CONNECT_TIMEOUT).unwrap();
-        assert_eq!(
-            field(b().hyper_client(http).tls_config(Arc::new(tls))),
-            "tls_config"
-        );
-    }
-
-    #[tokio::test]
-    async fn invalid_arguments_are_refused_before_a_nonce_is_spent() {
-        let nonces = Arc::new(prime_core::CountingNonce::starting_at(1));
-        let client = Client::builder(credentials())
-            // Nothing listens here; nothing must be sent anyway.
-            .base_url("http://127.0.0.1:9")
-            .nonce_source(nonces.clone())
-            .build()
-            .unwrap();
-        let error = client.get_api_user("").await.unwrap_err();
-        assert!(
-            matches!(&error, Error::InvalidArgument(e) if e.field() == "user_id"),
-            "{error:?}"
-        );
-        assert_eq!(nonces.next_nonce(), 1);
-    }
-
-    #[test]
-    fn debug_masks_the_key_and_never_shows_the_secret() {
-        let client = Client::builder(credentials()).build().unwrap();
-        let shown = format!("{client:?}");
-        assert!(!shown.contains("KRA5L19LAW8Z"), "{shown}");
-        assert!(!shown.contains("kQH5HW"), "{shown}");
-        assert!(shown.contains("https://api.kraken.com"), "{shown}");
-    }
-
-    #[tokio::test]
-    async fn connection_refused_is_reported_as_not_sent() {
-        // Bind then drop to get a port nobody listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let client = Client::builder(credentials())
-            .base_url(&format!("http://127.0.0.1:{port}"))
-            .retry_policy(RetryPolicy::never())
-            .build()
-            .unwrap();
-        let error = client.create_api_user_key("U1").await.unwrap_err();
-        let Error::Transport(transport) = &error else {
-            panic!("expected a transport error, got {error:?}");
-        };
-        assert_eq!(transport.delivery(), Delivery::NotSent);
-        assert_eq!(transport.kind(), TransportErrorKind::Connect);
-        assert!(!error.is_outcome_unknown());
     }
 }

@@ -8,19 +8,38 @@
 //! or *maybe sent* (the outcome is unknown, see [`Error::is_outcome_unknown`]).
 //!
 //! ```no_run
-//! use prime_blocking::Client;
-//! use prime_core::Credentials;
-//! use prime_core::endpoints::Role;
+//! use prime_blocking::{Client, Credentials};
+//! use prime_blocking::prime_core::endpoints::Role;
 //!
 //! let credentials = Credentials::new("<api key>", "<base64 secret>")?;
 //! let client = Client::builder(credentials).build()?;
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader)?;
-//! let key = client.create_api_user_key(&user.id)?;
-//! // The secret is shown once: store it now. It then signs its own calls.
-//! let bot = Client::builder(key.api_secret.credentials_for(&key.api_key)?).build()?;
-//! for batch in bot.list_settlement_batches(&Default::default())?.data {
+//! for batch in client.list_settlement_batches(&Default::default())?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # A key's one-time secret, and an unknown outcome
+//!
+//! ```no_run
+//! # use prime_blocking::{Client, Credentials};
+//! # fn store_in_vault(_key: &str, _secret: &str) {}
+//! # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
+//! let user_id = "2T0RXL9B8K5D6";
+//! match client.create_api_user_key(user_id) {
+//!     Ok(key) => {
+//!         // Store the secret now: Kraken shows it once and keeps no copy.
+//!         store_in_vault(&key.api_key, key.api_secret.expose());
+//!     }
+//!     Err(e) if e.is_outcome_unknown() => {
+//!         // A key may exist whose secret we never saw: find it and delete it before
+//!         // creating another.
+//!         let keys = client.list_api_user_keys(user_id)?;
+//!         eprintln!("{} keys exist; delete the one without a stored secret", keys.len());
+//!     }
+//!     Err(e) => return Err(e.into()),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -35,14 +54,15 @@
 //!
 //! # Retries
 //!
-//! Each failure goes to [`RetryPolicy::decide`]: reads are retried after transient failures,
-//! a non-idempotent call (create, update, delete, settle) is never resent once it may have
-//! reached the server, and `EAPI:Invalid nonce` gets one immediate resend. Every resend is
-//! signed again with a fresh nonce; backoff delays are jittered.
+//! Every rule of a call is prime-core's [call driver](prime_core::transport::Call): reads are
+//! retried after transient failures, a non-idempotent call (create, update, delete, settle) is
+//! never resent once it may have reached the server, and `EAPI:Invalid nonce` gets one
+//! immediate resend. Every resend is signed again with a fresh nonce; backoff delays are
+//! jittered ([`RetryPolicy`]). Each call runs in a `tracing` span `prime_call`.
 //!
 //! # Logging
 //!
-//! This crate logs retries and warnings with `tracing`, never secrets, signatures or bodies.
+//! Calls log retries and warnings with `tracing`, never secrets, signatures or bodies.
 //! ureq, underneath, logs through the `log` crate, and its protocol layer hex-dumps every byte
 //! on the wire at TRACE under the `ureq_proto` target: that includes the one-time secret in a
 //! `CreatePrimeApiUserKey` response. If `log` records reach your subscriber (e.g. through
@@ -57,20 +77,11 @@ mod resolver;
 use std::fmt;
 use std::io::Read as _;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::Instant;
 
-use prime_core::endpoints::{
-    ApiUser, ApiUserKeyInfo, BatchList, CreateApiUser, CreateApiUserKey, CreateSettlementBatch,
-    CreatedApiUserKey, DeleteApiUserKey, DeletedApiUserKey, GetApiUser, GetSettlementBatch,
-    ListApiUserKeys, ListApiUsers, ListSettlementBatches, Role, SettleSettlementBatchAsset,
-    SettlementBatch, SettlementTransfer, UpdateApiUser, UpdateApiUserKey, UpdateApiUserRoles,
-    UpdatedApiUserKey,
-};
 use prime_core::http::{Request, Response};
-use prime_core::{
-    ArgumentError, Attempt, BodyBuffer, ClockNonce, Credentials, Endpoint, Error, NonceSource,
-    Reply, RequestBuilder, RetryDecision, RetryPolicy, client_request_builder, parse_response,
-};
+use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
+use prime_core::{Endpoint, Reply};
 use ureq::unversioned::transport::{
     ConnectProxyConnector, Connector as _, DefaultConnector, TcpConnector,
 };
@@ -80,12 +91,12 @@ use zeroize::Zeroize as _;
 use crate::connector::{ConfiguredTls, DeliveryProbe};
 use crate::resolver::CachedResolver;
 
-/// Default limit for one attempt, from connecting to the last body byte.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default limit for name resolution plus TCP connect plus TLS handshake.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default cap on a response body. Prime responses are a few KiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+// One dependency is enough: the core and the types this crate's API speaks.
+pub use prime_core::{
+    self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
+};
+pub use {rustls, ureq};
 
 /// A blocking Prime REST client for one API key.
 ///
@@ -97,16 +108,10 @@ pub struct Client {
 }
 
 struct Inner {
-    credentials: Credentials,
-    requests: RequestBuilder,
-    nonces: Arc<dyn NonceSource>,
-    retry: RetryPolicy,
+    core: ClientCore,
     agent: Agent,
     /// Whether `agent` carries the delivery probe (it does unless the caller built it).
     probed: bool,
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_response_bytes: usize,
     /// Held from signing until the response head arrives, so nonces reach Kraken in order.
     send_order: Option<Mutex<()>>,
 }
@@ -115,14 +120,7 @@ struct Inner {
 #[must_use]
 pub struct ClientBuilder {
     credentials: Credentials,
-    base_url: String,
-    timeout: Duration,
-    connect_timeout: Duration,
-    user_agent: Option<String>,
-    retry: RetryPolicy,
-    nonces: Option<Arc<dyn NonceSource>>,
-    max_response_bytes: usize,
-    concurrent_sends: bool,
+    settings: Settings,
     tls: Option<Arc<rustls::ClientConfig>>,
     agent: Option<Agent>,
 }
@@ -132,14 +130,7 @@ impl Client {
     pub fn builder(credentials: Credentials) -> ClientBuilder {
         ClientBuilder {
             credentials,
-            base_url: prime_core::DEFAULT_BASE_URL.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            user_agent: None,
-            retry: RetryPolicy::default(),
-            nonces: None,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            concurrent_sends: false,
+            settings: Settings::default(),
             tls: None,
             agent: None,
         }
@@ -147,16 +138,15 @@ impl Client {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.inner.requests.base_url()
+        self.inner.core.base_url()
     }
 
-    /// Sends `endpoint`, retrying as [`RetryPolicy::decide`] allows, and returns its result
-    /// with any warnings.
+    /// Sends `endpoint` as the [call driver](prime_core::transport::Call) directs, and returns
+    /// its result with any warnings.
     ///
     /// ```no_run
-    /// use prime_blocking::Client;
-    /// use prime_core::Credentials;
-    /// use prime_core::endpoints::ListApiUserKeys;
+    /// use prime_blocking::{Client, Credentials};
+    /// use prime_blocking::prime_core::endpoints::ListApiUserKeys;
     ///
     /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
     ///     .base_url("http://127.0.0.1:8080")
@@ -173,54 +163,48 @@ impl Client {
     /// [`Error::InvalidArgument`] before anything is sent, [`Error::Transport`] (check
     /// [`Error::is_outcome_unknown`]) or [`Error::Response`] once retries are exhausted.
     pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        // Refuse bad arguments before taking a turn in the send order or spending a nonce.
-        endpoint.validate()?;
-        let mut attempt = Attempt::first();
+        let mut call = self.inner.core.start(endpoint, Instant::now())?;
+        let _in_span = call.span().clone().entered();
         loop {
-            let failure = match self.attempt(endpoint) {
-                Ok(reply) => return Ok(reply),
-                Err(failure) => failure,
-            };
-            let decision =
-                self.inner
-                    .retry
-                    .decide(E::IDEMPOTENCY, &failure, attempt, rand::random::<f64>());
-            let RetryDecision::Retry { after, reason } = decision else {
-                return Err(failure);
-            };
-            tracing::debug!(
-                endpoint = E::NAME,
-                attempt = attempt.number(),
-                ?reason,
-                ?after,
-                error = %failure,
-                "retrying"
-            );
-            std::thread::sleep(after);
-            attempt = attempt.next(&decision);
+            let outcome = self.attempt(&mut call)?;
+            match call.on_attempt(Instant::now(), outcome) {
+                Step::Done(reply) => return Ok(reply),
+                Step::Stop(error) => return Err(error),
+                Step::Retry { after } => std::thread::sleep(after),
+            }
         }
     }
 
-    /// One signed attempt: sign, send, read the capped body, parse.
-    fn attempt<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+    /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
+    /// (it refused to sign); the inner one is the transport's, for the driver to judge.
+    #[allow(
+        clippy::type_complexity,
+        reason = "two layers of failure, each named above"
+    )]
+    fn attempt<E: Endpoint>(
+        &self,
+        call: &mut Call<'_, E>,
+    ) -> Result<Result<(prime_core::http::response::Parts, BodyBuffer), TransportError>, Error>
+    {
         let inner = &*self.inner;
         let response = {
             // A poisoned lock guards nothing but order; keep going.
-            let _order = inner
+            let _turn = inner
                 .send_order
                 .as_ref()
                 .map(|order| order.lock().unwrap_or_else(PoisonError::into_inner));
-            let nonce = inner.nonces.next_nonce();
-            let request = inner.requests.build(endpoint, &inner.credentials, nonce)?;
-            self.run(request)?
+            let request = call.request()?;
+            self.run(request)
         };
-        let (head, body) = response.into_parts();
-        let body = read_capped(body, inner.max_response_bytes)?;
-        Ok(parse_response(head.status, &head.headers, body.as_bytes())?)
+        Ok(response.and_then(|response| {
+            let (head, body) = response.into_parts();
+            let body = read_capped(&inner.core, body)?;
+            Ok((head, body))
+        }))
     }
 
     /// Runs the request until its response head arrives.
-    fn run(&self, request: Request<Vec<u8>>) -> Result<Response<ureq::Body>, Error> {
+    fn run(&self, request: Request<Vec<u8>>) -> Result<Response<ureq::Body>, TransportError> {
         let inner = &*self.inner;
         connector::reset_request_written();
         request
@@ -229,20 +213,17 @@ impl Client {
             // Statuses are the core's to interpret; signed POSTs are never redirected.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(inner.timeout))
-            .timeout_connect(Some(inner.connect_timeout))
+            .timeout_global(Some(inner.core.timeout()))
+            .timeout_connect(Some(inner.core.connect_timeout()))
             .run()
-            .map_err(|e| {
-                let written = inner.probed.then(connector::request_written);
-                failure::transport_error(e, written).into()
-            })
+            .map_err(|e| failure::transport_error(e, inner.probed.then(connector::request_written)))
     }
 }
 
 /// Reads the body chunk by chunk into a capped, zeroizing buffer: an oversized body fails as
 /// soon as it crosses the cap instead of being buffered whole.
-fn read_capped(body: ureq::Body, limit: usize) -> Result<BodyBuffer, Error> {
-    let mut buffer = BodyBuffer::new(limit, body.content_length())?;
+fn read_capped(core: &ClientCore, body: ureq::Body) -> Result<BodyBuffer, TransportError> {
+    let mut buffer = core.body_buffer(body.content_length())?;
     let mut reader = body.into_reader();
     let mut chunk = ReadChunk::default();
     loop {
@@ -254,7 +235,7 @@ fn read_capped(body: ureq::Body, limit: usize) -> Result<BodyBuffer, Error> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // The request was answered, so it was certainly sent.
-            Err(e) => return Err(failure::transport_error(e.into(), Some(true)).into()),
+            Err(e) => return Err(failure::transport_error(e.into(), Some(true))),
         }
     }
 }
@@ -283,234 +264,21 @@ impl Drop for ReadChunk {
     }
 }
 
-/// Logs the warnings of a typed call (the generic [`Client::send`] returns them instead).
-fn into_result<T>(name: &str, reply: Reply<T>) -> T {
-    for warning in &reply.warnings {
-        tracing::warn!(endpoint = name, warning = %warning, "Kraken returned a warning");
-    }
-    reply.result
-}
-
-/// Typed calls, one per endpoint. Each returns the endpoint's result and logs any warnings
-/// with `tracing::warn!`; use [`Client::send`] to get the warnings as values.
+/// Typed calls, one per endpoint, from prime-core's endpoint table. Each returns the
+/// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
-    fn call<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
-        self.send(endpoint).map(|reply| into_result(E::NAME, reply))
-    }
-
-    /// `CreatePrimeApiUser`: creates a user with `role`. Never resent once it may have
-    /// reached the server.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn create_api_user(&self, name: &str, role: Role) -> Result<ApiUser, Error> {
-        self.call(&CreateApiUser::new(name, role))
-    }
-
-    /// `GetPrimeApiUser`: one user.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn get_api_user(&self, user_id: &str) -> Result<ApiUser, Error> {
-        Ok(self.call(&GetApiUser::new(user_id))?.data)
-    }
-
-    /// `ListPrimeApiUsers`: every user of the account.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn list_api_users(&self) -> Result<Vec<ApiUser>, Error> {
-        Ok(self.call(&ListApiUsers::new())?.data)
-    }
-
-    /// `UpdatePrimeApiUser`: changes a user's name and/or status.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn update_api_user(&self, request: &UpdateApiUser) -> Result<ApiUser, Error> {
-        self.call(request)
-    }
-
-    /// `UpdatePrimeApiUserRoles`: sets a user's role.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn update_api_user_roles(&self, user_id: &str, role: Role) -> Result<ApiUser, Error> {
-        self.call(&UpdateApiUserRoles::new(user_id, role))
-    }
-
-    /// `CreatePrimeApiUserKey`: issues a key; its secret is returned only here. Never resent
-    /// once it may have reached the server: on [`Error::is_outcome_unknown`], list the user's
-    /// keys before trying again.
-    ///
-    /// ```no_run
-    /// # use prime_blocking::Client;
-    /// # use prime_core::Credentials;
-    /// # fn store_in_vault(_key: &str, _secret: &str) {}
-    /// # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
-    /// let user_id = "2T0RXL9B8K5D6";
-    /// match client.create_api_user_key(user_id) {
-    ///     Ok(key) => {
-    ///         // Store the secret now: Kraken shows it once and keeps no copy.
-    ///         store_in_vault(&key.api_key, key.api_secret.expose());
-    ///     }
-    ///     Err(e) if e.is_outcome_unknown() => {
-    ///         // A key may exist whose secret we never saw: find it and delete it before
-    ///         // creating another.
-    ///         let keys = client.list_api_user_keys(user_id)?;
-    ///         eprintln!("{} keys exist; delete the one without a stored secret", keys.len());
-    ///     }
-    ///     Err(e) => return Err(e.into()),
-    /// }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn create_api_user_key(&self, user_id: &str) -> Result<CreatedApiUserKey, Error> {
-        self.call(&CreateApiUserKey::new(user_id))
-    }
-
-    /// `ListPrimeApiUserKeys`: a user's keys, without secrets.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn list_api_user_keys(&self, user_id: &str) -> Result<Vec<ApiUserKeyInfo>, Error> {
-        Ok(self.call(&ListApiUserKeys::new(user_id))?.data)
-    }
-
-    /// `UpdatePrimeApiUserKey`: sets a key's IP allow-list.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn update_api_user_key(
-        &self,
-        request: &UpdateApiUserKey,
-    ) -> Result<UpdatedApiUserKey, Error> {
-        self.call(request)
-    }
-
-    /// `DeletePrimeApiUserKey`: deletes a key for good.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn delete_api_user_key(
-        &self,
-        user_id: &str,
-        key_id: &str,
-    ) -> Result<DeletedApiUserKey, Error> {
-        self.call(&DeleteApiUserKey::new(user_id, key_id))
-    }
-
-    /// `CreatePrimeSettlementBatch`: snapshots unsettled trades into a batch.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn create_settlement_batch(
-        &self,
-        request: &CreateSettlementBatch,
-    ) -> Result<SettlementBatch, Error> {
-        Ok(self.call(request)?.batch)
-    }
-
-    /// `GetPrimeSettlementBatch`: one batch with its legs.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn get_settlement_batch(&self, batch_id: &str) -> Result<SettlementBatch, Error> {
-        Ok(self.call(&GetSettlementBatch::new(batch_id))?.batch)
-    }
-
-    /// `ListPrimeSettlementBatches`: a filtered page of batches.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn list_settlement_batches(
-        &self,
-        request: &ListSettlementBatches,
-    ) -> Result<BatchList, Error> {
-        self.call(request)
-    }
-
-    /// `SettlePrimeSettlementBatchAsset`: starts settling one asset's leg of a confirmed batch.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub fn settle_settlement_batch_asset(
-        &self,
-        batch_id: &str,
-        asset: &str,
-    ) -> Result<SettlementTransfer, Error> {
-        Ok(self
-            .call(&SettleSettlementBatchAsset::new(batch_id, asset))?
-            .transfer)
-    }
+    prime_core::client_methods!(blocking);
 }
 
 impl ClientBuilder {
-    /// Sends to another base URL, e.g. the simulator's `http://127.0.0.1:PORT`. Default:
-    /// `https://api.kraken.com`. Plain `http://` is allowed (a warning is logged unless the
-    /// host is loopback).
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.clone_into(&mut self.base_url);
-        self
-    }
-
-    /// Limit for one attempt, from connecting to the last body byte (retries each get their
-    /// own). Default [`DEFAULT_TIMEOUT`]. Applies to a caller-supplied agent too.
-    pub fn timeout(mut self, overall: Duration) -> Self {
-        self.timeout = overall;
-        self
-    }
-
-    /// Limit for resolving, connecting and the TLS handshake. Default
-    /// [`DEFAULT_CONNECT_TIMEOUT`]. Applies to a caller-supplied agent too.
-    pub fn connect_timeout(mut self, limit: Duration) -> Self {
-        self.connect_timeout = limit;
-        self
-    }
-
-    /// The `User-Agent` header. Default `kraken-prime/<version>`.
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        self.user_agent = Some(user_agent.to_owned());
-        self
-    }
-
-    /// How many times and how patiently to retry. Default [`RetryPolicy::default`].
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Where nonces come from. Default: a new [`ClockNonce`] (nanoseconds). Pass the same
-    /// source to every client that shares a key.
-    pub fn nonce_source(mut self, nonces: Arc<dyn NonceSource>) -> Self {
-        self.nonces = Some(nonces);
-        self
-    }
-
-    /// Cap on a response body; larger bodies fail with
-    /// [`TransportErrorKind::BodyTooLarge`](prime_core::TransportErrorKind::BodyTooLarge)
-    /// without being read whole. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
-
-    /// Lets requests be signed and sent concurrently. Only for keys with a nonce window wide
-    /// enough for the out-of-order arrival this causes. Default `false`: one request at a time.
-    pub fn concurrent_sends(mut self, on: bool) -> Self {
-        self.concurrent_sends = on;
-        self
-    }
+    prime_core::settings_setters!();
 
     /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
     /// this crate's default is rustls with `ring` and the webpki roots.
     ///
     /// ```no_run
     /// use std::sync::Arc;
-    /// # use prime_blocking::Client;
-    /// # use prime_core::Credentials;
+    /// # use prime_blocking::{Client, Credentials};
     /// # let credentials = Credentials::new("<api key>", "<base64 secret>")?;
     /// # let ca_der: Vec<u8> = Vec::new();
     /// let mut roots = rustls::RootCertStore::empty();
@@ -531,7 +299,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends through a caller-built agent (proxies, pools, TLS). The builder's timeouts still
+    /// Sends through a caller-built agent (proxies, pools, TLS). The settings' timeouts still
     /// apply per request, statuses are never turned into errors and redirects are not
     /// followed. Such an agent has no delivery probe, so a failure that cannot be placed
     /// before the request was written counts as outcome unknown. Nor does it reuse host
@@ -545,45 +313,26 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a bad base URL or `User-Agent`, a zero timeout or cap,
-    /// or a TLS config combined with a caller-built agent.
-    pub fn build(self) -> Result<Client, Error> {
-        let requests = client_request_builder(
-            &self.base_url,
-            self.user_agent.as_deref(),
-            self.timeout,
-            self.connect_timeout,
-            self.max_response_bytes,
-        )?;
-        if requests.is_plaintext_remote() {
-            tracing::warn!(
-                base_url = requests.base_url(),
-                "sending Prime requests over plain HTTP"
-            );
-        }
+    /// [`BuildError`] for a refused setting (see [`Settings::validate`]), or a TLS config
+    /// combined with a caller-built agent.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let core = ClientCore::new(self.credentials, &self.settings)?;
         let (agent, probed) = match (self.agent, self.tls) {
             (Some(_), Some(_)) => {
-                return Err(ArgumentError::new(
+                return Err(BuildError::new(
                     "tls_config",
                     "cannot be combined with a caller-built agent: configure TLS on the agent",
-                )
-                .into());
+                ));
             }
             (Some(agent), None) => (agent, false),
             (None, tls) => (probed_agent(tls), true),
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                credentials: self.credentials,
-                requests,
-                nonces: self.nonces.unwrap_or_else(|| Arc::new(ClockNonce::new())),
-                retry: self.retry,
+                send_order: (!core.concurrent_sends()).then(|| Mutex::new(())),
+                core,
                 agent,
                 probed,
-                timeout: self.timeout,
-                connect_timeout: self.connect_timeout,
-                max_response_bytes: self.max_response_bytes,
-                send_order: (!self.concurrent_sends).then(|| Mutex::new(())),
             }),
         })
     }
@@ -617,9 +366,8 @@ fn probed_agent(tls: Option<Arc<rustls::ClientConfig>>) -> Agent {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url())
-            .field("api_key", self.inner.credentials.api_key())
-            .field("concurrent_sends", &self.inner.send_order.is_none())
+            .field("core", &self.inner.core)
+            .field("caller_agent", &!self.inner.probed)
             .finish_non_exhaustive()
     }
 }
@@ -627,104 +375,8 @@ impl fmt::Debug for Client {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
             .field("api_key", self.credentials.api_key())
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn credentials() -> Credentials {
-        Credentials::new(
-            "KRA5L19LAW8Z",
-            "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn builder_refuses_bad_settings_with_the_field_named() {
-        let field = |builder: ClientBuilder| match builder.build() {
-            Err(Error::InvalidArgument(e)) => e.field(),
-            other => panic!("expected an argument error, got {other:?}"),
-        };
-        let b = || Client::builder(credentials());
-        assert_eq!(field(b().base_url("ftp://example.com")), "base_url");
-        assert_eq!(field(b().user_agent("bad\nagent")), "user_agent");
-        assert_eq!(field(b().timeout(Duration::ZERO)), "timeout");
-        assert_eq!(
-            field(b().connect_timeout(Duration::ZERO)),
-            "connect_timeout"
-        );
-        assert_eq!(field(b().max_response_bytes(0)), "max_response_bytes");
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-        assert_eq!(
-            field(
-                b().agent(Agent::new_with_defaults())
-                    .tls_config(Arc::new(tls))
-            ),
-            "tls_config"
-        );
-    }
-
-    #[test]
-    fn invalid_arguments_are_refused_before_a_nonce_is_spent() {
-        let nonces = Arc::new(prime_core::CountingNonce::starting_at(1));
-        let client = Client::builder(credentials())
-            // Nothing listens here; nothing must be sent anyway.
-            .base_url("http://127.0.0.1:9")
-            .nonce_source(nonces.clone())
-            .build()
-            .unwrap();
-        let error = client.get_api_user("").unwrap_err();
-        assert!(
-            matches!(&error, Error::InvalidArgument(e) if e.field() == "user_id"),
-            "{error:?}"
-        );
-        assert_eq!(nonces.next_nonce(), 1);
-    }
-
-    #[test]
-    fn debug_masks_the_key_and_never_shows_the_secret() {
-        let client = Client::builder(credentials()).build().unwrap();
-        let shown = format!("{client:?}");
-        assert!(!shown.contains("KRA5L19LAW8Z"), "{shown}");
-        assert!(!shown.contains("kQH5HW"), "{shown}");
-        assert!(shown.contains("https://api.kraken.com"), "{shown}");
-    }
-
-    #[test]
-    fn connection_refused_is_reported_as_not_sent() {
-        // Bind then drop to get a port nobody listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let client = Client::builder(credentials())
-            .base_url(&format!("http://127.0.0.1:{port}"))
-            .retry_policy(RetryPolicy {
-                max_attempts: 2,
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(1),
-            })
-            .build()
-            .unwrap();
-        let error = client.create_api_user_key("U1").unwrap_err();
-        let Error::Transport(transport) = &error else {
-            panic!("expected a transport error, got {error:?}");
-        };
-        assert_eq!(transport.delivery(), prime_core::Delivery::NotSent);
-        assert_eq!(transport.kind(), prime_core::TransportErrorKind::Connect);
-        assert!(!error.is_outcome_unknown());
     }
 }

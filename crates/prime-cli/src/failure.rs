@@ -37,10 +37,30 @@ impl From<prime_core::Error> for Failure {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
             other if other.is_outcome_unknown() => Self::Call(format!(
-                "{other}; check the account's state before repeating a create, update, delete or settle"
+                "{}; check the account's state before repeating a create, update, delete or settle",
+                with_causes(&other)
             )),
-            other => Self::Call(other.to_string()),
+            other => Self::Call(with_causes(&other)),
         }
+    }
+}
+
+/// An error's message followed by its causes: errors do not repeat their `source()` in their
+/// own message, so the chain is walked here.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
+    }
+    message
+}
+
+impl From<prime_core::BuildError> for Failure {
+    fn from(error: prime_core::BuildError) -> Self {
+        Self::Usage(error.to_string())
     }
 }
 

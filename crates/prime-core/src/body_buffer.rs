@@ -18,7 +18,7 @@ const INITIAL_CAPACITY: usize = 4 * 1024;
 /// freed memory. `Debug` shows only the length.
 ///
 /// ```
-/// use prime_core::{BodyBuffer, TransportErrorKind};
+/// use prime_core::transport::{BodyBuffer, TransportErrorKind};
 ///
 /// let mut body = BodyBuffer::new(8, None)?;
 /// body.extend(b"{\"a\":")?;

@@ -39,11 +39,11 @@ pub enum TransportErrorKind {
 
 /// A failure below HTTP: the request was not sent, or its outcome is unknown.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {kind_text}", delivery_text(*.delivery))]
+// The cause is the `source()`, not part of this message: error-chain printers show it once.
+#[error("{}: {}", delivery_text(*.delivery), kind_label(*.kind))]
 pub struct TransportError {
     delivery: Delivery,
     kind: TransportErrorKind,
-    kind_text: String,
     #[source]
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
@@ -62,12 +62,10 @@ impl TransportError {
         kind: TransportErrorKind,
         source: impl Into<Box<dyn StdError + Send + Sync>>,
     ) -> Self {
-        let source = source.into();
         Self {
             delivery,
             kind,
-            kind_text: format!("{}: {source}", kind_label(kind)),
-            source: Some(source),
+            source: Some(source.into()),
         }
     }
 
@@ -76,7 +74,6 @@ impl TransportError {
         Self {
             delivery,
             kind,
-            kind_text: kind_label(kind).to_owned(),
             source: None,
         }
     }

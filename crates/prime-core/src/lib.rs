@@ -60,13 +60,17 @@
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
-//! - [`BodyBuffer`]: a transport's capped, zeroizing receive buffer.
+//! - [`Settings`]: what a client is configured with, validated once for every transport.
 //! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+//! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
+//!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
 
 mod body_buffer;
+mod call;
 mod credentials;
 mod endpoint;
+mod endpoint_table;
 pub mod endpoints;
 mod error;
 pub mod issued;
@@ -76,9 +80,10 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod settings;
 mod signature;
+pub mod transport;
 
-pub use body_buffer::BodyBuffer;
 pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
@@ -86,12 +91,14 @@ pub use issued::IssuedCredentials;
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
-    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, client_request_builder,
-    encode_body,
+    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
 pub use secret::ApiSecret;
+pub use settings::{
+    BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,
+};
 pub use signature::ApiSign;
 
 // Re-exported so users name the same `http` version the core speaks.

@@ -6,11 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
-use crate::endpoints::{
-    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, DeleteApiUserKey, GetApiUser,
-    GetSettlementBatch, ListApiUserKeys, ListApiUsers, ListSettlementBatches,
-    SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey, UpdateApiUserRoles,
-};
+use crate::endpoint_table::ENDPOINT_PATHS;
 
 /// Kraken's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.kraken.com";
@@ -68,24 +64,6 @@ pub struct RequestBuilder {
     endpoint_uris: Vec<Uri>,
     user_agent: HeaderValue,
 }
-
-/// The paths of the endpoints whose URIs a builder assembles up front, in the order of
-/// `RequestBuilder::endpoint_uris`.
-const ENDPOINT_PATHS: [&str; 13] = [
-    CreateApiUser::PATH,
-    GetApiUser::PATH,
-    ListApiUsers::PATH,
-    UpdateApiUser::PATH,
-    UpdateApiUserRoles::PATH,
-    CreateApiUserKey::PATH,
-    ListApiUserKeys::PATH,
-    UpdateApiUserKey::PATH,
-    DeleteApiUserKey::PATH,
-    CreateSettlementBatch::PATH,
-    GetSettlementBatch::PATH,
-    ListSettlementBatches::PATH,
-    SettleSettlementBatchAsset::PATH,
-];
 
 /// The position of `path` in [`ENDPOINT_PATHS`]; evaluated at compile time for each endpoint.
 const fn endpoint_index(path: &str) -> Option<usize> {
@@ -298,37 +276,6 @@ fn encode_body_with<E: Endpoint>(endpoint: &E, digits: &[u8]) -> Result<Vec<u8>,
         }
     }
     Ok(body)
-}
-
-/// Checks what every transport's client builder takes — the base URL, an optional
-/// `User-Agent`, non-zero timeouts and response-size cap — and returns the request builder
-/// for them, so the transports refuse the same settings with the same errors.
-///
-/// # Errors
-/// [`ArgumentError`] naming the setting.
-pub fn client_request_builder(
-    base_url: &str,
-    user_agent: Option<&str>,
-    timeout: std::time::Duration,
-    connect_timeout: std::time::Duration,
-    max_response_bytes: usize,
-) -> Result<RequestBuilder, ArgumentError> {
-    let mut requests = RequestBuilder::new().with_base_url(base_url)?;
-    if let Some(user_agent) = user_agent {
-        requests = requests.with_user_agent(user_agent)?;
-    }
-    for (field, value) in [("timeout", timeout), ("connect_timeout", connect_timeout)] {
-        if value.is_zero() {
-            return Err(ArgumentError::new(field, "must be greater than zero"));
-        }
-    }
-    if max_response_bytes == 0 {
-        return Err(ArgumentError::new(
-            "max_response_bytes",
-            "must be at least 1",
-        ));
-    }
-    Ok(requests)
 }
 
 #[cfg(test)]

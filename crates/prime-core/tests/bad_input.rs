@@ -8,8 +8,9 @@ use prime_core::endpoints::{
     CreatedApiUserKey, Data, GetApiUser, ListSettlementBatches, MAX_NAME_LEN, MAX_WHITELISTED_IPS,
     Role, UpdateApiUser, UpdateApiUserKey,
 };
+use prime_core::transport::BodyBuffer;
 use prime_core::{
-    ArgumentError, BodyBuffer, Credentials, CredentialsError, Endpoint, ErrorCode, RequestBuilder,
+    ArgumentError, Credentials, CredentialsError, Endpoint, ErrorCode, RequestBuilder,
     ResponseError, Severity, TransportErrorKind, parse_response,
 };
 

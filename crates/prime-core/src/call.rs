@@ -1,0 +1,425 @@
+//! The call driver: the rules of one call as a state machine, with no IO.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, Request, StatusCode};
+use tracing::field::Empty;
+
+use crate::body_buffer::BodyBuffer;
+use crate::credentials::{ApiKey, Credentials};
+use crate::endpoint::Endpoint;
+use crate::error::{Delivery, Error, TransportError};
+use crate::nonce::NonceSource;
+use crate::request::RequestBuilder;
+use crate::response::{Reply, ResponseError, parse_response};
+use crate::retry::{Attempt, RetryDecision, RetryPolicy};
+use crate::settings::{BuildError, Settings};
+
+/// What every call of one client shares: credentials, the validated [`Settings`] and the nonce
+/// source. A transport builds one and starts a [`Call`] from it for each request.
+///
+/// ```
+/// use prime_core::transport::ClientCore;
+/// use prime_core::{Credentials, Settings};
+///
+/// let credentials = Credentials::new(
+///     "KRA5L19LAW8Z",
+///     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
+/// )?;
+/// let core = ClientCore::new(credentials, &Settings::default().base_url("http://127.0.0.1:1"))?;
+/// assert_eq!(core.base_url(), "http://127.0.0.1:1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ClientCore {
+    credentials: Credentials,
+    requests: RequestBuilder,
+    nonces: Arc<dyn NonceSource>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: usize,
+    concurrent_sends: bool,
+}
+
+impl ClientCore {
+    /// Validates `settings` for a client signing with `credentials`. Logs a warning when
+    /// requests would go over plain HTTP to a host other than loopback.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the refused setting (see [`Settings::validate`]).
+    pub fn new(credentials: Credentials, settings: &Settings) -> Result<Self, BuildError> {
+        let requests = settings.validate()?;
+        if requests.is_plaintext_remote() {
+            tracing::warn!(
+                base_url = requests.base_url(),
+                "sending Prime requests over plain HTTP"
+            );
+        }
+        Ok(Self {
+            credentials,
+            requests,
+            nonces: settings.nonces_or_clock(),
+            retry: settings.retry.clone(),
+            timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
+            max_response_bytes: settings.max_response_bytes,
+            concurrent_sends: settings.concurrent_sends,
+        })
+    }
+
+    /// Starts a call of `endpoint` at `now`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the endpoint's arguments are invalid: refused before a
+    /// nonce is spent or anything is signed, so a transport should start the call before it
+    /// takes its turn to send.
+    pub fn start<'a, E: Endpoint>(
+        &'a self,
+        endpoint: &'a E,
+        now: Instant,
+    ) -> Result<Call<'a, E>, Error> {
+        endpoint.validate()?;
+        let span = tracing::info_span!(
+            "prime_call",
+            endpoint = E::NAME,
+            attempts = Empty,
+            outcome = Empty,
+            elapsed_ms = Empty,
+        );
+        Ok(Call {
+            core: self,
+            endpoint,
+            attempt: Attempt::first(),
+            started: now,
+            last_nonce: 0,
+            state: State::Ready,
+            span,
+        })
+    }
+
+    /// An empty receive buffer for a response body, capped at the configured size.
+    ///
+    /// # Errors
+    /// [`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge) when the
+    /// announced `Content-Length` already exceeds the cap.
+    pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, TransportError> {
+        BodyBuffer::new(self.max_response_bytes, content_length)
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.requests.base_url()
+    }
+
+    /// The public key calls are signed for.
+    pub fn api_key(&self) -> &ApiKey {
+        self.credentials.api_key()
+    }
+
+    /// Limit for one attempt, from its turn to send to the last body byte.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Limit for resolving, connecting and the TLS handshake of a new connection.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Cap on a response body in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// Whether requests may be signed and sent concurrently. When `false` the transport keeps
+    /// one request in flight per client, from [`Call::request`] until its response head, so
+    /// nonces reach Kraken in the order they were issued.
+    pub fn concurrent_sends(&self) -> bool {
+        self.concurrent_sends
+    }
+}
+
+impl fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCore")
+            .field("base_url", &self.base_url())
+            .field("api_key", self.credentials.api_key())
+            .field("concurrent_sends", &self.concurrent_sends)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One call of one endpoint, from its first signed request to its result: the retry, resend
+/// and outcome rules as a state machine with inputs and outputs and no IO.
+///
+/// A transport loops:
+///
+/// 1. **output** [`Call::request`]: a request signed now, with a fresh nonce;
+/// 2. sends it, then **input** [`Call::on_response`] with the status, headers and body, or
+///    [`Call::on_transport_error`] if it failed below HTTP (saying whether the request was
+///    certainly *not sent* or *maybe sent*);
+/// 3. follows the [`Step`] that input returns: [`Step::Done`] with the typed result,
+///    [`Step::Stop`] with the typed error, or [`Step::Retry`]: wait, then go to 1.
+///
+/// Time is a parameter (`now`), used for the elapsed time the call reports. Delays come from
+/// [`RetryPolicy::decide`], jittered by a value derived from the call's own nonces, so the
+/// driver needs no random source and stays deterministic under test.
+///
+/// The rules it keeps: arguments are checked before a nonce is spent
+/// ([`ClientCore::start`]); every attempt is signed afresh; a call that is not idempotent is
+/// never sent again once it may have reached the server, and then stops with an error for which
+/// [`Error::is_outcome_unknown`] holds; `EAPI:Invalid nonce` gets one re-signed resend.
+///
+/// Each call has a `tracing` span (`prime_call`) with the fields `endpoint`, `attempts`,
+/// `outcome` and `elapsed_ms`, never a secret, signature or body; transports run their IO
+/// inside it ([`Call::span`]).
+///
+/// ```
+/// use std::time::Instant;
+/// use prime_core::endpoints::ListApiUsers;
+/// use prime_core::http::{HeaderMap, StatusCode};
+/// use prime_core::transport::{ClientCore, Step};
+/// use prime_core::{Credentials, Settings};
+///
+/// let core = ClientCore::new(Credentials::new(
+///     "KEY",
+///     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
+/// )?, &Settings::default())?;
+/// let endpoint = ListApiUsers::new();
+/// let mut call = core.start(&endpoint, Instant::now())?;
+///
+/// let request = call.request()?;
+/// assert_eq!(request.uri().path(), "/0/private/ListPrimeApiUsers");
+/// // ... send it; the server answers 502 (an idempotent read: retried) ...
+/// let step = call.on_response(Instant::now(), StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>");
+/// assert!(matches!(step, Step::Retry { .. }));
+/// // ... wait as told, sign again, send; this time the answer is a result.
+/// let _again = call.request()?;
+/// let body = br#"{"error":[],"result":{"data":[]}}"#;
+/// match call.on_response(Instant::now(), StatusCode::OK, &HeaderMap::new(), body) {
+///     Step::Done(reply) => assert!(reply.result.data.is_empty()),
+///     other => panic!("expected a result, got {other:?}"),
+/// }
+/// assert_eq!(call.attempts(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Call<'a, E: Endpoint> {
+    core: &'a ClientCore,
+    endpoint: &'a E,
+    attempt: Attempt,
+    started: Instant,
+    /// The nonce of the latest signed request; seeds the retry jitter.
+    last_nonce: u64,
+    state: State,
+    span: tracing::Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// The next attempt may be signed.
+    Ready,
+    /// A request was signed and its outcome is awaited.
+    InFlight,
+    /// The call has its result or its error.
+    Finished,
+}
+
+/// What a transport does next, as [`Call`]'s inputs answer.
+#[derive(Debug)]
+#[must_use]
+pub enum Step<T> {
+    /// The call succeeded: its result and any warnings (already logged).
+    Done(Reply<T>),
+    /// Wait `after`, then send the request [`Call::request`] signs (signed only then, so its
+    /// nonce is fresh when it leaves).
+    Retry {
+        /// How long to wait first.
+        after: Duration,
+    },
+    /// The call failed for good; [`Error::is_outcome_unknown`] says whether it may have been
+    /// executed.
+    Stop(Error),
+}
+
+impl<'a, E: Endpoint> Call<'a, E> {
+    /// **Output**: the next request, signed now with a fresh nonce from the client's source.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the call already finished (a transport bug), or if the
+    /// endpoint cannot be encoded.
+    pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
+        if self.state == State::Finished {
+            return Err(crate::ArgumentError::new(
+                "call",
+                "this call has finished; start a new one",
+            )
+            .into());
+        }
+        let nonce = self.core.nonces.next_nonce();
+        let request = self
+            .core
+            .requests
+            .build(self.endpoint, &self.core.credentials, nonce)?;
+        self.last_nonce = nonce;
+        self.state = State::InFlight;
+        Ok(request)
+    }
+
+    /// **Input**: the server answered `status` with `headers` and the whole `body` (read into
+    /// the capped buffer of [`ClientCore::body_buffer`]).
+    pub fn on_response(
+        &mut self,
+        now: Instant,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Step<E::Response> {
+        match parse_response::<E::Response>(status, headers, body) {
+            Ok(reply) => self.finish(now, Ok(reply)),
+            Err(refused) => self.failed(now, Error::Response(refused)),
+        }
+    }
+
+    /// **Input**: the request failed below HTTP. The transport says, through
+    /// [`TransportError::delivery`], whether it was certainly not sent or may have been.
+    pub fn on_transport_error(&mut self, now: Instant, error: TransportError) -> Step<E::Response> {
+        self.failed(now, Error::Transport(error))
+    }
+
+    /// **Input**: one attempt's outcome as a transport usually holds it — the response head
+    /// and its body read into [`ClientCore::body_buffer`], or the failure below HTTP. The same
+    /// as [`Call::on_response`] or [`Call::on_transport_error`].
+    pub fn on_attempt(
+        &mut self,
+        now: Instant,
+        outcome: Result<(http::response::Parts, BodyBuffer), TransportError>,
+    ) -> Step<E::Response> {
+        match outcome {
+            Ok((head, body)) => self.on_response(now, head.status, &head.headers, body.as_bytes()),
+            Err(failure) => self.on_transport_error(now, failure),
+        }
+    }
+
+    /// The call's span; a transport runs its IO inside it.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// How many requests have been signed so far.
+    pub fn attempts(&self) -> u32 {
+        match self.state {
+            State::Ready => self.attempt.number() - 1,
+            State::InFlight | State::Finished => self.attempt.number(),
+        }
+    }
+
+    fn failed(&mut self, now: Instant, failure: Error) -> Step<E::Response> {
+        let decision = self.core.retry.decide(
+            E::IDEMPOTENCY,
+            &failure,
+            self.attempt,
+            jitter(self.last_nonce, self.attempt.number()),
+        );
+        match decision {
+            RetryDecision::Retry { after, reason } if self.state == State::InFlight => {
+                let _inside = self.span.enter();
+                tracing::debug!(
+                    attempt = self.attempt.number(),
+                    ?reason,
+                    ?after,
+                    error = %failure,
+                    "retrying"
+                );
+                self.attempt = self.attempt.next(&decision);
+                self.state = State::Ready;
+                Step::Retry { after }
+            }
+            _ => self.finish(now, Err(failure)),
+        }
+    }
+
+    fn finish(
+        &mut self,
+        now: Instant,
+        outcome: Result<Reply<E::Response>, Error>,
+    ) -> Step<E::Response> {
+        self.state = State::Finished;
+        let elapsed = now.saturating_duration_since(self.started);
+        let label = match &outcome {
+            Ok(_) => "ok",
+            Err(e) => outcome_label(e),
+        };
+        self.span.record("attempts", self.attempt.number());
+        self.span.record("outcome", label);
+        self.span.record(
+            "elapsed_ms",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
+        let _inside = self.span.enter();
+        match outcome {
+            Ok(reply) => {
+                for warning in &reply.warnings {
+                    tracing::warn!(endpoint = E::NAME, %warning, "Kraken returned a warning");
+                }
+                tracing::debug!(attempts = self.attempt.number(), "call succeeded");
+                Step::Done(reply)
+            }
+            Err(error) => {
+                tracing::debug!(attempts = self.attempt.number(), outcome = label, %error, "call failed");
+                Step::Stop(error)
+            }
+        }
+    }
+}
+
+impl<E: Endpoint> fmt::Debug for Call<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("endpoint", &E::NAME)
+            .field("attempts", &self.attempts())
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `outcome` a failed call reports in its span.
+fn outcome_label(error: &Error) -> &'static str {
+    match error {
+        Error::InvalidArgument(_) => "invalid_argument",
+        Error::Transport(t) if t.delivery() == Delivery::NotSent => "not_sent",
+        Error::Transport(_) => "outcome_unknown",
+        Error::Response(ResponseError::Api { .. }) => "kraken_error",
+        Error::Response(ResponseError::Status { .. }) => "http_status",
+        Error::Response(_) => "bad_response",
+    }
+}
+
+/// A jitter in `[0, 1)` from the call's latest nonce and attempt (splitmix64): nonces differ
+/// between calls and clients, which is all spreading retries needs, and it keeps the driver
+/// free of a random source.
+fn jitter(nonce: u64, attempt: u32) -> f64 {
+    let mut z = nonce ^ (u64::from(attempt) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    // The top 53 bits as a fraction: exactly representable, always below 1.
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jitter;
+
+    #[test]
+    fn jitter_stays_in_the_unit_interval_and_varies() {
+        let values: Vec<f64> = (0..1000)
+            .map(|n| jitter(1_700_000_000_000 + n, 1))
+            .collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        let low = values.iter().filter(|v| **v < 0.5).count();
+        assert!((400..600).contains(&low), "{low} of 1000 below 0.5");
+        assert_ne!(jitter(u64::MAX, u32::MAX), jitter(0, 0));
+    }
+}

@@ -1,0 +1,168 @@
+//! The endpoint list, written once.
+//!
+//! [`for_each_endpoint!`](crate::for_each_endpoint) hands the table of the 13 endpoints to a
+//! macro of the caller's; from it come both clients' typed methods
+//! ([`client_methods!`](crate::client_methods)), the request builder's path table and the
+//! simulator's dispatch. Adding an endpoint means writing its request and response types and
+//! one row here.
+
+/// Calls `$callback! { ($($extra)*) <rows> }` with one row per Prime REST endpoint:
+///
+/// ```text
+/// /// docs
+/// RequestType as method_name(arg: Type, ...) -> Output = <request expression> => |result| <output expression>;
+/// ```
+///
+/// `RequestType` implements [`Endpoint`](crate::Endpoint); the request expression builds it
+/// from the arguments (a `&Request` argument is passed as `*request`); the output expression
+/// turns the endpoint's `Response` (bound to the name before it) into what a typed client
+/// method returns. Every path in the rows is `$crate`-qualified.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_endpoint {
+    ($($callback:tt)::+ ! ($($extra:tt)*)) => {
+        $($callback)::+! { ($($extra)*)
+            /// `CreatePrimeApiUser`: creates a user with `role`. Never resent once it may
+            /// have reached the server.
+            $crate::endpoints::CreateApiUser as create_api_user(name: &str, role: $crate::endpoints::Role)
+                -> $crate::endpoints::ApiUser
+                = $crate::endpoints::CreateApiUser::new(name, role) => |user| user;
+            /// `GetPrimeApiUser`: one user.
+            $crate::endpoints::GetApiUser as get_api_user(user_id: &str)
+                -> $crate::endpoints::ApiUser
+                = $crate::endpoints::GetApiUser::new(user_id) => |found| found.data;
+            /// `ListPrimeApiUsers`: every user of the account.
+            $crate::endpoints::ListApiUsers as list_api_users()
+                -> ::std::vec::Vec<$crate::endpoints::ApiUser>
+                = $crate::endpoints::ListApiUsers::new() => |list| list.data;
+            /// `UpdatePrimeApiUser`: changes a user's name and/or status. Never resent once it
+            /// may have reached the server.
+            $crate::endpoints::UpdateApiUser as update_api_user(request: &$crate::endpoints::UpdateApiUser)
+                -> $crate::endpoints::ApiUser
+                = *request => |user| user;
+            /// `UpdatePrimeApiUserRoles`: sets a user's role. Never resent once it may have
+            /// reached the server.
+            $crate::endpoints::UpdateApiUserRoles as update_api_user_roles(user_id: &str, role: $crate::endpoints::Role)
+                -> $crate::endpoints::ApiUser
+                = $crate::endpoints::UpdateApiUserRoles::new(user_id, role) => |user| user;
+            /// `CreatePrimeApiUserKey`: issues a key for a Prime API user; its secret is
+            /// returned only here, once. Never resent once it may have reached the server: on
+            /// [`Error::is_outcome_unknown`](prime_core::Error::is_outcome_unknown), list the
+            /// user's keys before trying again (the crate docs show how).
+            $crate::endpoints::CreateApiUserKey as create_api_user_key(user_id: &str)
+                -> $crate::endpoints::CreatedApiUserKey
+                = $crate::endpoints::CreateApiUserKey::new(user_id) => |key| key;
+            /// `ListPrimeApiUserKeys`: a user's keys, without secrets.
+            $crate::endpoints::ListApiUserKeys as list_api_user_keys(user_id: &str)
+                -> ::std::vec::Vec<$crate::endpoints::ApiUserKeyInfo>
+                = $crate::endpoints::ListApiUserKeys::new(user_id) => |list| list.data;
+            /// `UpdatePrimeApiUserKey`: sets a key's IP allow-list. Never resent once it may
+            /// have reached the server.
+            $crate::endpoints::UpdateApiUserKey as update_api_user_key(request: &$crate::endpoints::UpdateApiUserKey)
+                -> $crate::endpoints::UpdatedApiUserKey
+                = *request => |key| key;
+            /// `DeletePrimeApiUserKey`: deletes a key for good. Never resent once it may have
+            /// reached the server.
+            $crate::endpoints::DeleteApiUserKey as delete_api_user_key(user_id: &str, key_id: &str)
+                -> $crate::endpoints::DeletedApiUserKey
+                = $crate::endpoints::DeleteApiUserKey::new(user_id, key_id) => |deleted| deleted;
+            /// `CreatePrimeSettlementBatch`: snapshots unsettled trades into a batch. Never
+            /// resent once it may have reached the server.
+            $crate::endpoints::CreateSettlementBatch as create_settlement_batch(request: &$crate::endpoints::CreateSettlementBatch)
+                -> $crate::endpoints::SettlementBatch
+                = *request => |created| created.batch;
+            /// `GetPrimeSettlementBatch`: one batch with its legs.
+            $crate::endpoints::GetSettlementBatch as get_settlement_batch(batch_id: &str)
+                -> $crate::endpoints::SettlementBatch
+                = $crate::endpoints::GetSettlementBatch::new(batch_id) => |found| found.batch;
+            /// `ListPrimeSettlementBatches`: a filtered page of batches.
+            $crate::endpoints::ListSettlementBatches as list_settlement_batches(request: &$crate::endpoints::ListSettlementBatches)
+                -> $crate::endpoints::BatchList
+                = *request => |page| page;
+            /// `SettlePrimeSettlementBatchAsset`: starts settling one asset's leg of a
+            /// confirmed batch. Never resent once it may have reached the server.
+            $crate::endpoints::SettleSettlementBatchAsset as settle_settlement_batch_asset(batch_id: &str, asset: &str)
+                -> $crate::endpoints::SettlementTransfer
+                = $crate::endpoints::SettleSettlementBatchAsset::new(batch_id, asset) => |settled| settled.transfer;
+        }
+    };
+}
+
+/// Writes a client's typed methods, one per endpoint, inside its `impl` block: `blocking`
+/// ones call `self.send(&request)`, `async` ones `self.send(&request).await`; each returns the
+/// endpoint's result; warnings are logged by the [call driver](crate::transport::Call), and
+/// the client's generic `send` returns them as values.
+///
+/// ```
+/// use prime_core::{Endpoint, Error, Reply};
+///
+/// /// A client that answers every call with "not sent" (a real one drives a
+/// /// `prime_core::transport::Call`).
+/// struct Offline;
+/// impl Offline {
+///     fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+///         endpoint.validate()?;
+///         Err(prime_core::transport::not_sent(prime_core::TransportErrorKind::Connect, "offline").into())
+///     }
+///     prime_core::client_methods!(blocking);
+/// }
+/// assert!(Offline.list_api_users().is_err());
+/// assert!(matches!(Offline.get_api_user(""), Err(Error::InvalidArgument(_))));
+/// ```
+#[macro_export]
+macro_rules! client_methods {
+    (blocking) => {
+        $crate::for_each_endpoint!($crate::__client_methods!(blocking));
+    };
+    (async) => {
+        $crate::for_each_endpoint!($crate::__client_methods!(async));
+    };
+}
+
+/// The callback behind [`client_methods!`]. Not public API.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __client_methods {
+    (($mode:tt) $($(#[$doc:meta])* $endpoint:path as $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr;)*) => {
+        $(
+            $crate::__client_method!(($mode) $(#[$doc])* $name($($arg: $ty),*) -> $out = $make => |$result| $output);
+        )*
+    };
+}
+
+/// One typed method. Not public API.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __client_method {
+    ((blocking) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// As [`send`](Self::send).
+        pub fn $name(&self, $($arg: $ty),*) -> ::std::result::Result<$out, $crate::Error> {
+            let $result = self.send(&$make)?.result;
+            Ok($output)
+        }
+    };
+    ((async) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// As [`send`](Self::send).
+        pub async fn $name(&self, $($arg: $ty),*) -> ::std::result::Result<$out, $crate::Error> {
+            let $result = self.send(&$make).await?.result;
+            Ok($output)
+        }
+    };
+}
+
+/// The signed path of every endpoint in the table, in table order.
+macro_rules! endpoint_paths {
+    (() $($(#[$doc:meta])* $endpoint:path as $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr;)*) => {
+        [$(<$endpoint as $crate::Endpoint>::PATH),*]
+    };
+}
+
+/// The signed paths of the endpoints in [`for_each_endpoint!`](crate::for_each_endpoint)'s
+/// table, in its order.
+pub(crate) const ENDPOINT_PATHS: &[&str] = &for_each_endpoint!(endpoint_paths!());
