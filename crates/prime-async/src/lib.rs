@@ -73,7 +73,6 @@
 
 mod failure;
 
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -105,11 +104,12 @@ pub type HyperClient =
 ///
 /// Cheap to clone: clones share the connection pool, the nonce source and the send order.
 /// See the [crate docs](crate) for ordering and retries.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Debug)]
 struct Inner {
     core: ClientCore,
     http: HyperClient,
@@ -119,12 +119,26 @@ struct Inner {
 }
 
 /// Configures a [`Client`]. Made by [`Client::builder`].
+// `Debug` masks the key (see `Credentials`) and shows no secret.
+#[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
     credentials: Credentials,
     settings: Settings,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    http: Option<HyperClient>,
+    http: HttpSetup,
+}
+
+/// Where the hyper client comes from.
+#[derive(Debug)]
+enum HttpSetup {
+    /// Built here: rustls with `ring` and the webpki roots.
+    Default,
+    /// Built here with the caller's TLS settings.
+    Tls(Arc<rustls::ClientConfig>),
+    /// The caller's own.
+    Caller(Box<HyperClient>),
+    /// Both TLS settings and a caller's client were given: refused by `build`.
+    Conflict,
 }
 
 impl Client {
@@ -133,8 +147,7 @@ impl Client {
         ClientBuilder {
             credentials,
             settings: Settings::default(),
-            tls: None,
-            http: None,
+            http: HttpSetup::Default,
         }
     }
 
@@ -261,36 +274,25 @@ impl ClientBuilder {
     prime_core::settings_setters!();
 
     /// TLS settings (custom roots, client certificates) for the hyper client this crate
-    /// builds. Its crypto provider is used as is; the default is rustls with `ring` and the
-    /// webpki roots.
-    ///
-    /// ```no_run
-    /// use std::sync::Arc;
-    /// # use prime_async::{Client, Credentials};
-    /// # let credentials = Credentials::new("<api key>", "<base64 secret>")?;
-    /// # let ca_der: Vec<u8> = Vec::new();
-    /// let mut roots = rustls::RootCertStore::empty();
-    /// roots.add(rustls::pki_types::CertificateDer::from(ca_der))?;
-    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
-    /// let tls = rustls::ClientConfig::builder_with_provider(provider)
-    ///     .with_safe_default_protocol_versions()?
-    ///     .with_root_certificates(roots)
-    ///     .with_no_client_auth();
-    /// let client = Client::builder(credentials)
-    ///     .base_url("https://prime-gateway.internal:8443")
-    ///     .tls_config(Arc::new(tls))
-    ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    /// builds, e.g. a `rustls::ClientConfig` with your gateway's CA as its only root (built as
+    /// in [prime-blocking's example](https://docs.rs/prime-blocking/latest/prime_blocking/struct.ClientBuilder.html#method.tls_config)).
+    /// Its crypto provider is used as is; the default is rustls with `ring` and the webpki
+    /// roots.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(config);
+        self.http = match self.http {
+            HttpSetup::Default | HttpSetup::Tls(_) => HttpSetup::Tls(config),
+            HttpSetup::Caller(_) | HttpSetup::Conflict => HttpSetup::Conflict,
+        };
         self
     }
 
     /// Sends through a caller-built hyper client (proxies, pools, TLS). The settings'
     /// timeouts still apply to each attempt.
     pub fn hyper_client(mut self, client: HyperClient) -> Self {
-        self.http = Some(client);
+        self.http = match self.http {
+            HttpSetup::Default | HttpSetup::Caller(_) => HttpSetup::Caller(Box::new(client)),
+            HttpSetup::Tls(_) | HttpSetup::Conflict => HttpSetup::Conflict,
+        };
         self
     }
 
@@ -301,15 +303,16 @@ impl ClientBuilder {
     /// combined with a caller-built hyper client, or no usable TLS roots.
     pub fn build(self) -> Result<Client, BuildError> {
         let core = ClientCore::new(self.credentials, &self.settings)?;
-        let http = match (self.http, self.tls) {
-            (Some(_), Some(_)) => {
+        let http = match self.http {
+            HttpSetup::Default => hyper_client(None)?,
+            HttpSetup::Tls(config) => hyper_client(Some(config))?,
+            HttpSetup::Caller(client) => *client,
+            HttpSetup::Conflict => {
                 return Err(BuildError::new(
                     "tls_config",
                     "cannot be combined with a caller-built hyper client: configure TLS on it",
                 ));
             }
-            (Some(http), None) => http,
-            (None, tls) => hyper_client(tls)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -336,21 +339,4 @@ fn hyper_client(tls: Option<Arc<rustls::ClientConfig>>) -> Result<HyperClient, B
     .enable_http1()
     .wrap_connector(tcp);
     Ok(hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https))
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("core", &self.inner.core)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", self.credentials.api_key())
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
 }

@@ -1,6 +1,9 @@
 //! The built `prime` binary against the simulator: every command, the secret-out rules, the
 //! vector tools and the error exits.
 
+// Issued keys: `sign --scheme prime-ws|prime-fix`, `keys check`, `keys create --check`.
+mod issued_keys;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -16,7 +16,8 @@ pub const MAX_WHITELISTED_IPS: usize = 1000;
 ///
 /// Not idempotent: once it may have reached Kraken it is never resent, since a resend would
 /// issue a second key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiUserKey {
     /// The user to create a key for.
@@ -70,7 +71,8 @@ pub struct CreatedApiUserKey {
 }
 
 /// `ListPrimeApiUserKeys`: the keys of a user, without secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListApiUserKeys {
     /// The user whose keys to list.
@@ -125,7 +127,8 @@ pub struct ApiUserKeyInfo {
 ///
 /// Whether the list replaces or merges, and whether `[]` clears it, is not documented; the
 /// list is sent as given and omitted when `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiUserKey {
     /// The user who owns the key.
@@ -227,7 +230,8 @@ pub struct UpdatedApiUserKey {
 }
 
 /// `DeletePrimeApiUserKey`: deletes a key for good.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteApiUserKey {
     /// The user who owns the key.

@@ -168,7 +168,8 @@ pub struct BatchResult {
 
 /// `CreatePrimeSettlementBatch`: snapshots the unsettled trades of one asset kind into a batch
 /// (one active batch per kind).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSettlementBatch {
     /// Which positions to include; Kraken defaults to `currency`. Omitted when `None`.
@@ -204,7 +205,8 @@ endpoint!(
 );
 
 /// `GetPrimeSettlementBatch`: one batch with its legs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct GetSettlementBatch {
     /// The batch to fetch.
@@ -239,7 +241,8 @@ endpoint!(
 );
 
 /// `ListPrimeSettlementBatches`: batches, most recent first, filtered and paged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListSettlementBatches {
     /// Only batches of this asset kind.
@@ -342,7 +345,8 @@ pub struct Pagination {
 /// confirmed and the leg must have `can_settle`.
 ///
 /// Not idempotent: never resent once it may have reached Kraken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SettleSettlementBatchAsset {
     /// The batch.

@@ -67,7 +67,8 @@ pub struct ApiUser {
 }
 
 /// `CreatePrimeApiUser`: a new user with a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiUser {
     /// Display name.
@@ -94,7 +95,8 @@ impl CreateApiUser {
 endpoint!(CreateApiUser, "CreatePrimeApiUser", NonIdempotent, ApiUser);
 
 /// `GetPrimeApiUser`: one user by id (returned wrapped in `data`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct GetApiUser {
     /// The user to fetch.
@@ -117,7 +119,8 @@ impl GetApiUser {
 endpoint!(GetApiUser, "GetPrimeApiUser", Idempotent, Data<ApiUser>);
 
 /// `ListPrimeApiUsers`: every user of the account (no pagination is documented).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListApiUsers {}
 
@@ -142,7 +145,8 @@ endpoint!(
 
 /// `UpdatePrimeApiUser`: changes a user's name and/or status (`Disabled` is how users are
 /// retired; there is no delete).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiUser {
     /// The user to update.
@@ -194,7 +198,8 @@ impl UpdateApiUser {
 endpoint!(UpdateApiUser, "UpdatePrimeApiUser", NonIdempotent, ApiUser);
 
 /// `UpdatePrimeApiUserRoles`: sets a user's role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize-requests", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiUserRoles {
     /// The user to update.

@@ -1,7 +1,7 @@
 //! The permission matrix: the account key manages users and keys, a `Viewer` user's key reads
 //! settlement batches, a `Trader` user's key also creates batches and settles legs.
 
-mod http_client;
+use crate::http_client;
 
 use prime_core::endpoints::{
     AssetKind, CreateApiUser, CreateApiUserKey, CreateSettlementBatch, DeleteApiUserKey,

@@ -172,14 +172,14 @@ fn debug_masks_the_key_and_never_shows_the_secret() {
     }
 }
 
-/// One span's fields: (name, value) pairs.
+/// A span's fields as `(name, value)`.
 type SpanFields = Vec<(String, String)>;
 
 /// The fields of every `prime_call` span, as recorded by the time it closed.
 #[derive(Default, Clone)]
 struct Spans(Arc<Mutex<Vec<SpanFields>>>);
 
-struct Fields<'a>(&'a mut Vec<(String, String)>);
+struct Fields<'a>(&'a mut SpanFields);
 
 impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -203,14 +203,14 @@ impl<S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>> Layer
     }
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id)
-            && let Some(fields) = span.extensions_mut().get_mut::<Vec<(String, String)>>()
+            && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>()
         {
             values.record(&mut Fields(fields));
         }
     }
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(&id)
-            && let Some(fields) = span.extensions_mut().remove::<Vec<(String, String)>>()
+            && let Some(fields) = span.extensions_mut().remove::<SpanFields>()
         {
             self.0
                 .lock()

@@ -2,8 +2,6 @@
 //! real sockets: a fresh key authenticates on both, and every refusal (wrong signature, stale
 //! timestamp, deleted key, IP outside the allow-list, malformed FIX) is answered, never hung.
 
-mod http_client;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +14,7 @@ use prime_core::endpoints::{
 use prime_core::issued::{FixLogon, FixMessage, UtcTimestamp, WsConnectHeaders};
 use prime_mock::MockServer;
 
-use http_client::Session;
+use crate::http_client::Session;
 
 /// No test waits longer than this for an answer.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
