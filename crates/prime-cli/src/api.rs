@@ -74,6 +74,8 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
         KeysCommand::Create {
             user_id,
             secret_out,
+            check,
+            endpoints,
         } => {
             // Everything that could keep the secret from reaching its destination is checked
             // before a key exists: the file is created now (empty, removed again if unused).
@@ -90,7 +92,13 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             let client = client(global)?;
             let endpoint = CreateApiUserKey::new(user_id);
             match client.send(&endpoint) {
-                Ok(reply) => new_key::deliver(&NewKey::from(&reply.result), file, json),
+                Ok(reply) => {
+                    new_key::deliver(&NewKey::from(&reply.result), file, json)?;
+                    if check {
+                        crate::issued_check::created_key(global, &reply.result, &endpoints)?;
+                    }
+                    Ok(())
+                }
                 Err(error) => {
                     // An odd reply that still carries the secret: the key exists and this is
                     // the only copy of its secret. Deliver it, then report what was odd.
@@ -108,6 +116,11 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                 }
             }
         }
+        KeysCommand::Check {
+            api_key,
+            secret_file,
+            endpoints,
+        } => crate::issued_check::keys_check(global, &api_key, &secret_file, &endpoints),
         KeysCommand::List { user_id } => {
             let keys = call(&client(global)?, &ListApiUserKeys::new(user_id))?.data;
             emit(json, keys.as_slice(), output::key_infos)

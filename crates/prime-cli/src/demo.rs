@@ -15,7 +15,7 @@ use crate::failure::Failure;
 use crate::output;
 use crate::secret_file;
 
-const STEPS: usize = 10;
+const STEPS: usize = 11;
 
 pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let timeout = crate::credentials::timeout(global.timeout)?;
@@ -73,6 +73,11 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         key.api_secret.expose().len(),
         secret_dir.file.display()
     ))?;
+
+    step.next("the new key authenticates where Kraken uses it: Prime WebSocket and FIX")?;
+    for line in crate::issued_check::demo_lines(&server, &key, timeout)? {
+        step.line(&format!("      {line}"))?;
+    }
 
     step.next("list the user's keys (no secret in the listing)")?;
     for listed in admin.list_api_user_keys(&user.id)? {

@@ -10,10 +10,12 @@ mod cli;
 mod credentials;
 mod demo;
 mod failure;
+mod issued_check;
 mod mock;
 mod new_key;
 mod output;
 mod secret_file;
+mod sign;
 mod vectors;
 
 use std::process::ExitCode;
@@ -29,7 +31,7 @@ fn main() -> ExitCode {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
         Command::Settlement(command) => api::settlement(&cli.global, command),
-        Command::Sign(args) => vectors::sign(&args, cli.global.json),
+        Command::Sign(args) => sign::run(&args, cli.global.json),
         Command::Vectors(command) => vectors::run(command, cli.global.json),
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),

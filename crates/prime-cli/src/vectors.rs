@@ -1,4 +1,4 @@
-//! Signature tools: `prime sign` and `prime vectors verify|generate`.
+//! Signature vector tools: `prime vectors verify|generate` (`prime sign` is in `sign.rs`).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -11,8 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::cli::{SignArgs, VectorsCommand};
-use crate::credentials::secret_from_env;
+use crate::cli::VectorsCommand;
 use crate::failure::Failure;
 use crate::output::{self, clean};
 
@@ -25,25 +24,6 @@ struct Vector {
     path: String,
     body: String,
     api_sign: String,
-}
-
-pub fn sign(args: &SignArgs, json: bool) -> Result<(), Failure> {
-    check_nonce(&args.nonce).map_err(Failure::Usage)?;
-    let secret = secret_from_env()?;
-    let key = SigningKey::from_base64(&secret)
-        .map_err(|e| Failure::Usage(format!("{}: {e}", crate::credentials::SECRET_VAR)))?;
-    crate::credentials::warn_if_unusual_length(&key);
-    let api_sign = key
-        .sign(&args.path, args.nonce.as_bytes(), args.body.as_bytes())
-        .to_string();
-    if json {
-        output::stdout(&format!(
-            "{}\n",
-            output::to_json(&json!({ "api_sign": api_sign }))
-        ))
-    } else {
-        output::stdout(&format!("{api_sign}\n"))
-    }
 }
 
 pub fn run(command: VectorsCommand, json: bool) -> Result<(), Failure> {

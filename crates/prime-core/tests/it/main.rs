@@ -5,6 +5,7 @@ mod bad_input;
 mod credentials;
 mod driver;
 mod golden;
+mod issued;
 mod kraken_errors;
 mod nonce;
 mod properties;

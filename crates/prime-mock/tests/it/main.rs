@@ -6,6 +6,7 @@ mod authentication;
 mod endpoints;
 mod faults;
 mod http_client;
+mod issued_keys;
 mod permissions;
 mod server;
 mod settlement;
