@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
 use http::HeaderValue;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use crate::signature::ApiSign;
@@ -67,15 +66,25 @@ pub enum CredentialsError {
 
 /// A prepared HMAC-SHA512 key: the decoded API secret after the HMAC key schedule.
 ///
-/// Signing clones the prepared state instead of re-keying, so no per-call key work is done.
-/// The prepared SHA-512 states are zeroized on drop (`sha2` with its `zeroize` feature) and
-/// nothing prints them. The simulator keeps exactly this per key: enough to verify, never the secret text.
+/// Only the two SHA-512 states after the key's inner and outer pad block are kept (a key longer
+/// than the 128-byte block is hashed first, as HMAC requires); signing starts from them, so no
+/// per-call key work is done and nothing is cloned but 128 bytes of state. The states are
+/// zeroized on drop and nothing prints them. The simulator keeps exactly this per key: enough
+/// to verify, never the secret text.
 #[derive(Clone)]
 pub struct SigningKey {
-    mac: Hmac<Sha512>,
+    inner: [u64; 8],
+    outer: [u64; 8],
     // The decoded length only (not secret: every Kraken secret has the same one), kept so
     // tools can warn about an unusual length without decoding again.
     secret_len: usize,
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.inner);
+        zeroize::Zeroize::zeroize(&mut self.outer);
+    }
 }
 
 impl SigningKey {
@@ -120,10 +129,17 @@ impl SigningKey {
 
     /// Prepares a key from raw secret bytes (any length; HMAC accepts all).
     pub fn from_bytes(secret: &[u8]) -> Self {
-        let mac = <Hmac<Sha512> as KeyInit>::new_from_slice(secret)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        use crate::signature::block::key_block_state;
+        // HMAC: a key longer than the hash's 128-byte block is replaced by its SHA-512.
+        let hashed = Zeroizing::new(<[u8; 64]>::from(Sha512::digest(secret)));
+        let key = if secret.len() > 128 {
+            &hashed[..]
+        } else {
+            secret
+        };
         Self {
-            mac,
+            inner: key_block_state(key, 0x36),
+            outer: key_block_state(key, 0x5c),
             secret_len: secret.len(),
         }
     }
@@ -136,43 +152,66 @@ impl SigningKey {
 
     /// Computes `API-Sign` for `path`, the nonce's decimal digits and the exact body bytes.
     ///
-    /// `base64(HMAC-SHA512(secret, path ++ SHA256(nonce_digits ++ body)))`. Allocation-free.
+    /// `base64(HMAC-SHA512(secret, path ++ SHA256(nonce_digits ++ body)))`, computed block by
+    /// block from the prepared key schedule. Allocation-free.
+    ///
+    /// ```
+    /// use prime_core::SigningKey;
+    ///
+    /// // Kraken's published Spot vector.
+    /// let key = SigningKey::from_base64(
+    ///     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
+    /// )?;
+    /// let sign = key.sign(
+    ///     "/0/private/AddOrder",
+    ///     b"1616492376594",
+    ///     b"nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25",
+    /// );
+    /// assert_eq!(
+    ///     sign.as_str(),
+    ///     "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+    /// );
+    /// # Ok::<(), prime_core::CredentialsError>(())
+    /// ```
     pub fn sign(&self, path: &str, nonce_digits: &[u8], body: &[u8]) -> ApiSign {
-        let tag = self
-            .mac_for(path, nonce_digits, body)
-            .finalize()
-            .into_bytes();
-        ApiSign::from_tag(tag.as_ref())
+        ApiSign::from_tag(&self.tag(path.as_bytes(), nonce_digits, body))
     }
 
     /// Checks an `API-Sign` header value in constant time.
     ///
     /// Returns `false` for anything that is not the exact base64 signature.
     pub fn verify(&self, path: &str, nonce_digits: &[u8], body: &[u8], api_sign: &[u8]) -> bool {
-        let mut tag = [0u8; 66];
-        let Ok(len) = STANDARD.decode_slice(api_sign, &mut tag) else {
+        let mut given = [0u8; 66];
+        let Ok(len) = STANDARD.decode_slice(api_sign, &mut given) else {
             return false;
         };
-        self.mac_for(path, nonce_digits, body)
-            .verify_slice(&tag[..len])
-            .is_ok()
+        let tag = self.tag(path.as_bytes(), nonce_digits, body);
+        // Length is public (always 64 for a real signature); the bytes are compared without
+        // an early exit.
+        len == tag.len()
+            && given[..len]
+                .iter()
+                .zip(tag)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
-    fn mac_for(&self, path: &str, nonce_digits: &[u8], body: &[u8]) -> Hmac<Sha512> {
-        let digest = Sha256::new()
-            .chain_update(nonce_digits)
-            .chain_update(body)
-            .finalize();
-        let mut mac = self.mac.clone();
-        mac.update(path.as_bytes());
-        mac.update(&digest);
-        mac
+    /// The raw 64-byte HMAC-SHA512 tag over `path ++ SHA256(nonce ++ body)`.
+    pub(crate) fn tag(&self, path: &[u8], nonce_digits: &[u8], body: &[u8]) -> [u8; 64] {
+        crate::signature::block::api_sign_tag(&self.inner, &self.outer, path, nonce_digits, body)
+    }
+
+    /// The raw 64-byte HMAC-SHA512 tag over any message (`path ++ digest` for `API-Sign`):
+    /// what the signature-diagnosis module recomputes for a client's known mistakes.
+    pub(crate) fn mac(&self, first: &[u8], second: &[u8]) -> [u8; 64] {
+        use crate::signature::block::sha512_after_key_block;
+        let inner = sha512_after_key_block(self.inner, first, second);
+        sha512_after_key_block(self.outer, &inner, &[])
     }
 }
 
-// The secret part is the HMAC state. Its key material is the two prepared SHA-512 states, which
-// wipe themselves on drop (`sha2` built with `zeroize`; the bound is checked in
-// tests/zeroize.rs); its block buffer only ever holds message bytes.
+// The key material is the two prepared SHA-512 states, wiped by `Drop` above (the bound is
+// checked in tests/it/zeroize.rs).
 impl zeroize::ZeroizeOnDrop for SigningKey {}
 
 impl fmt::Debug for SigningKey {

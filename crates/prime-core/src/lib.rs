@@ -69,6 +69,7 @@
 mod body_buffer;
 mod call;
 mod credentials;
+pub mod diagnosis;
 mod endpoint;
 mod endpoint_table;
 pub mod endpoints;

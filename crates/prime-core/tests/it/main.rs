@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod credentials;
+mod diagnosis;
 mod driver;
 mod golden;
 mod issued;
