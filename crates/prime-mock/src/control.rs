@@ -93,6 +93,16 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
         .to_owned();
     match (request.method().clone(), route.as_str()) {
         (HttpMethod::GET, "state") => reply(StatusCode::OK, &shared.simulator().snapshot()),
+        // The latest `EAPI:Invalid signature` and the known mistake that reproduces it, or
+        // `null` before any.
+        (HttpMethod::GET, "last-rejection") => {
+            let last = shared
+                .simulator()
+                .last_rejection
+                .as_ref()
+                .map(crate::simulator::SignatureRejection::to_json);
+            reply(StatusCode::OK, &last.unwrap_or(serde_json::Value::Null))
+        }
         (HttpMethod::GET, "faults") => {
             let faults: Vec<_> = shared
                 .faults()

@@ -423,6 +423,18 @@ impl MockServer {
         self.shared.simulator().snapshot()
     }
 
+    /// The latest `EAPI:Invalid signature` this simulator returned and the known client
+    /// mistakes that reproduce its signature, as `GET /__mock/last-rejection` returns it:
+    /// `{"error", "method", "path", "api_key", "diagnosis": [{"id", "explanation"}]}` (the id
+    /// `unknown` when none does); `None` before any.
+    pub fn last_rejection(&self) -> Option<serde_json::Value> {
+        self.shared
+            .simulator()
+            .last_rejection
+            .as_ref()
+            .map(crate::simulator::SignatureRejection::to_json)
+    }
+
     /// Blocks the calling thread while the server runs (for standalone use, e.g. `prime
     /// mock`); it returns only if the server task ends on its own.
     pub fn serve_forever(mut self) {

@@ -29,6 +29,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use prime_core::endpoints::{self, Role, UserStatus};
+use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
 use prime_core::{ApiSecret, Endpoint, ErrorCode, SigningKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -129,6 +130,8 @@ pub(crate) struct Call<'a> {
     pub(crate) content_type: Option<&'a [u8]>,
     pub(crate) body: &'a [u8],
     pub(crate) peer: IpAddr,
+    /// The `Host` header, for the full-URL mistake of the signature diagnosis.
+    pub(crate) host: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
@@ -156,7 +159,85 @@ impl<'a> Call<'a> {
                 .map(prime_core::http::HeaderValue::as_bytes),
             body,
             peer,
+            host: headers
+                .get(prime_core::http::header::HOST)
+                .and_then(|h| h.to_str().ok()),
         }
+    }
+}
+
+/// An `EAPI:Invalid signature` the simulator returned, with the mistakes that reproduce the
+/// signature (prime-core's diagnosis). Holds no secret: the method, the path, the key's
+/// public id and mistake ids.
+#[derive(Debug, Clone)]
+pub(crate) struct SignatureRejection {
+    method: &'static str,
+    path: String,
+    api_key: String,
+    mistakes: Vec<Mistake>,
+}
+
+impl SignatureRejection {
+    fn diagnose(diagnoser: &Diagnoser, call: &Call<'_>, nonce: &str) -> Self {
+        let mistakes = match call.api_sign.map(std::str::from_utf8) {
+            Some(Ok(sign)) => {
+                let origins: Vec<String> = call
+                    .host
+                    .map(|host| vec![format!("http://{host}"), format!("https://{host}")])
+                    .unwrap_or_default();
+                let mut all: Vec<&str> = origins.iter().map(String::as_str).collect();
+                all.push(prime_core::diagnosis::KRAKEN_REST_ORIGIN);
+                let inputs =
+                    RestInputs::new(call.signed_path, nonce, call.body).with_origins(&all);
+                diagnoser.diagnose(&inputs, sign)
+            }
+            _ => Vec::new(),
+        };
+        Self {
+            method: call.method.name(),
+            path: call.signed_path.to_owned(),
+            api_key: call
+                .api_key
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
+            mistakes,
+        }
+    }
+
+    /// The ids, comma-separated, or `unknown`.
+    pub(crate) fn ids(&self) -> String {
+        if self.mistakes.is_empty() {
+            "unknown".to_owned()
+        } else {
+            self.mistakes
+                .iter()
+                .map(|m| m.id())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    }
+
+    /// `{"error", "method", "path", "api_key", "diagnosis": [{"id", "explanation"}]}`; the
+    /// diagnosis is `[{"id": "unknown", …}]` when no known mistake reproduces the signature.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let diagnosis: Vec<_> = if self.mistakes.is_empty() {
+            vec![serde_json::json!({
+                "id": "unknown",
+                "explanation": "no known mistake reproduces this signature (wrong secret, or a different body/nonce/path was signed)",
+            })]
+        } else {
+            self.mistakes
+                .iter()
+                .map(|m| serde_json::json!({ "id": m.id(), "explanation": m.explanation() }))
+                .collect()
+        };
+        serde_json::json!({
+            "error": ErrorCode::InvalidSignature.as_str(),
+            "method": self.method,
+            "path": self.path,
+            "api_key": self.api_key,
+            "diagnosis": diagnosis,
+        })
     }
 }
 
@@ -182,9 +263,10 @@ impl User {
 /// What a key authenticates with, by kind.
 pub(crate) enum KeyAuth {
     /// An account (REST) key: all that is kept of its base64 secret is the prepared signing
-    /// key (enough to verify, never the secret), with its permissions and optional 2FA.
+    /// key (enough to verify, never the secret) and the key a client gets by keying HMAC with
+    /// the secret's base64 text (to name that mistake), with its permissions and optional 2FA.
     Rest {
-        signing_key: Box<SigningKey>,
+        diagnoser: Box<Diagnoser>,
         permissions: Vec<Permission>,
         otp: Option<Zeroizing<String>>,
     },
@@ -291,6 +373,9 @@ pub(crate) struct Simulator {
     /// Issued keys' prepared HMAC-SHA256 secrets (by public key), for the WebSocket and FIX
     /// checks; see `keys.rs`.
     pub(crate) issued_verifiers: HashMap<String, prime_core::IssuedCredentials>,
+    /// The latest `EAPI:Invalid signature` and what reproduces it
+    /// (`GET /__mock/last-rejection`).
+    pub(crate) last_rejection: Option<SignatureRejection>,
 }
 
 impl Simulator {
@@ -308,6 +393,7 @@ impl Simulator {
             executions: HashMap::new(),
             rate_limit,
             issued_verifiers: HashMap::new(),
+            last_rejection: None,
         };
         let MintedKey {
             api_key,
@@ -327,6 +413,7 @@ impl Simulator {
         let mut secret_bytes = self.ids.secret();
         let signing_key = SigningKey::from_bytes(&secret_bytes);
         let secret = ApiSecret::new(STANDARD.encode(secret_bytes));
+        let text_key = SigningKey::from_bytes(secret.expose().as_bytes());
         // Best effort: the prepared key is all the simulator keeps.
         secret_bytes.fill(0);
         let mut permissions = spec.permissions.clone();
@@ -335,7 +422,7 @@ impl Simulator {
             api_key.clone(),
             None,
             KeyAuth::Rest {
-                signing_key: Box::new(signing_key),
+                diagnoser: Box::new(Diagnoser::new(signing_key, Some(text_key))),
                 permissions,
                 otp: spec.otp.clone(),
             },
@@ -447,7 +534,7 @@ impl Simulator {
             .and_then(|k| self.live_key(k))
             .ok_or_else(|| reject(&ErrorCode::InvalidKey))?;
         let KeyAuth::Rest {
-            signing_key,
+            diagnoser,
             permissions,
             otp,
         } = &self.keys[key].auth
@@ -467,7 +554,7 @@ impl Simulator {
                 unreadable.rejection().to_string()
             })?;
         let signed = call.api_sign.is_some_and(|sign| {
-            signing_key.verify(
+            diagnoser.key().verify(
                 call.signed_path,
                 body.nonce_text().as_bytes(),
                 call.body,
@@ -478,7 +565,17 @@ impl Simulator {
         let second_factor = otp
             .as_ref()
             .is_none_or(|expected| body.otp().is_some_and(|sent| same_text(expected, sent)));
-        if !signed || !second_factor {
+        if !signed {
+            let rejection = SignatureRejection::diagnose(diagnoser, call, body.nonce_text());
+            tracing::info!(
+                method = call.method.name(),
+                diagnosis = %rejection.ids(),
+                "prime-mock: EAPI:Invalid signature"
+            );
+            self.last_rejection = Some(rejection);
+            return Err(reject(&ErrorCode::InvalidSignature));
+        }
+        if !second_factor {
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         let nonce = body.nonce().map_err(|e| e.to_string())?;
