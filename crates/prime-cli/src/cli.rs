@@ -305,24 +305,42 @@ pub struct SignArgs {
     /// ignored).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
+    /// A signature that was refused: exit 0 if it matches; otherwise exit 1 with one line
+    /// `diagnosis: <id>: <explanation>` per known mistake that reproduces it (rest), or
+    /// `diagnosis: unknown`.
+    #[arg(long, value_name = "SIGNATURE")]
+    pub expect: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum VectorsCommand {
     /// Check every vector in FILE; prints failures, then `N passed, M failed`.
     Verify {
-        /// JSON array of {name, secret, nonce, path, body, api_sign}.
+        /// JSON array of vectors of any scheme (rest, prime-ws, prime-fix); see
+        /// vectors/README.md.
         file: PathBuf,
+        /// Check this external signer instead of prime's: COMMAND is started once (through
+        /// `sh -c`), given each vector without its signature as one JSON line on stdin, and
+        /// must answer one signature per line on stdout.
+        #[arg(long, value_name = "COMMAND")]
+        signer: Option<String>,
+        /// Seconds the signer may take per vector before the run fails.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        signer_timeout: f64,
     },
-    /// Write COUNT vectors in the same format to stdout (streamed: any count runs in constant
+    /// Write vectors in the same format to stdout (streamed: any count runs in constant
     /// memory; a reader that stops early ends it quietly).
     Generate {
-        /// How many vectors.
-        #[arg(long)]
-        count: u64,
+        /// How many random REST vectors.
+        #[arg(long, required_unless_present = "edges")]
+        count: Option<u64>,
         /// Seed for reproducible output.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// The edge suite instead: every SHA-256/SHA-512 padding edge, keys around the block
+        /// size, all three schemes (vectors/edges.json is `--edges --seed 15`).
+        #[arg(long, conflicts_with = "count")]
+        edges: bool,
     },
 }
 

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use prime_core::SigningKey;
+use prime_core::diagnosis::{Diagnoser, RestInputs};
 use prime_core::issued::{IssuedCredentials, UtcTimestamp};
 use zeroize::Zeroizing;
 
@@ -25,6 +26,9 @@ pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
         SignScheme::PrimeWs => prime_ws(args)?,
         SignScheme::PrimeFix => prime_fix(args)?,
     };
+    if let Some(expected) = &args.expect {
+        return expect(args, &signature, expected.trim(), json);
+    }
     if json {
         let field = match args.scheme {
             SignScheme::Rest => "api_sign",
@@ -36,6 +40,68 @@ pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
     } else {
         output::stdout(&format!("{signature}\n"))
     }
+}
+
+/// `--expect`: 0 when the given signature is the right one; otherwise the known mistakes that
+/// reproduce it, one `diagnosis: <id>: <explanation>` line each (or `diagnosis: unknown`), and
+/// exit 1.
+fn expect(args: &SignArgs, signature: &str, expected: &str, json: bool) -> Result<(), Failure> {
+    if expected == signature {
+        return if json {
+            output::stdout(&format!(
+                "{}\n",
+                output::to_json(&serde_json::json!({ "match": true, "signature": signature }))
+            ))
+        } else {
+            output::stdout(&format!("match: {signature}\n"))
+        };
+    }
+    let mistakes = match args.scheme {
+        SignScheme::Rest => {
+            let (secret, source) = secret(args.secret_file.as_deref())?;
+            let diagnoser = Diagnoser::from_base64_secret(&secret)
+                .map_err(|e| Failure::Usage(format!("{source}: {e}")))?;
+            let inputs = RestInputs::new(
+                args.path.as_deref().unwrap_or_default(),
+                args.nonce.as_deref().unwrap_or_default(),
+                args.body.as_deref().unwrap_or_default().as_bytes(),
+            );
+            diagnoser.diagnose(&inputs, expected)
+        }
+        // The diagnosis knows REST mistakes only.
+        SignScheme::PrimeWs | SignScheme::PrimeFix => Vec::new(),
+    };
+    let lines: Vec<(&str, &str)> = if mistakes.is_empty() {
+        vec![(
+            "unknown",
+            "no known mistake reproduces this signature (a different secret, or different inputs were signed)",
+        )]
+    } else {
+        mistakes.iter().map(|m| (m.id(), m.explanation())).collect()
+    };
+    if json {
+        let diagnosis: Vec<_> = lines
+            .iter()
+            .map(|(id, explanation)| serde_json::json!({ "id": id, "explanation": explanation }))
+            .collect();
+        output::stdout(&format!(
+            "{}\n",
+            output::to_json(&serde_json::json!({
+                "match": false,
+                "signature": signature,
+                "diagnosis": diagnosis,
+            }))
+        ))?;
+    } else {
+        let mut text = format!("mismatch: computed {signature}\n");
+        for (id, explanation) in &lines {
+            text.push_str(&format!("diagnosis: {id}: {explanation}\n"));
+        }
+        output::stdout(&text)?;
+    }
+    Err(Failure::Call(
+        "the given signature is not the right one".to_owned(),
+    ))
 }
 
 /// `--flag` for a scheme, or a usage error naming it.
