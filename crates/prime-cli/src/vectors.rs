@@ -393,11 +393,17 @@ fn external(
     command: &str,
     timeout: Duration,
 ) -> Result<Vec<Result<(), String>>, Failure> {
-    let mut child = Command::new("sh")
+    let mut shell = Command::new("sh");
+    shell
         .args(["-c", command])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    // Its own process group, so the whole signer (the shell and whatever it started) can be
+    // ended at once: a grandchild left behind would keep our stderr open.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut shell, 0);
+    let mut child = shell
         .spawn()
         .map_err(|e| Failure::Usage(format!("cannot start the signer {command:?}: {e}")))?;
     let stdin = child.stdin.take();
@@ -494,6 +500,15 @@ fn finish(mut child: Child) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    // The group's id is the signer's pid (process_group(0)); `kill` ends all of it without
+    // unsafe code here.
+    #[cfg(unix)]
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     let _ = child.kill();
     let _ = child.wait();
 }

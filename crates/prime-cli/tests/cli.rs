@@ -3,6 +3,7 @@
 
 // Issued keys: `sign --scheme prime-ws|prime-fix`, `keys check`, `keys create --check`.
 mod issued_keys;
+mod vectors_kit;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
