@@ -122,7 +122,9 @@ fn peer(c: &mut Criterion) {
     let ours = key.sign(CreateApiUserKey::PATH, digits.as_bytes(), &body);
     let tag: Vec<u8> = floor.run().iter().flat_map(|w| w.to_be_bytes()).collect();
     assert_eq!(STANDARD.encode(tag), ours.as_str());
-    let request = builder.build(&endpoint, &credentials, NONCE).expect("request");
+    let request = builder
+        .build(&endpoint, &credentials, NONCE)
+        .expect("request");
     assert_eq!(request.headers()["API-Sign"], ours.as_str());
     let theirs = kraken_async_rs::crypto::signatures::generate_signature(
         NONCE,
@@ -135,7 +137,13 @@ fn peer(c: &mut Criterion) {
     let mut group = c.benchmark_group("peer");
     group.bench_function("floor", |b| b.iter(|| floor.run()));
     group.bench_function("signature", |b| {
-        b.iter(|| key.sign(CreateApiUserKey::PATH, black_box(digits.as_bytes()), black_box(&body)))
+        b.iter(|| {
+            key.sign(
+                CreateApiUserKey::PATH,
+                black_box(digits.as_bytes()),
+                black_box(&body),
+            )
+        })
     });
     group.bench_function("request", |b| {
         b.iter(|| {

@@ -116,7 +116,9 @@ impl Vector {
                 host,
                 path,
                 signature,
-            } => json!({ "scheme": "prime-ws", "name": name, "secret": secret, "timestamp": timestamp, "host": host, "path": path, "signature": signature }),
+            } => {
+                json!({ "scheme": "prime-ws", "name": name, "secret": secret, "timestamp": timestamp, "host": host, "path": path, "signature": signature })
+            }
             Vector::Fix {
                 name,
                 secret,
@@ -125,7 +127,9 @@ impl Vector {
                 sender,
                 target,
                 signature,
-            } => json!({ "scheme": "prime-fix", "name": name, "secret": secret, "sending_time": sending_time, "seq_num": seq_num, "sender": sender, "target": target, "signature": signature }),
+            } => {
+                json!({ "scheme": "prime-fix", "name": name, "secret": secret, "sending_time": sending_time, "seq_num": seq_num, "sender": sender, "target": target, "signature": signature })
+            }
         };
         if !with_expected && let Some(object) = value.as_object_mut() {
             object.remove("api_sign");
@@ -162,7 +166,9 @@ impl Vector {
             }
         };
         if let Some((field, _)) = given.iter().find(|(f, set)| *set && !allowed.contains(f)) {
-            return Err(format!("vector {name}: {field} does not belong to scheme {scheme}"));
+            return Err(format!(
+                "vector {name}: {field} does not belong to scheme {scheme}"
+            ));
         }
         let need = |value: Option<String>, field: &str| {
             value.ok_or_else(|| format!("vector {name}: scheme {scheme} needs {field}"))
@@ -220,7 +226,9 @@ impl Vector {
             } => {
                 check_nonce(nonce)?;
                 let key = SigningKey::from_base64(secret).map_err(|e| e.to_string())?;
-                Ok(key.sign(path, nonce.as_bytes(), body.as_bytes()).to_string())
+                Ok(key
+                    .sign(path, nonce.as_bytes(), body.as_bytes())
+                    .to_string())
             }
             Vector::Ws {
                 secret,
@@ -427,7 +435,9 @@ fn external(
     });
     let (Some(mut stdin), Some(answers)) = (stdin, answers) else {
         finish(child);
-        return Err(Failure::Call("the signer's pipes could not be opened".to_owned()));
+        return Err(Failure::Call(
+            "the signer's pipes could not be opened".to_owned(),
+        ));
     };
     let mut results = Vec::with_capacity(vectors.len());
     let mut stopped: Option<String> = None;
@@ -468,7 +478,10 @@ fn ask(
         .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         .map_err(|e| match e {
             mpsc::RecvTimeoutError::Timeout => {
-                format!("the signer gave no answer within {} s", timeout.as_secs_f64())
+                format!(
+                    "the signer gave no answer within {} s",
+                    timeout.as_secs_f64()
+                )
             }
             mpsc::RecvTimeoutError::Disconnected => "the signer exited".to_owned(),
         })?
@@ -478,9 +491,9 @@ fn ask(
     }
     let text = std::str::from_utf8(&answer)
         .map_err(|_| "the signer answered bytes that are not UTF-8 text".to_owned())?;
-    let text = text
-        .strip_suffix('\n')
-        .ok_or_else(|| format!("the signer answered more than {MAX_ANSWER} bytes or an unterminated line"))?;
+    let text = text.strip_suffix('\n').ok_or_else(|| {
+        format!("the signer answered more than {MAX_ANSWER} bytes or an unterminated line")
+    })?;
     let text = text.strip_suffix('\r').unwrap_or(text).trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(format!(
@@ -618,11 +631,15 @@ fn text(rng: &mut ChaCha8Rng, len: usize) -> String {
 /// A nonce of `digits` digits (19 is today's nanoseconds, 20 reaches `u64::MAX`).
 fn nonce_of(rng: &mut ChaCha8Rng, digits: usize) -> String {
     match digits {
-        20 => rng.random_range(10_000_000_000_000_000_000..=u64::MAX).to_string(),
+        20 => rng
+            .random_range(10_000_000_000_000_000_000..=u64::MAX)
+            .to_string(),
         19 => rng
             .random_range(1_000_000_000_000_000_000u64..10_000_000_000_000_000_000)
             .to_string(),
-        _ => rng.random_range(1_616_000_000_000u64..1_900_000_000_000).to_string(),
+        _ => rng
+            .random_range(1_616_000_000_000u64..1_900_000_000_000)
+            .to_string(),
     }
 }
 
@@ -631,7 +648,9 @@ fn body_of_total(nonce: &str, total: usize, json: bool) -> Option<String> {
     let n = nonce.len();
     // {"nonce":N,"p":"<fill>"} is 17 + n + fill bytes; nonce=N&p=<fill> is 9 + n + fill.
     let (fixed, make): (usize, fn(&str, &str) -> String) = if json {
-        (17, |nonce, fill| format!(r#"{{"nonce":{nonce},"p":"{fill}"}}"#))
+        (17, |nonce, fill| {
+            format!(r#"{{"nonce":{nonce},"p":"{fill}"}}"#)
+        })
     } else {
         (9, |nonce, fill| format!("nonce={nonce}&p={fill}"))
     };
@@ -704,11 +723,33 @@ pub fn edge_vectors(seed: u64) -> Vec<Vector> {
     let nonce = nonce_of(&mut rng, 19);
     for (label, path, body) in [
         ("empty-body", "/0/private/ListPrimeApiUsers", String::new()),
-        ("form-body", "/0/private/AddOrder", format!("nonce={nonce}&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25")),
-        ("json-nested-body", "/0/private/ListPrimeSettlementBatches", format!(r#"{{"nonce":{nonce},"statuses":["unsettled","partially_settled"],"limit":20}}"#)),
-        ("query-string", "/0/private/GetCustodyTask?id=TGWOJ4JQPOTZT2&x=%C3%A9", format!(r#"{{"nonce":{nonce}}}"#)),
-        ("non-ascii-body", "/0/private/CreatePrimeApiUser", format!(r#"{{"nonce":{nonce},"name":"Zoë Ærø 東京 €😀"}}"#)),
-        ("large-body", "/0/private/CreatePrimeApiUser", format!(r#"{{"nonce":{nonce},"name":"{}"}}"#, "n".repeat(3000))),
+        (
+            "form-body",
+            "/0/private/AddOrder",
+            format!("nonce={nonce}&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),
+        ),
+        (
+            "json-nested-body",
+            "/0/private/ListPrimeSettlementBatches",
+            format!(
+                r#"{{"nonce":{nonce},"statuses":["unsettled","partially_settled"],"limit":20}}"#
+            ),
+        ),
+        (
+            "query-string",
+            "/0/private/GetCustodyTask?id=TGWOJ4JQPOTZT2&x=%C3%A9",
+            format!(r#"{{"nonce":{nonce}}}"#),
+        ),
+        (
+            "non-ascii-body",
+            "/0/private/CreatePrimeApiUser",
+            format!(r#"{{"nonce":{nonce},"name":"Zoë Ærø 東京 €😀"}}"#),
+        ),
+        (
+            "large-body",
+            "/0/private/CreatePrimeApiUser",
+            format!(r#"{{"nonce":{nonce},"name":"{}"}}"#, "n".repeat(3000)),
+        ),
     ] {
         out.push(rest_vector(
             format!("rest-{label}"),
@@ -726,12 +767,24 @@ pub fn edge_vectors(seed: u64) -> Vec<Vector> {
     for message in SHA256_EDGES {
         if let Some(host_len) = message.checked_sub(fixed).filter(|l| *l >= 4) {
             let host = format!("{}.io", text(&mut rng, host_len - 3));
-            out.push(ws_vector(format!("ws-message-{message}"), &ws_secret, timestamp, &host, "/ws/v1"));
+            out.push(ws_vector(
+                format!("ws-message-{message}"),
+                &ws_secret,
+                timestamp,
+                &host,
+                "/ws/v1",
+            ));
         }
     }
     for len in TEXT_KEY_LENS {
         let secret = text(&mut rng, len);
-        out.push(ws_vector(format!("ws-key-{len}-bytes"), &secret, timestamp, "wss.prime.kraken.com", "/ws/v1"));
+        out.push(ws_vector(
+            format!("ws-key-{len}-bytes"),
+            &secret,
+            timestamp,
+            "wss.prime.kraken.com",
+            "/ws/v1",
+        ));
     }
     // Prime FIX: <52> SOH <34> SOH <49> SOH <56> at every SHA-256 edge (sender length
     // varies), and keys around the block.
@@ -740,12 +793,26 @@ pub fn edge_vectors(seed: u64) -> Vec<Vector> {
     for message in SHA256_EDGES {
         if let Some(sender_len) = message.checked_sub(fixed).filter(|l| *l >= 1) {
             let sender = text(&mut rng, sender_len).to_uppercase();
-            out.push(fix_vector(format!("fix-message-{message}"), &ws_secret, sending_time, 1, &sender, "KRAKEN"));
+            out.push(fix_vector(
+                format!("fix-message-{message}"),
+                &ws_secret,
+                sending_time,
+                1,
+                &sender,
+                "KRAKEN",
+            ));
         }
     }
     for len in TEXT_KEY_LENS {
         let secret = text(&mut rng, len);
-        out.push(fix_vector(format!("fix-key-{len}-bytes"), &secret, sending_time, 2, "CUSTOMER", "KRAKEN"));
+        out.push(fix_vector(
+            format!("fix-key-{len}-bytes"),
+            &secret,
+            sending_time,
+            2,
+            "CUSTOMER",
+            "KRAKEN",
+        ));
     }
     out
 }

@@ -205,16 +205,19 @@ impl Diagnoser {
             return Vec::new();
         }
         let b64 = |tag: [u8; 64]| STANDARD.encode(tag) == refused;
-        let signed = |path: &str, nonce: &[u8], body: &[u8]| b64(self.key.tag(path.as_bytes(), nonce, body));
+        let signed =
+            |path: &str, nonce: &[u8], body: &[u8]| b64(self.key.tag(path.as_bytes(), nonce, body));
         Mistake::ALL
             .into_iter()
             .filter(|mistake| match mistake {
-                Mistake::SecretNotDecoded => self.text_key.as_ref().is_some_and(|k| {
-                    b64(k.tag(inputs.path.as_bytes(), nonce, inputs.body))
-                }),
+                Mistake::SecretNotDecoded => self
+                    .text_key
+                    .as_ref()
+                    .is_some_and(|k| b64(k.tag(inputs.path.as_bytes(), nonce, inputs.body))),
                 Mistake::HexDigest => refused.eq_ignore_ascii_case(&hex(&correct)),
                 Mistake::UrlSafeBase64 => {
-                    URL_SAFE.encode(correct) == refused || URL_SAFE_NO_PAD.encode(correct) == refused
+                    URL_SAFE.encode(correct) == refused
+                        || URL_SAFE_NO_PAD.encode(correct) == refused
                 }
                 Mistake::PathWithout0 => inputs
                     .path
@@ -233,8 +236,13 @@ impl Diagnoser {
                     .is_some_and(|(path, _)| signed(path, nonce, inputs.body)),
                 Mistake::NonceNotPrefixed => signed(inputs.path, b"", inputs.body),
                 Mistake::InnerHex => {
-                    let digest = Sha256::new().chain_update(nonce).chain_update(inputs.body).finalize();
-                    b64(self.key.mac(inputs.path.as_bytes(), hex(&digest).as_bytes()))
+                    let digest = Sha256::new()
+                        .chain_update(nonce)
+                        .chain_update(inputs.body)
+                        .finalize();
+                    b64(self
+                        .key
+                        .mac(inputs.path.as_bytes(), hex(&digest).as_bytes()))
                 }
                 Mistake::BodyReserialized => reserialized(inputs.body)
                     .iter()

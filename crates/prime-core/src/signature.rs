@@ -187,7 +187,10 @@ pub(crate) mod block {
         use sha2::{Digest, Sha256, Sha512};
 
         fn reference(key: &[u8], path: &[u8], nonce: &[u8], body: &[u8]) -> [u8; 64] {
-            let digest = Sha256::new().chain_update(nonce).chain_update(body).finalize();
+            let digest = Sha256::new()
+                .chain_update(nonce)
+                .chain_update(body)
+                .finalize();
             let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(key).unwrap();
             mac.update(path);
             mac.update(&digest);

@@ -28,8 +28,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use prime_core::endpoints::{self, Role, UserStatus};
 use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
+use prime_core::endpoints::{self, Role, UserStatus};
 use prime_core::{ApiSecret, Endpoint, ErrorCode, SigningKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -187,8 +187,7 @@ impl SignatureRejection {
                     .unwrap_or_default();
                 let mut all: Vec<&str> = origins.iter().map(String::as_str).collect();
                 all.push(prime_core::diagnosis::KRAKEN_REST_ORIGIN);
-                let inputs =
-                    RestInputs::new(call.signed_path, nonce, call.body).with_origins(&all);
+                let inputs = RestInputs::new(call.signed_path, nonce, call.body).with_origins(&all);
                 diagnoser.diagnose(&inputs, sign)
             }
             _ => Vec::new(),

@@ -8,7 +8,7 @@ mod faults;
 mod fuzz_corpus;
 mod load;
 mod real_clients;
-mod throttle_and_2fa;
 mod secret_recovery;
+mod throttle_and_2fa;
 mod tls;
 mod workflow;

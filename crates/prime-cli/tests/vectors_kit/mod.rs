@@ -31,7 +31,9 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn workspace_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -91,7 +93,13 @@ fn independent(v: &serde_json::Value) -> (String, Vec<(&'static str, usize)>) {
             )
         }
         "prime-ws" => {
-            let message = ["GET", field(v, "timestamp"), field(v, "host"), field(v, "path")].join("\n");
+            let message = [
+                "GET",
+                field(v, "timestamp"),
+                field(v, "host"),
+                field(v, "path"),
+            ]
+            .join("\n");
             let key = field(v, "secret").as_bytes();
             (
                 URL_SAFE.encode(hmac256(key, message.as_bytes())),
@@ -118,7 +126,10 @@ fn independent(v: &serde_json::Value) -> (String, Vec<(&'static str, usize)>) {
 }
 
 fn expected(v: &serde_json::Value) -> &str {
-    v["api_sign"].as_str().or_else(|| v["signature"].as_str()).expect("a signature")
+    v["api_sign"]
+        .as_str()
+        .or_else(|| v["signature"].as_str())
+        .expect("a signature")
 }
 
 #[test]
@@ -134,27 +145,52 @@ fn the_edge_vectors_hit_every_edge_agree_with_hmac_sha2_and_python_and_verify() 
     }
     // Both sides of every padding edge, on every hashed message.
     for edge in [55, 56, 63, 64, 119, 120, 111, 112, 127, 128, 239, 240] {
-        assert!(lengths.contains(&("sha256-input", edge)), "nonce ++ body of {edge}");
+        assert!(
+            lengths.contains(&("sha256-input", edge)),
+            "nonce ++ body of {edge}"
+        );
     }
     for edge in [111, 112, 127, 128, 239, 240] {
-        assert!(lengths.contains(&("hmac-inner", edge)), "path ++ digest of {edge}");
+        assert!(
+            lengths.contains(&("hmac-inner", edge)),
+            "path ++ digest of {edge}"
+        );
     }
     for edge in [55, 56, 63, 64, 119, 120] {
-        assert!(lengths.contains(&("ws", edge)), "WebSocket message of {edge}");
+        assert!(
+            lengths.contains(&("ws", edge)),
+            "WebSocket message of {edge}"
+        );
         assert!(lengths.contains(&("fix", edge)), "FIX message of {edge}");
     }
     for len in [1, 32, 63, 64, 65, 127, 128, 129, 200, 300] {
-        assert!(lengths.contains(&("rest-key", len)), "REST key of {len} bytes");
+        assert!(
+            lengths.contains(&("rest-key", len)),
+            "REST key of {len} bytes"
+        );
     }
     for len in [1, 63, 64, 65, 300] {
-        assert!(lengths.contains(&("text-key", len)), "issued key of {len} bytes");
+        assert!(
+            lengths.contains(&("text-key", len)),
+            "issued key of {len} bytes"
+        );
     }
     let bodies: Vec<&str> = vectors.iter().filter_map(|v| v["body"].as_str()).collect();
     assert!(bodies.contains(&""), "an empty body");
     assert!(bodies.iter().any(|b| !b.is_ascii()), "a non-ASCII body");
-    assert!(bodies.iter().any(|b| b.starts_with("nonce=")), "a form body");
-    let nonces: Vec<usize> = vectors.iter().filter_map(|v| v["nonce"].as_str()).map(str::len).collect();
-    assert!(nonces.contains(&19) && nonces.contains(&20), "19- and 20-digit nonces");
+    assert!(
+        bodies.iter().any(|b| b.starts_with("nonce=")),
+        "a form body"
+    );
+    let nonces: Vec<usize> = vectors
+        .iter()
+        .filter_map(|v| v["nonce"].as_str())
+        .map(str::len)
+        .collect();
+    assert!(
+        nonces.contains(&19) && nonces.contains(&20),
+        "19- and 20-digit nonces"
+    );
 
     // Python's hmac/hashlib agree with every vector of this file; pinned output of
     //   python3 -c 'import base64,hashlib,hmac,json,sys; ...' (the check is spelled out in
@@ -174,7 +210,12 @@ fn the_edge_vectors_hit_every_edge_agree_with_hmac_sha2_and_python_and_verify() 
     assert_eq!(generated, serde_json::Value::Array(vectors.clone()));
 
     let verified = run(prime().args(["vectors", "verify"]).arg(&path));
-    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified.stderr));
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
     assert!(text(&verified.stdout).ends_with("122 passed, 0 failed\n"));
 }
 
@@ -202,7 +243,9 @@ fn verify_with(file: &str, signer: &str, extra: &[&str]) -> (Output, Duration) {
 
 fn count(file: &str) -> usize {
     let text = std::fs::read_to_string(workspace_file(file)).expect("vectors");
-    serde_json::from_str::<Vec<serde_json::Value>>(&text).expect("JSON").len()
+    serde_json::from_str::<Vec<serde_json::Value>>(&text)
+        .expect("JSON")
+        .len()
 }
 
 #[test]
@@ -210,11 +253,22 @@ fn a_correct_external_signer_passes_every_vector() {
     if !python() {
         return;
     }
-    let signer = format!("python3 {}", workspace_file("vectors/example_signer.py").display());
+    let signer = format!(
+        "python3 {}",
+        workspace_file("vectors/example_signer.py").display()
+    );
     for file in ["vectors/api-sign.json", "vectors/edges.json"] {
         let (output, _) = verify_with(file, &signer, &[]);
-        assert_eq!(output.status.code(), Some(0), "{file}: {}", text(&output.stdout));
-        assert_eq!(text(&output.stdout), format!("{} passed, 0 failed\n", count(file)));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{file}: {}",
+            text(&output.stdout)
+        );
+        assert_eq!(
+            text(&output.stdout),
+            format!("{} passed, 0 failed\n", count(file))
+        );
     }
 }
 
@@ -225,7 +279,8 @@ fn a_hex_signer_fails_every_vector_and_is_diagnosed() {
     }
     let dir = scratch("hex");
     let signer = dir.join("hex_signer.py");
-    let correct = std::fs::read_to_string(workspace_file("vectors/example_signer.py")).expect("signer");
+    let correct =
+        std::fs::read_to_string(workspace_file("vectors/example_signer.py")).expect("signer");
     // The same signer, with hex output instead of base64 for every scheme.
     let hexed = correct
         .replace(
@@ -236,7 +291,11 @@ fn a_hex_signer_fails_every_vector_and_is_diagnosed() {
             "base64.urlsafe_b64encode(hmac.new(v[\"secret\"].encode(), msg, hashlib.sha256).digest()).decode()",
             "hmac.new(v[\"secret\"].encode(), msg, hashlib.sha256).hexdigest()",
         );
-    assert_eq!(hexed.matches("hexdigest").count(), 2, "both encodings replaced");
+    assert_eq!(
+        hexed.matches("hexdigest").count(),
+        2,
+        "both encodings replaced"
+    );
     std::fs::write(&signer, hexed).expect("write signer");
     for file in ["vectors/api-sign.json", "vectors/edges.json"] {
         let (output, _) = verify_with(file, &format!("python3 {}", signer.display()), &[]);
@@ -246,7 +305,11 @@ fn a_hex_signer_fails_every_vector_and_is_diagnosed() {
         assert!(out.ends_with(&format!("0 passed, {n} failed\n")), "{out}");
         assert_eq!(out.matches("FAIL ").count(), n);
         // Every REST mismatch is named for what it is.
-        for line in out.lines().filter(|l| l.starts_with("FAIL rest") || l.starts_with("FAIL kraken") || l.starts_with("FAIL python")) {
+        for line in out.lines().filter(|l| {
+            l.starts_with("FAIL rest")
+                || l.starts_with("FAIL kraken")
+                || l.starts_with("FAIL python")
+        }) {
             assert!(line.ends_with("(diagnosis: hex-digest)"), "{line}");
         }
     }
@@ -259,7 +322,8 @@ fn a_signer_that_crashes_hangs_or_answers_garbage_fails_the_run_promptly() {
         return;
     }
     let dir = scratch("broken");
-    let correct = std::fs::read_to_string(workspace_file("vectors/example_signer.py")).expect("signer");
+    let correct =
+        std::fs::read_to_string(workspace_file("vectors/example_signer.py")).expect("signer");
     // Answers three vectors, then dies.
     let crashing = correct.replace(
         "for line in sys.stdin:\n",
@@ -270,18 +334,34 @@ fn a_signer_that_crashes_hangs_or_answers_garbage_fails_the_run_promptly() {
     std::fs::write(&crash, crashing).expect("write");
     let n = count("vectors/api-sign.json");
     let cases = [
-        (format!("python3 {}", crash.display()), "the signer exited", 3),
+        (
+            format!("python3 {}", crash.display()),
+            "the signer exited",
+            3,
+        ),
         ("sleep 30".to_owned(), "no answer within 1 s", 0),
-        ("printf 'not\\001a signature\\n'; sleep 30".to_owned(), "which is not a signature", 0),
-        ("head -c 5000 /dev/zero | tr '\\0' A; sleep 30".to_owned(), "more than 1024 bytes", 0),
+        (
+            "printf 'not\\001a signature\\n'; sleep 30".to_owned(),
+            "which is not a signature",
+            0,
+        ),
+        (
+            "head -c 5000 /dev/zero | tr '\\0' A; sleep 30".to_owned(),
+            "more than 1024 bytes",
+            0,
+        ),
         ("exit 0".to_owned(), "", 0),
     ];
     for (signer, reason, passed) in cases {
-        let (output, took) = verify_with("vectors/api-sign.json", &signer, &["--signer-timeout", "1"]);
+        let (output, took) =
+            verify_with("vectors/api-sign.json", &signer, &["--signer-timeout", "1"]);
         let out = text(&output.stdout);
         assert_eq!(output.status.code(), Some(1), "{signer}: {out}");
         assert!(out.contains(reason), "{signer}: {out}");
-        assert!(out.ends_with(&format!("{passed} passed, {} failed\n", n - passed)), "{signer}: {out}");
+        assert!(
+            out.ends_with(&format!("{passed} passed, {} failed\n", n - passed)),
+            "{signer}: {out}"
+        );
         // Bounded: one timeout plus the grace given to the signer to exit, not 30 s.
         assert!(took < Duration::from_secs(10), "{signer} took {took:?}");
     }
@@ -297,8 +377,16 @@ const SECRET: &str =
 fn expect_names_each_mistake_and_accepts_the_right_signature() {
     let secret = STANDARD.decode(SECRET).expect("base64");
     let calls = [
-        ("/0/private/GetCustodyTask?id=TGWOJ4JQPOTZT2", "1616492376594", r#"{"nonce":1616492376594}"#),
-        ("/0/private/ListPrimeApiUsers?a=1", "1795000000123456789", r#"{"nonce":1795000000123456789,"x":[1,2]}"#),
+        (
+            "/0/private/GetCustodyTask?id=TGWOJ4JQPOTZT2",
+            "1616492376594",
+            r#"{"nonce":1616492376594}"#,
+        ),
+        (
+            "/0/private/ListPrimeApiUsers?a=1",
+            "1795000000123456789",
+            r#"{"nonce":1795000000123456789,"x":[1,2]}"#,
+        ),
     ];
     let mut named = std::collections::BTreeSet::new();
     for (path, nonce, body) in calls {
@@ -306,41 +394,80 @@ fn expect_names_each_mistake_and_accepts_the_right_signature() {
         let right = STANDARD.encode(hmac512(&secret, &[p, &sha256(&[n, b])]));
         let python_body = body.replace(',', ", ").replace(':', ": ");
         let cases = [
-            ("secret-not-decoded", STANDARD.encode(hmac512(SECRET.as_bytes(), &[p, &sha256(&[n, b])]))),
+            (
+                "secret-not-decoded",
+                STANDARD.encode(hmac512(SECRET.as_bytes(), &[p, &sha256(&[n, b])])),
+            ),
             ("hex-digest", hex(&hmac512(&secret, &[p, &sha256(&[n, b])]))),
-            ("url-safe-base64", URL_SAFE.encode(hmac512(&secret, &[p, &sha256(&[n, b])]))),
-            ("path-without-0", STANDARD.encode(hmac512(&secret, &[&p[2..], &sha256(&[n, b])]))),
+            (
+                "url-safe-base64",
+                URL_SAFE.encode(hmac512(&secret, &[p, &sha256(&[n, b])])),
+            ),
+            (
+                "path-without-0",
+                STANDARD.encode(hmac512(&secret, &[&p[2..], &sha256(&[n, b])])),
+            ),
             (
                 "full-url-signed",
-                STANDARD.encode(hmac512(&secret, &[format!("https://api.kraken.com{path}").as_bytes(), &sha256(&[n, b])])),
+                STANDARD.encode(hmac512(
+                    &secret,
+                    &[
+                        format!("https://api.kraken.com{path}").as_bytes(),
+                        &sha256(&[n, b]),
+                    ],
+                )),
             ),
             (
                 "query-string-dropped",
-                STANDARD.encode(hmac512(&secret, &[path.split('?').next().unwrap_or_default().as_bytes(), &sha256(&[n, b])])),
+                STANDARD.encode(hmac512(
+                    &secret,
+                    &[
+                        path.split('?').next().unwrap_or_default().as_bytes(),
+                        &sha256(&[n, b]),
+                    ],
+                )),
             ),
-            ("nonce-not-prefixed", STANDARD.encode(hmac512(&secret, &[p, &sha256(&[b])]))),
-            ("inner-hex", STANDARD.encode(hmac512(&secret, &[p, hex(&sha256(&[n, b])).as_bytes()]))),
-            ("body-reserialized", STANDARD.encode(hmac512(&secret, &[p, &sha256(&[n, python_body.as_bytes()])]))),
+            (
+                "nonce-not-prefixed",
+                STANDARD.encode(hmac512(&secret, &[p, &sha256(&[b])])),
+            ),
+            (
+                "inner-hex",
+                STANDARD.encode(hmac512(&secret, &[p, hex(&sha256(&[n, b])).as_bytes()])),
+            ),
+            (
+                "body-reserialized",
+                STANDARD.encode(hmac512(
+                    &secret,
+                    &[p, &sha256(&[n, python_body.as_bytes()])],
+                )),
+            ),
             ("unknown", STANDARD.encode([9u8; 64])),
         ];
         for (id, wrong) in cases {
             if wrong == right {
                 continue; // URL-safe base64 without + or / is the right signature.
             }
-            let output = run(prime()
-                .env("KRAKEN_API_SECRET", SECRET)
-                .args(["sign", "--path", path, "--nonce", nonce, "--body", body, "--expect", &wrong]));
+            let output = run(prime().env("KRAKEN_API_SECRET", SECRET).args([
+                "sign", "--path", path, "--nonce", nonce, "--body", body, "--expect", &wrong,
+            ]));
             assert_eq!(output.status.code(), Some(1), "{id}");
             let out = text(&output.stdout);
-            let diagnoses: Vec<&str> = out.lines().filter(|l| l.starts_with("diagnosis: ")).collect();
+            let diagnoses: Vec<&str> = out
+                .lines()
+                .filter(|l| l.starts_with("diagnosis: "))
+                .collect();
             assert_eq!(diagnoses.len(), 1, "{id}: {out}");
-            assert!(diagnoses[0].starts_with(&format!("diagnosis: {id}: ")), "{id}: {out}");
+            assert!(
+                diagnoses[0].starts_with(&format!("diagnosis: {id}: ")),
+                "{id}: {out}"
+            );
             assert!(!out.contains(SECRET) && !text(&output.stderr).contains(SECRET));
             named.insert(id);
         }
-        let output = run(prime()
-            .env("KRAKEN_API_SECRET", SECRET)
-            .args(["sign", "--path", path, "--nonce", nonce, "--body", body, "--expect", &right]));
+        let output = run(prime().env("KRAKEN_API_SECRET", SECRET).args([
+            "sign", "--path", path, "--nonce", nonce, "--body", body, "--expect", &right,
+        ]));
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     }
     assert_eq!(named.len(), 10, "every id was shown: {named:?}");

@@ -89,9 +89,7 @@ fn made_with(mistake: Mistake, path: &str, nonce: &str, body: &str) -> Option<St
         Mistake::SecretNotDecoded => STANDARD.encode(tag(SECRET.as_bytes(), p, &sha256(&[n, b]))),
         Mistake::HexDigest => hex(&right()),
         Mistake::UrlSafeBase64 => URL_SAFE.encode(right()),
-        Mistake::PathWithout0 => {
-            STANDARD.encode(tag(&secret, &p[2..], &sha256(&[n, b])))
-        }
+        Mistake::PathWithout0 => STANDARD.encode(tag(&secret, &p[2..], &sha256(&[n, b]))),
         Mistake::FullUrlSigned => {
             let url = format!("https://api.kraken.com{path}");
             STANDARD.encode(tag(&secret, url.as_bytes(), &sha256(&[n, b])))
@@ -119,7 +117,9 @@ fn each_mistake_is_named_and_only_it() {
     let mut checked = 0;
     for (path, nonce, body) in CALLS {
         let inputs = RestInputs::new(path, nonce, body.as_bytes());
-        let right = diagnoser.key().sign(path, nonce.as_bytes(), body.as_bytes());
+        let right = diagnoser
+            .key()
+            .sign(path, nonce.as_bytes(), body.as_bytes());
         assert!(diagnoser.diagnose(&inputs, right.as_str()).is_empty());
         for mistake in Mistake::ALL {
             let Some(wrong) = made_with(mistake, path, nonce, body) else {
@@ -156,7 +156,10 @@ fn reordered_json_keys_are_a_reserialized_body() {
             &sha256(&[b"7", signed.as_bytes()]),
         ));
         let inputs = RestInputs::new("/0/private/CreatePrimeApiUser", "7", sent.as_bytes());
-        assert_eq!(diagnoser.diagnose(&inputs, &wrong), [Mistake::BodyReserialized]);
+        assert_eq!(
+            diagnoser.diagnose(&inputs, &wrong),
+            [Mistake::BodyReserialized]
+        );
     }
 }
 
@@ -166,9 +169,20 @@ fn unrelated_signatures_and_garbage_are_unknown() {
     let inputs = RestInputs::new(CALLS[0].0, CALLS[0].1, CALLS[0].2.as_bytes());
     let other = Diagnoser::from_base64_secret("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
         .expect("valid secret");
-    let foreign = other.key().sign(CALLS[0].0, CALLS[0].1.as_bytes(), CALLS[0].2.as_bytes());
-    for refused in [foreign.as_str(), "", "not base64 at all", "====", "\u{0}\u{7f}é"] {
-        assert!(diagnoser.diagnose(&inputs, refused).is_empty(), "{refused:?}");
+    let foreign = other
+        .key()
+        .sign(CALLS[0].0, CALLS[0].1.as_bytes(), CALLS[0].2.as_bytes());
+    for refused in [
+        foreign.as_str(),
+        "",
+        "not base64 at all",
+        "====",
+        "\u{0}\u{7f}é",
+    ] {
+        assert!(
+            diagnoser.diagnose(&inputs, refused).is_empty(),
+            "{refused:?}"
+        );
     }
 }
 

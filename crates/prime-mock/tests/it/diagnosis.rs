@@ -23,7 +23,11 @@ fn tag(key: &[u8], path: &[u8], inner: &[u8]) -> Vec<u8> {
 }
 
 fn sha256(a: &[u8], b: &[u8]) -> Vec<u8> {
-    Sha256::new().chain_update(a).chain_update(b).finalize().to_vec()
+    Sha256::new()
+        .chain_update(a)
+        .chain_update(b)
+        .finalize()
+        .to_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -72,34 +76,54 @@ fn each_refused_signature_is_diagnosed_and_served() {
         (
             "secret-not-decoded",
             Box::new(|n: &str, b: &str| {
-                STANDARD.encode(tag(secret_text.as_bytes(), path, &sha256(n.as_bytes(), b.as_bytes())))
+                STANDARD.encode(tag(
+                    secret_text.as_bytes(),
+                    path,
+                    &sha256(n.as_bytes(), b.as_bytes()),
+                ))
             }),
         ),
         (
             "hex-digest",
-            Box::new(|n: &str, b: &str| hex(&tag(&secret, path, &sha256(n.as_bytes(), b.as_bytes())))),
+            Box::new(|n: &str, b: &str| {
+                hex(&tag(&secret, path, &sha256(n.as_bytes(), b.as_bytes())))
+            }),
         ),
         (
             "path-without-0",
             Box::new(|n: &str, b: &str| {
-                STANDARD.encode(tag(&secret, &path[2..], &sha256(n.as_bytes(), b.as_bytes())))
+                STANDARD.encode(tag(
+                    &secret,
+                    &path[2..],
+                    &sha256(n.as_bytes(), b.as_bytes()),
+                ))
             }),
         ),
         (
             "full-url-signed",
             Box::new(|n: &str, b: &str| {
                 let url = format!("{}{}", server.url(), ListApiUsers::PATH);
-                STANDARD.encode(tag(&secret, url.as_bytes(), &sha256(n.as_bytes(), b.as_bytes())))
+                STANDARD.encode(tag(
+                    &secret,
+                    url.as_bytes(),
+                    &sha256(n.as_bytes(), b.as_bytes()),
+                ))
             }),
         ),
         (
             "nonce-not-prefixed",
-            Box::new(|_: &str, b: &str| STANDARD.encode(tag(&secret, path, &sha256(b"", b.as_bytes())))),
+            Box::new(|_: &str, b: &str| {
+                STANDARD.encode(tag(&secret, path, &sha256(b"", b.as_bytes())))
+            }),
         ),
         (
             "inner-hex",
             Box::new(|n: &str, b: &str| {
-                STANDARD.encode(tag(&secret, path, hex(&sha256(n.as_bytes(), b.as_bytes())).as_bytes()))
+                STANDARD.encode(tag(
+                    &secret,
+                    path,
+                    hex(&sha256(n.as_bytes(), b.as_bytes())).as_bytes(),
+                ))
             }),
         ),
         (
@@ -110,7 +134,10 @@ fn each_refused_signature_is_diagnosed_and_served() {
                 STANDARD.encode(tag(&secret, path, &sha256(n.as_bytes(), python.as_bytes())))
             }),
         ),
-        ("unknown", Box::new(|_: &str, _: &str| STANDARD.encode([7u8; 64]))),
+        (
+            "unknown",
+            Box::new(|_: &str, _: &str| STANDARD.encode([7u8; 64])),
+        ),
     ];
     for (id, make) in &cases {
         nonce += 1;
@@ -129,7 +156,10 @@ fn each_refused_signature_is_diagnosed_and_served() {
         let served = ureq_free_get(&server);
         assert_eq!(served, rejection);
         let text = served.to_string();
-        assert!(!text.contains(&secret_text) && !text.contains(&sign), "{text}");
+        assert!(
+            !text.contains(&secret_text) && !text.contains(&sign),
+            "{text}"
+        );
     }
 }
 
