@@ -60,6 +60,9 @@ fn ids(rejection: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Makes a wrong signature from the nonce's digits and the body sent.
+type MakeSign<'a> = dyn Fn(&str, &str) -> String + 'a;
+
 #[test]
 fn each_refused_signature_is_diagnosed_and_served() {
     let server = MockServer::start().expect("simulator");
@@ -72,7 +75,7 @@ fn each_refused_signature_is_diagnosed_and_served() {
     assert!(before.is_null(), "{before}");
 
     let mut nonce = 1_000u64;
-    let cases: Vec<(&str, Box<dyn Fn(&str, &str) -> String>)> = vec![
+    let cases: Vec<(&str, Box<MakeSign<'_>>)> = vec![
         (
             "secret-not-decoded",
             Box::new(|n: &str, b: &str| {
