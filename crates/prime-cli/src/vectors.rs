@@ -91,51 +91,14 @@ impl Vector {
         }
     }
 
-    /// The vector as the format writes it; `with_expected: false` leaves the expected
-    /// signature out (what an external signer is given), and always names the scheme.
-    fn to_json(&self, with_expected: bool) -> serde_json::Value {
-        let mut value = match self {
-            Vector::Rest {
-                name,
-                secret,
-                nonce,
-                path,
-                body,
-                api_sign,
-            } => {
-                let mut v = json!({ "name": name, "secret": secret, "nonce": nonce, "path": path, "body": body, "api_sign": api_sign });
-                if !with_expected {
-                    v["scheme"] = json!("rest");
-                }
-                v
-            }
-            Vector::Ws {
-                name,
-                secret,
-                timestamp,
-                host,
-                path,
-                signature,
-            } => {
-                json!({ "scheme": "prime-ws", "name": name, "secret": secret, "timestamp": timestamp, "host": host, "path": path, "signature": signature })
-            }
-            Vector::Fix {
-                name,
-                secret,
-                sending_time,
-                seq_num,
-                sender,
-                target,
-                signature,
-            } => {
-                json!({ "scheme": "prime-fix", "name": name, "secret": secret, "sending_time": sending_time, "seq_num": seq_num, "sender": sender, "target": target, "signature": signature })
-            }
-        };
-        if !with_expected && let Some(object) = value.as_object_mut() {
-            object.remove("api_sign");
-            object.remove("signature");
+    /// The vector as the format writes it, fields in their documented order;
+    /// `with_expected: false` leaves the expected signature out (what an external signer is
+    /// given), and always names the scheme.
+    fn written(&self, with_expected: bool) -> Written<'_> {
+        Written {
+            vector: self,
+            with_expected,
         }
-        value
     }
 
     /// Checks the fields a scheme needs (and refuses the ones it does not).
@@ -468,7 +431,10 @@ fn ask(
     vector: &Vector,
     timeout: Duration,
 ) -> Result<String, String> {
-    let line = format!("{}\n", vector.to_json(false));
+    let line = format!(
+        "{}\n",
+        serde_json::to_string(&vector.written(false)).unwrap_or_default()
+    );
     stdin
         .write_all(line.as_bytes())
         .and_then(|()| stdin.flush())
@@ -549,8 +515,7 @@ fn write_vectors(vectors: impl Iterator<Item = Vector>) -> Result<(), Failure> {
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::new(stdout);
     let mut json = serde_json::Serializer::pretty(&mut out);
-    let written =
-        serde::Serializer::collect_seq(&mut json, vectors.map(|v| Serialized(v.to_json(true))));
+    let written = serde::Serializer::collect_seq(&mut json, vectors.map(WithExpected));
     written.map_err(|e| match e.io_error_kind() {
         Some(kind) => Failure::from_stdout(kind.into()),
         None => Failure::Call(format!("cannot encode the vectors: {e}")),
@@ -560,12 +525,86 @@ fn write_vectors(vectors: impl Iterator<Item = Vector>) -> Result<(), Failure> {
         .map_err(Failure::from_stdout)
 }
 
-/// A JSON value serialized as is.
-struct Serialized(serde_json::Value);
+/// An owned vector written with its expected signature (for the streamed array).
+struct WithExpected(Vector);
 
-impl Serialize for Serialized {
+impl Serialize for WithExpected {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        self.0.written(true).serialize(serializer)
+    }
+}
+
+/// A vector as written: [`Vector::written`].
+struct Written<'a> {
+    vector: &'a Vector,
+    with_expected: bool,
+}
+
+impl Serialize for Written<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        match self.vector {
+            Vector::Rest {
+                name,
+                secret,
+                nonce,
+                path,
+                body,
+                api_sign,
+            } => {
+                if !self.with_expected {
+                    map.serialize_entry("scheme", "rest")?;
+                }
+                map.serialize_entry("name", name)?;
+                map.serialize_entry("secret", secret)?;
+                map.serialize_entry("nonce", nonce)?;
+                map.serialize_entry("path", path)?;
+                map.serialize_entry("body", body)?;
+                if self.with_expected {
+                    map.serialize_entry("api_sign", api_sign)?;
+                }
+            }
+            Vector::Ws {
+                name,
+                secret,
+                timestamp,
+                host,
+                path,
+                signature,
+            } => {
+                map.serialize_entry("scheme", "prime-ws")?;
+                map.serialize_entry("name", name)?;
+                map.serialize_entry("secret", secret)?;
+                map.serialize_entry("timestamp", timestamp)?;
+                map.serialize_entry("host", host)?;
+                map.serialize_entry("path", path)?;
+                if self.with_expected {
+                    map.serialize_entry("signature", signature)?;
+                }
+            }
+            Vector::Fix {
+                name,
+                secret,
+                sending_time,
+                seq_num,
+                sender,
+                target,
+                signature,
+            } => {
+                map.serialize_entry("scheme", "prime-fix")?;
+                map.serialize_entry("name", name)?;
+                map.serialize_entry("secret", secret)?;
+                map.serialize_entry("sending_time", sending_time)?;
+                map.serialize_entry("seq_num", seq_num)?;
+                map.serialize_entry("sender", sender)?;
+                map.serialize_entry("target", target)?;
+                if self.with_expected {
+                    map.serialize_entry("signature", signature)?;
+                }
+            }
+        }
+        map.end()
     }
 }
 
