@@ -19,9 +19,12 @@ fn main() {
         "floor" => (0..count).for_each(|_| {
             std::hint::black_box(inputs.floor());
         }),
+        "signature" => (0..count).for_each(|_| {
+            std::hint::black_box(inputs.signature());
+        }),
         "naive" => (0..count).for_each(|_| {
             std::hint::black_box(inputs.naive());
         }),
-        other => panic!("unknown mode {other}: sign, floor or naive"),
+        other => panic!("unknown mode {other}: sign, signature, floor or naive"),
     }
 }

@@ -71,6 +71,8 @@ fn prepared_state(secret: &[u8], pad_byte: u8) -> [u64; 8] {
 #[derive(Debug)]
 pub struct SigningInputs {
     credentials: Credentials,
+    body: Vec<u8>,
+    digits: String,
     builder: RequestBuilder,
     endpoint: CreateApiUserKey,
     sha256_blocks: Vec<[u8; 64]>,
@@ -108,6 +110,8 @@ impl SigningInputs {
         let outer_block: [u8; 128] = pad(&[0; 64], 128, 128, 16).try_into().expect("one block");
         let mut inputs = Self {
             credentials,
+            body: body.clone(),
+            digits: digits.clone(),
             builder: RequestBuilder::new(),
             endpoint,
             sha256_blocks,
@@ -142,6 +146,15 @@ impl SigningInputs {
                 std::hint::black_box(NONCE),
             )
             .expect("valid request")
+    }
+
+    /// `signature`: `SigningKey::sign` alone, given the body (no request around it).
+    pub fn signature(&self) -> prime_core::ApiSign {
+        self.credentials.signing_key().sign(
+            CreateApiUserKey::PATH,
+            std::hint::black_box(self.digits.as_bytes()),
+            std::hint::black_box(&self.body),
+        )
     }
 
     /// `floor`: only the compressions the protocol cannot avoid for the same input: the
