@@ -55,6 +55,11 @@
 //!   `ApiTimestamp` / `52` SendingTime must be within 30 s of the simulator's clock (Kraken
 //!   documents no window; this is the simulator's choice), and any FIX TargetCompID is
 //!   accepted.
+//! - **Why a signature was refused.** Every `EAPI:Invalid signature` is run through
+//!   [`prime_core::diagnosis`]: the simulator recomputes the signature with each known client
+//!   mistake (secret not decoded, hex output, path without `/0`, re-serialized JSON body, …),
+//!   logs the ids that reproduce it (never the signature or the body) and serves the latest at
+//!   `GET /__mock/last-rejection` ([`MockServer::last_rejection`]).
 //! - **Faults** ([`Fault`], [`FaultKind`]): delays, dropped connections before or after
 //!   executing, 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
 //!   string (`EAPI:Rate limit exceeded`, `EService: Throttled: <ts>`,
@@ -115,6 +120,7 @@
 //! | Request | Body | Effect |
 //! |---|---|---|
 //! | `GET /__mock/state` | | users, keys (no secrets), trades, batches, transfers, execution counts |
+//! | `GET /__mock/last-rejection` | | the latest `EAPI:Invalid signature` and the known client mistake that reproduces it (`{"error","method","path","api_key","diagnosis":[{"id","explanation"}]}`), or `null` |
 //! | `GET /__mock/faults` | | the queued faults |
 //! | `POST /__mock/faults` | `{"fault":"drop-after-execute","method":"CreatePrimeApiUserKey","times":1}` | queue a fault (text forms: [`FaultKind`]) |
 //! | `DELETE /__mock/faults` | | clear the queue |
