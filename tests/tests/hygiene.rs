@@ -364,11 +364,10 @@ impl<'a> Settings<'a> {
 }
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(2), Duration::from_millis(10))
+        .with_rate_limit_delays(Duration::from_millis(2), Duration::from_millis(10))
 }
 
 impl Caller {
@@ -481,17 +480,25 @@ fn workflow(
         .send(&UpdateApiUserRoles::new(&user.id, Role::Trader), shown)
         .expect("set the role");
 
-    // A key, and the key signing its own calls.
+    // An issued (WebSocket/FIX) key, and a second account key with API 2FA for the REST
+    // calls below, so its secret and its password are watched too.
     let key: CreatedApiUserKey = admin
         .send(&CreateApiUserKey::new(&user.id), shown)
         .expect("create a key")
         .result;
     secrets.add(&format!("{transport} key secret"), key.api_secret.expose());
     shown.debug("ApiSecret", &key.api_secret);
-    let trader_credentials = key
-        .api_secret
-        .credentials_for(&key.api_key)
-        .expect("the issued secret is valid");
+    let otp = format!("{transport}-2fa-Zq7pW3");
+    let minted = server
+        .mint_account_key(&prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp(&otp))
+        .expect("a minted account key");
+    secrets.add(
+        &format!("{transport} minted secret"),
+        minted.api_secret.expose(),
+    );
+    secrets.add(&format!("{transport} 2FA password"), &otp);
+    shown.debug("MintedKey", &minted);
+    let trader_credentials = minted.credentials().expect("valid credentials");
     shown.debug("trader credentials", &trader_credentials);
     let trader = Caller::new(transport, settings(trader_credentials.clone()), shown);
     trader
@@ -514,7 +521,7 @@ fn workflow(
     shown.debug("ApiSign", &sign);
     shown.display("ApiSign", &sign);
 
-    // The IP allow-list, then the key still works from loopback.
+    // The issued key's IP allow-list (it applies to WebSocket/FIX).
     admin
         .send(
             &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "::1"]),

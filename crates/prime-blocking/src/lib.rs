@@ -15,6 +15,10 @@
 //! let client = Client::builder(credentials).build()?;
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader)?;
+//! let key = client.create_api_user_key(&user.id)?;
+//! // The secret is shown once: store it now. It is a Prime WebSocket/FIX credential;
+//! // REST calls, settlement included, are made with the account key.
+//! let _ws_secret: &str = key.api_secret.expose();
 //! for batch in client.list_settlement_batches(&Default::default())?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
 //! }

@@ -164,7 +164,7 @@ impl fmt::Debug for ClientCore {
 ///    [`Step::Stop`] with the typed error, or [`Step::Retry`]: wait, then go to 1.
 ///
 /// Time is a parameter (`now`), used for the elapsed time the call reports. Delays come from
-/// [`RetryPolicy::decide`], jittered by a value derived from the call's own nonces, so the
+/// [`RetryPolicy::decide_at`], jittered by a value derived from the call's own nonces, so the
 /// driver needs no random source and stays deterministic under test.
 ///
 /// The rules it keeps: arguments are checked before a nonce is spent
@@ -316,11 +316,14 @@ impl<'a, E: Endpoint> Call<'a, E> {
     }
 
     fn failed(&mut self, now: Instant, failure: Error) -> Step<E::Response> {
-        let decision = self.core.retry.decide(
+        // A throttle names a Unix second to wait for, so the decision needs the wall clock;
+        // read here (like the default nonce source) rather than threaded through every input.
+        let decision = self.core.retry.decide_at(
             E::IDEMPOTENCY,
             &failure,
             self.attempt,
             jitter(self.last_nonce, self.attempt.number()),
+            std::time::SystemTime::now(),
         );
         match decision {
             RetryDecision::Retry { after, reason } if self.state == State::InFlight => {
