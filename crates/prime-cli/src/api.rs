@@ -48,6 +48,8 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
         KeysCommand::Create {
             user_id,
             secret_out,
+            check,
+            endpoints,
         } => {
             // Refuse a bad --secret-out before a key exists whose secret could be lost.
             if let Some(path) = &secret_out {
@@ -55,7 +57,13 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             }
             let client = client(global)?;
             match client.create_api_user_key(&user_id) {
-                Ok(key) => deliver_key(&key, secret_out.as_deref(), json),
+                Ok(key) => {
+                    deliver_key(&key, secret_out.as_deref(), json)?;
+                    if check {
+                        crate::issued_check::created_key(global, &key, &endpoints)?;
+                    }
+                    Ok(())
+                }
                 Err(error) => {
                     // A result that came beside an error still carries the only copy of the
                     // secret: deliver it, then report the error.
@@ -69,6 +77,11 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                 }
             }
         }
+        KeysCommand::Check {
+            api_key,
+            secret_file,
+            endpoints,
+        } => crate::issued_check::keys_check(global, &api_key, &secret_file, &endpoints),
         KeysCommand::List { user_id } => {
             let keys = client(global)?.list_api_user_keys(&user_id)?;
             emit(json, keys.as_slice(), output::key_infos);

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Kraken Prime REST from the shell: API users, keys, settlement, signature vectors, a local
 /// simulator and a demo.
@@ -56,7 +56,7 @@ pub enum Command {
     /// Settlement batches: create, get, list, settle.
     #[command(subcommand)]
     Settlement(SettlementCommand),
-    /// Compute an API-Sign value (secret from KRAKEN_API_SECRET).
+    /// Compute a signature: REST API-Sign (default), Prime WebSocket ApiSign or FIX RawData.
     Sign(SignArgs),
     /// Verify or generate signature test vectors.
     #[command(subcommand)]
@@ -119,6 +119,24 @@ pub enum KeysCommand {
         /// Write the secret to this new file (mode 0600) instead of printing it.
         #[arg(long, value_name = "FILE")]
         secret_out: Option<PathBuf>,
+        /// Then check that the new key authenticates on Prime WebSocket (and FIX with
+        /// --fix-addr), as `keys check` does.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        endpoints: CheckEndpoints,
+    },
+    /// Check that an issued key authenticates on Prime WebSocket and/or Prime FIX (exit 0),
+    /// or print the server's refusal (exit 1).
+    Check {
+        /// The issued API key.
+        #[arg(long)]
+        api_key: String,
+        /// File holding the key's secret (raw text, as `keys create --secret-out` writes it).
+        #[arg(long, value_name = "FILE")]
+        secret_file: PathBuf,
+        #[command(flatten)]
+        endpoints: CheckEndpoints,
     },
     /// ListPrimeApiUserKeys (no secrets).
     List {
@@ -198,17 +216,92 @@ pub enum SettlementCommand {
     },
 }
 
+/// Where `keys check` and `keys create --check` authenticate an issued key.
+///
+/// Without --ws-url and --fix-addr: the `ws_url`/`fix_addr` of a `prime mock` credentials file
+/// (--credentials), else the simulator's WebSocket when --base-url is a loopback http URL, else
+/// Kraken's production WebSocket.
+#[derive(Debug, Args)]
+pub struct CheckEndpoints {
+    /// Prime WebSocket URL, e.g. wss://wss.prime.kraken.com/ws/v1 or ws://127.0.0.1:PORT/ws/v1.
+    #[arg(long, value_name = "URL")]
+    pub ws_url: Option<String>,
+    /// Prime FIX address HOST:PORT (needs --sender and --target).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub fix_addr: Option<String>,
+    /// FIX SenderCompID (49) Kraken assigned.
+    #[arg(long)]
+    pub sender: Option<String>,
+    /// FIX TargetCompID (56) Kraken assigned.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// FIX transport: auto (TLS, plain TCP for a loopback address such as the simulator's),
+    /// tls or plain.
+    #[arg(long, value_enum, default_value_t = FixTransport::Auto)]
+    pub fix_transport: FixTransport,
+}
+
+/// How the FIX check connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixTransport {
+    /// TLS, except plain TCP to a loopback address.
+    Auto,
+    /// Always TLS.
+    Tls,
+    /// Always plain TCP.
+    Plain,
+}
+
+/// Which signature `prime sign` computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignScheme {
+    /// REST API-Sign (account key, base64 secret): --path, --nonce, --body.
+    Rest,
+    /// Prime WebSocket ApiSign (issued key, secret text): --timestamp, --host, --path.
+    PrimeWs,
+    /// Prime FIX Logon 96 RawData (issued key, secret text): --sending-time, --seq-num,
+    /// --sender, --target.
+    PrimeFix,
+}
+
+/// The secret comes from KRAKEN_API_SECRET or --secret-file, as raw text; it is never printed.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The signed path, e.g. /0/private/CreatePrimeApiUserKey.
+    /// The scheme.
+    #[arg(long, value_enum, default_value_t = SignScheme::Rest)]
+    pub scheme: SignScheme,
+    /// rest: the signed path, e.g. /0/private/CreatePrimeApiUserKey; prime-ws: the request
+    /// path, e.g. /ws/v1.
     #[arg(long)]
-    pub path: String,
-    /// The nonce, decimal digits exactly as in the body.
+    pub path: Option<String>,
+    /// rest: the nonce, decimal digits exactly as in the body.
     #[arg(long)]
-    pub nonce: String,
-    /// The exact request body.
+    pub nonce: Option<String>,
+    /// rest: the exact request body.
     #[arg(long)]
-    pub body: String,
+    pub body: Option<String>,
+    /// prime-ws: ApiTimestamp, e.g. 2019-02-13T05:17:32.000000Z.
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    /// prime-ws: the Host header as sent, e.g. wss.prime.kraken.com.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// prime-fix: SendingTime (52), e.g. 20220915-18:29:58.756.
+    #[arg(long)]
+    pub sending_time: Option<String>,
+    /// prime-fix: MsgSeqNum (34).
+    #[arg(long)]
+    pub seq_num: Option<u64>,
+    /// prime-fix: SenderCompID (49).
+    #[arg(long)]
+    pub sender: Option<String>,
+    /// prime-fix: TargetCompID (56).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Read the secret from this file instead of KRAKEN_API_SECRET (one final line break is
+    /// ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

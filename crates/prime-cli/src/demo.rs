@@ -14,7 +14,7 @@ use crate::cli::{DemoArgs, Global};
 use crate::failure::Failure;
 use crate::secret_file;
 
-const STEPS: usize = 10;
+const STEPS: usize = 11;
 
 pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let mut builder = prime_mock::MockServer::builder();
@@ -65,6 +65,18 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         key.api_secret.expose().len(),
         secret_dir.file.display()
     );
+
+    step.next("the new key authenticates where Kraken uses it: Prime WebSocket and FIX");
+    let timeout = std::time::Duration::try_from_secs_f64(global.timeout)
+        .unwrap_or(std::time::Duration::from_secs(30));
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        for line in crate::issued_check::demo_lines(&server, &key, timeout)? {
+            writeln!(stdout, "      {line}")
+                .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
+        }
+    }
 
     step.next("list the user's keys (no secret in the listing)");
     for listed in admin.list_api_user_keys(&user.id)? {

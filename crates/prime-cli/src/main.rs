@@ -10,9 +10,11 @@ mod cli;
 mod credentials;
 mod demo;
 mod failure;
+mod issued_check;
 mod mock;
 mod output;
 mod secret_file;
+mod sign;
 mod vectors;
 
 use std::process::ExitCode;
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
         Command::Settlement(command) => api::settlement(&cli.global, command),
-        Command::Sign(args) => vectors::sign(&args),
+        Command::Sign(args) => sign::run(&args),
         Command::Vectors(command) => vectors::run(command),
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),

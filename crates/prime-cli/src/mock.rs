@@ -20,6 +20,8 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
         "url": server.url(),
         "api_key": server.account_api_key(),
         "api_secret": server.account_secret().expose(),
+        "ws_url": server.ws_url(),
+        "fix_addr": server.fix_addr().to_string(),
     });
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}").map_err(|e| Failure::Call(e.to_string()))?;

@@ -1,4 +1,4 @@
-//! Signature tools: `prime sign` and `prime vectors verify|generate`.
+//! Signature vector tools: `prime vectors verify|generate` (`prime sign` is in `sign.rs`).
 
 use std::path::Path;
 
@@ -9,8 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{SignArgs, VectorsCommand};
-use crate::credentials::secret_from_env;
+use crate::cli::VectorsCommand;
 use crate::failure::Failure;
 
 /// One signature test vector. `secret` is test material, never a real key's.
@@ -22,19 +21,6 @@ struct Vector {
     path: String,
     body: String,
     api_sign: String,
-}
-
-pub fn sign(args: &SignArgs) -> Result<(), Failure> {
-    check_nonce(&args.nonce).map_err(Failure::Usage)?;
-    let secret = secret_from_env()?;
-    let key = SigningKey::from_base64(&secret)
-        .map_err(|e| Failure::Usage(format!("{}: {e}", crate::credentials::SECRET_VAR)))?;
-    crate::credentials::warn_if_unusual_length(&key);
-    println!(
-        "{}",
-        key.sign(&args.path, args.nonce.as_bytes(), args.body.as_bytes())
-    );
-    Ok(())
 }
 
 pub fn run(command: VectorsCommand) -> Result<(), Failure> {

@@ -1,6 +1,9 @@
 //! The built `prime` binary against the simulator: every command, the secret-out rules, the
 //! vector tools and the error exits.
 
+// Issued keys: `sign --scheme prime-ws|prime-fix`, `keys check`, `keys create --check`.
+mod issued_keys;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -543,7 +546,7 @@ fn demo_walks_the_workflow_without_printing_secrets() {
     );
     let text = stdout(&output);
     assert!(
-        text.contains("[10/10]") && text.contains("demo complete"),
+        text.contains("[11/11]") && text.contains("demo complete"),
         "{text}"
     );
     assert!(text.contains("EAPI:Invalid key"), "{text}");

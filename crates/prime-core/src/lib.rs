@@ -58,6 +58,8 @@
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
+//!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
 //! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
@@ -71,6 +73,7 @@ mod endpoint;
 mod endpoint_table;
 pub mod endpoints;
 mod error;
+pub mod issued;
 mod kraken_error;
 mod nonce;
 mod request;
@@ -87,6 +90,7 @@ pub use credentials::{
 };
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use issued::IssuedCredentials;
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{

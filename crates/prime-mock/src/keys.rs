@@ -1,6 +1,9 @@
 //! `CreatePrimeApiUserKey`, `ListPrimeApiUserKeys`, `UpdatePrimeApiUserKey`,
 //! `DeletePrimeApiUserKey`.
 
+use std::net::IpAddr;
+
+use prime_core::IssuedCredentials;
 use prime_core::endpoints::{
     ApiUserKeyInfo, CreateApiUserKey, Data, DeleteApiUserKey, DeletedApiUserKey, Extra,
     ListApiUserKeys, Role, UpdateApiUserKey, UpdatedApiUserKey,
@@ -39,6 +42,11 @@ impl Simulator {
     pub(crate) fn create_key(&mut self, args: CreateApiUserKey) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let (api_key, secret) = self.issue_key(user);
+        // What the WebSocket and FIX checks verify against: the secret's text bytes, prepared
+        // as an HMAC-SHA256 key (the text itself is not kept).
+        let verifier = IssuedCredentials::from_secret(&api_key, &secret)
+            .map_err(|_| "EGeneral:Internal error".to_owned())?;
+        self.issued_verifiers.insert(api_key.clone(), verifier);
         let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
         let body = serde_json::json!({
             "error": [],
@@ -110,5 +118,44 @@ impl Simulator {
             deleted: true,
             extra: Extra::new(),
         }))
+    }
+}
+
+/// An issued key as the WebSocket and FIX checks see it.
+pub(crate) struct IssuedKey {
+    /// The prepared secret to verify `ApiSign` / `96` RawData with.
+    pub(crate) credentials: IssuedCredentials,
+    /// Whether the key's IP allow-list (if any) admits the peer.
+    pub(crate) peer_allowed: bool,
+}
+
+/// The one-line reason an unknown, deleted or disabled-user key is refused on WebSocket and
+/// FIX. The account key is not an issued key and is refused the same way.
+pub(crate) const NOT_A_LIVE_ISSUED_KEY: &str =
+    "not a live issued key (unknown, deleted, or its user is disabled)";
+
+impl Simulator {
+    /// The live issued key `api_key` (not deleted, its user enabled), with the same state the
+    /// REST checks use, and whether `peer` is on its allow-list.
+    ///
+    /// # Errors
+    /// [`NOT_A_LIVE_ISSUED_KEY`].
+    pub(crate) fn issued_key(
+        &self,
+        api_key: &str,
+        peer: IpAddr,
+    ) -> Result<IssuedKey, &'static str> {
+        let index = self
+            .live_key(api_key.as_bytes())
+            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        let key = &self.keys[index];
+        let credentials = key
+            .owner
+            .and_then(|_| self.issued_verifiers.get(api_key))
+            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        Ok(IssuedKey {
+            credentials: credentials.clone(),
+            peer_allowed: key.allows(peer),
+        })
     }
 }

@@ -45,6 +45,16 @@
 //!   one active batch per asset kind; a batch is confirmed with [`MockServer::confirm_batch`];
 //!   settling a leg starts a pending transfer that [`MockServer::complete_transfers`]
 //!   completes. Unknown ids are `EGeneral:Invalid arguments:<field>`.
+//! - **Issued keys where Kraken uses them.** A key from `CreatePrimeApiUserKey` authenticates
+//!   on the Prime WebSocket check, `GET /ws/v1` on the same server (a real upgrade: `101`
+//!   then a normal close; else `401` with a one-line reason; see [`MockServer::ws_url`]), and
+//!   on the Prime FIX Logon check, a TCP listener at [`MockServer::fix_addr`] (a Logon is
+//!   answered with a Logon `35=A`, anything wrong with a Logout `35=5` carrying `58=<reason>`;
+//!   malformed FIX and stalled peers too, after at most 5 s). Both use the same state as REST:
+//!   a deleted key or a disabled user's key is refused, the key's IP allow-list applies.
+//!   `ApiTimestamp` / `52` SendingTime must be within 30 s of the simulator's clock (Kraken
+//!   documents no window; this is the simulator's choice), and any FIX TargetCompID is
+//!   accepted.
 //! - **Faults** ([`Fault`], [`FaultKind`]): delays, dropped connections before or after
 //!   executing, 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
 //!   string (`EAPI:Rate limit exceeded`, `EService: Throttled: <ts>`,
@@ -136,6 +146,8 @@ mod errors;
 mod fault;
 mod id_source;
 mod in_process;
+mod issued_fix;
+mod issued_ws;
 mod keys;
 mod nonce_guard;
 mod rate_limit;

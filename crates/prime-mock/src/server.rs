@@ -147,6 +147,10 @@ impl MockBuilder {
         let listener = StdTcpListener::bind(self.listen)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        // The FIX Logon check listens on the same address, on a port of its own.
+        let fix_listener = StdTcpListener::bind(SocketAddr::new(addr.ip(), 0))?;
+        fix_listener.set_nonblocking(true)?;
+        let fix_addr = fix_listener.local_addr()?;
         let shared = Arc::new(Shared {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
@@ -172,8 +176,12 @@ impl MockBuilder {
                     }
                 };
                 runtime.block_on(async move {
-                    match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => {
+                    let listeners = tokio::net::TcpListener::from_std(listener)
+                        .and_then(|l| Ok((l, tokio::net::TcpListener::from_std(fix_listener)?)));
+                    match listeners {
+                        Ok((listener, fix_listener)) => {
+                            let fix_shared = Arc::clone(&task_shared);
+                            tokio::spawn(crate::issued_fix::accept_loop(fix_listener, fix_shared));
                             let _ = ready_tx.send(Ok(()));
                             accept_loop(listener, task_shared, tls, shutdown_rx).await;
                         }
@@ -192,6 +200,7 @@ impl MockBuilder {
         tracing::info!(%addr, scheme, "prime-mock listening");
         Ok(MockServer {
             addr,
+            fix_addr,
             scheme,
             seed,
             account_api_key: account.api_key,
@@ -211,6 +220,7 @@ impl MockBuilder {
 /// HTTP under `/__mock/`, see the crate docs). `Debug` never shows the account secret.
 pub struct MockServer {
     addr: SocketAddr,
+    fix_addr: SocketAddr,
     scheme: &'static str,
     seed: u64,
     account_api_key: String,
@@ -252,6 +262,19 @@ impl MockServer {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the Prime FIX Logon check (plain TCP, same IP as [`MockServer::addr`]):
+    /// issued keys log on here as on Prime FIX. The WebSocket check is `GET /ws/v1` at
+    /// [`MockServer::url`] (`ws://`, or `wss://` with TLS).
+    pub fn fix_addr(&self) -> SocketAddr {
+        self.fix_addr
+    }
+
+    /// The Prime WebSocket URL of the authentication check, e.g. `ws://127.0.0.1:41234/ws/v1`.
+    pub fn ws_url(&self) -> String {
+        let scheme = if self.scheme == "https" { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.addr, prime_core::issued::WS_PATH)
     }
 
     /// The seed ids and secrets are drawn from. Print it to reproduce a run, but treat it like
@@ -440,6 +463,8 @@ where
         .timer(TokioTimer::new())
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
+        // `GET /ws/v1` upgrades to a WebSocket.
+        .with_upgrades()
         .await;
     if let Err(error) = result {
         // Includes the connections the drop faults close on purpose.
@@ -467,6 +492,9 @@ async fn route(
     let path = request.uri().path();
     if path.starts_with("/__mock/") {
         return Ok(crate::control::handle(shared, request).await);
+    }
+    if path == prime_core::issued::WS_PATH {
+        return Ok(crate::issued_ws::handle(shared, peer, request));
     }
     match path.strip_prefix("/0/private/").and_then(Method::from_name) {
         Some(method) => private_call(shared, peer, method, request).await,

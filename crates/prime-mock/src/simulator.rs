@@ -207,7 +207,7 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    fn allows(&self, peer: IpAddr) -> bool {
+    pub(crate) fn allows(&self, peer: IpAddr) -> bool {
         self.whitelisted_ips.is_empty()
             || self
                 .whitelisted_ips
@@ -288,6 +288,9 @@ pub(crate) struct Simulator {
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
     pub(crate) rate_limit: bool,
+    /// Issued keys' prepared HMAC-SHA256 secrets (by public key), for the WebSocket and FIX
+    /// checks; see `keys.rs`.
+    pub(crate) issued_verifiers: HashMap<String, prime_core::IssuedCredentials>,
 }
 
 impl Simulator {
@@ -304,6 +307,7 @@ impl Simulator {
             transfers: Vec::new(),
             executions: HashMap::new(),
             rate_limit,
+            issued_verifiers: HashMap::new(),
         };
         let MintedKey {
             api_key,
@@ -408,7 +412,7 @@ impl Simulator {
     }
 
     /// The live key with this public key, if any, of either kind.
-    fn live_key(&self, api_key: &[u8]) -> Option<usize> {
+    pub(crate) fn live_key(&self, api_key: &[u8]) -> Option<usize> {
         let api_key = std::str::from_utf8(api_key).ok()?;
         let index = *self.key_index.get(api_key)?;
         let key = &self.keys[index];

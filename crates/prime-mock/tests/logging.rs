@@ -1,6 +1,7 @@
 //! Logs never contain secrets: every event the simulator emits, at every level, is captured
 //! while keys are created, used and faulted, and searched for the secrets and signatures.
 
+#[path = "it/http_client/mod.rs"]
 mod http_client;
 
 use std::fmt::Write as _;

@@ -1,7 +1,7 @@
 //! Every endpoint's happy path over real HTTP, with the documented response shapes, and a
 //! created key signing its own requests until it is deleted.
 
-mod http_client;
+use crate::http_client;
 
 use prime_core::Credentials;
 use prime_core::endpoints::{

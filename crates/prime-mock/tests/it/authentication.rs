@@ -1,7 +1,7 @@
 //! Every rejection over real HTTP: keys, signatures, nonces, arguments, IP allow-lists, the
 //! rate-limit model, and that a rejected request changes nothing.
 
-mod http_client;
+use crate::http_client;
 
 use std::time::Duration;
 

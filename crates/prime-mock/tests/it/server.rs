@@ -1,7 +1,7 @@
 //! The server itself: starting from plain and async tests, shutting down on drop, HTTPS,
 //! determinism with a seed, and the HTTP control interface.
 
-mod http_client;
+use crate::http_client;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -3,7 +3,7 @@
 //! `ListPrimeSettlementBatches`. Bounded in count and time. Run with
 //! `cargo test -p prime-mock --release --test throughput -- --ignored --nocapture`.
 
-mod http_client;
+use crate::http_client;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Replays the committed cargo-fuzz corpora (`fuzz/corpus/<target>/`) through the same checks
 //! the fuzz targets run, so every input a fuzzer ever kept stays a regression test in CI.
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 mod checks;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! asset kind, confirmation, settling legs, transfers completing, statuses progressing, and
 //! listing with filters and pages.
 
-mod http_client;
+use crate::http_client;
 
 use prime_core::Credentials;
 use prime_core::endpoints::{

@@ -1,6 +1,6 @@
 //! Each fault over real HTTP: what the client sees, and whether the call was executed.
 
-mod http_client;
+use crate::http_client;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! name no permission. Keys that CreatePrimeApiUserKey issued are WebSocket/FIX credentials:
 //! `EAPI:Invalid key` on every REST call, whatever their user's role.
 
-mod http_client;
+use crate::http_client;
 
 use prime_core::endpoints::{
     AssetKind, CreateApiUser, CreateApiUserKey, CreateSettlementBatch, DeleteApiUserKey,

@@ -34,7 +34,7 @@ use prime_tests::RecordedNonces;
 
 // The example transport (`examples/tcp_transport.rs`): a third client over the same call
 // driver, checked against the same model.
-#[path = "../../examples/tcp_transport.rs"]
+#[path = "../../../examples/tcp_transport.rs"]
 mod tcp_transport;
 
 /// The retry budget every cell's client gets: the default's 3 attempts, with delays short

@@ -1,0 +1,165 @@
+//! `prime sign`: a signature for each scheme, from flags and a secret.
+//!
+//! - `rest` (default): `API-Sign` of a REST call, signed with the account key's base64 secret.
+//! - `prime-ws`: `ApiSign` of a Prime WebSocket connection, signed with an issued key's secret
+//!   text.
+//! - `prime-fix`: `96` RawData of a Prime FIX Logon, signed with an issued key's secret text.
+//!
+//! The secret comes from `KRAKEN_API_SECRET` or `--secret-file` (read as raw text; one final
+//! line break is ignored, as files end with one). It is never printed.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use prime_core::SigningKey;
+use prime_core::issued::{IssuedCredentials, UtcTimestamp};
+use zeroize::Zeroizing;
+
+use crate::cli::{SignArgs, SignScheme};
+use crate::credentials::{SECRET_VAR, secret_from_env};
+use crate::failure::Failure;
+
+pub fn run(args: &SignArgs) -> Result<(), Failure> {
+    let signature = match args.scheme {
+        SignScheme::Rest => rest(args)?,
+        SignScheme::PrimeWs => prime_ws(args)?,
+        SignScheme::PrimeFix => prime_fix(args)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{signature}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))
+}
+
+/// `--flag` for a scheme, or a usage error naming it.
+fn required<'a>(value: Option<&'a str>, flag: &str, scheme: &str) -> Result<&'a str, Failure> {
+    value.ok_or_else(|| Failure::Usage(format!("--scheme {scheme} needs {flag}")))
+}
+
+/// Refuses flags that belong to another scheme: a silently ignored flag would sign something
+/// other than what the user meant.
+fn refuse_others(args: &SignArgs, allowed: &[&str], scheme: &str) -> Result<(), Failure> {
+    let given = [
+        ("--path", args.path.is_some()),
+        ("--nonce", args.nonce.is_some()),
+        ("--body", args.body.is_some()),
+        ("--timestamp", args.timestamp.is_some()),
+        ("--host", args.host.is_some()),
+        ("--sending-time", args.sending_time.is_some()),
+        ("--seq-num", args.seq_num.is_some()),
+        ("--sender", args.sender.is_some()),
+        ("--target", args.target.is_some()),
+    ];
+    match given
+        .iter()
+        .find(|(flag, set)| *set && !allowed.contains(flag))
+    {
+        Some((flag, _)) => Err(Failure::Usage(format!(
+            "{flag} does not apply to --scheme {scheme}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn rest(args: &SignArgs) -> Result<String, Failure> {
+    refuse_others(args, &["--path", "--nonce", "--body"], "rest")?;
+    let path = required(args.path.as_deref(), "--path", "rest")?;
+    let nonce = required(args.nonce.as_deref(), "--nonce", "rest")?;
+    let body = required(args.body.as_deref(), "--body", "rest")?;
+    if nonce.is_empty() || nonce.len() > 20 || !nonce.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Failure::Usage(
+            "the nonce must be 1 to 20 decimal digits".to_owned(),
+        ));
+    }
+    let (secret, source) = secret(args.secret_file.as_deref())?;
+    let key =
+        SigningKey::from_base64(&secret).map_err(|e| Failure::Usage(format!("{source}: {e}")))?;
+    crate::credentials::warn_if_unusual_length(&key);
+    Ok(key
+        .sign(path, nonce.as_bytes(), body.as_bytes())
+        .to_string())
+}
+
+fn prime_ws(args: &SignArgs) -> Result<String, Failure> {
+    refuse_others(args, &["--timestamp", "--host", "--path"], "prime-ws")?;
+    let timestamp = required(args.timestamp.as_deref(), "--timestamp", "prime-ws")?;
+    let host = required(args.host.as_deref(), "--host", "prime-ws")?;
+    let path = required(args.path.as_deref(), "--path", "prime-ws")?;
+    // Parsed for its form only; the text itself is what is signed (and sent).
+    UtcTimestamp::parse_api_timestamp(timestamp)
+        .map_err(|e| Failure::Usage(format!("--timestamp {timestamp}: {e}")))?;
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Failure::Usage(format!(
+            "--host {host:?}: the Host header as sent, printable ASCII without spaces"
+        )));
+    }
+    if !path.starts_with('/') || !path.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Failure::Usage(format!(
+            "--path {path:?}: the request path, starting with / (e.g. /ws/v1)"
+        )));
+    }
+    let credentials = issued(args.secret_file.as_deref())?;
+    Ok(credentials.ws_sign(timestamp, host, path).to_string())
+}
+
+fn prime_fix(args: &SignArgs) -> Result<String, Failure> {
+    refuse_others(
+        args,
+        &["--sending-time", "--seq-num", "--sender", "--target"],
+        "prime-fix",
+    )?;
+    let sending_time = required(args.sending_time.as_deref(), "--sending-time", "prime-fix")?;
+    let seq_num = args
+        .seq_num
+        .ok_or_else(|| Failure::Usage("--scheme prime-fix needs --seq-num".to_owned()))?;
+    let sender = required(args.sender.as_deref(), "--sender", "prime-fix")?;
+    let target = required(args.target.as_deref(), "--target", "prime-fix")?;
+    UtcTimestamp::parse_sending_time(sending_time)
+        .map_err(|e| Failure::Usage(format!("--sending-time {sending_time}: {e}")))?;
+    if seq_num == 0 {
+        return Err(Failure::Usage(
+            "--seq-num: MsgSeqNum starts at 1".to_owned(),
+        ));
+    }
+    for (flag, value) in [("--sender", sender), ("--target", target)] {
+        if value.is_empty() || value.contains('\u{1}') {
+            return Err(Failure::Usage(format!(
+                "{flag}: a CompID is non-empty and has no SOH (0x01)"
+            )));
+        }
+    }
+    let credentials = issued(args.secret_file.as_deref())?;
+    Ok(credentials
+        .fix_raw_data(sending_time, &seq_num.to_string(), sender, target)
+        .to_string())
+}
+
+/// Issued-key credentials for signing only: the key does not enter these signatures.
+fn issued(secret_file: Option<&Path>) -> Result<IssuedCredentials, Failure> {
+    let (secret, source) = secret(secret_file)?;
+    IssuedCredentials::new("-", &secret).map_err(|e| Failure::Usage(format!("{source}: {e}")))
+}
+
+/// The secret and where it came from (for messages).
+fn secret(secret_file: Option<&Path>) -> Result<(Zeroizing<String>, String), Failure> {
+    match secret_file {
+        Some(path) => Ok((read_secret_file(path)?, path.display().to_string())),
+        None => Ok((secret_from_env()?, SECRET_VAR.to_owned())),
+    }
+}
+
+/// A secret file's text without its final line break (`\n` or `\r\n`); anything else in it
+/// is kept, so a secret that really has other whitespace is refused, not silently changed.
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| {
+            Failure::Usage(format!("cannot read secret file {}: {e}", path.display()))
+        })?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::Usage(format!("secret file {} is not UTF-8 text", path.display())))?;
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    Ok(Zeroizing::new(text.to_owned()))
+}

@@ -1,0 +1,17 @@
+//! prime-core's integration tests, one binary (`allocations.rs` stays apart: it installs a
+//! counting global allocator).
+
+mod bad_input;
+mod credentials;
+mod driver;
+mod golden;
+mod issued;
+mod kraken_errors;
+mod nonce;
+mod properties;
+mod responses;
+mod retry;
+mod secrets;
+mod signing;
+mod validation;
+mod zeroize;

@@ -1,0 +1,11 @@
+//! Cross-crate integration tests, one binary (`hygiene.rs` and `secrets.rs` stay apart: each
+//! installs a process-wide subscriber or allocator).
+
+mod clients;
+mod concurrency;
+mod fault_matrix;
+mod faults;
+mod fuzz_corpus;
+mod load;
+mod tls;
+mod workflow;
