@@ -260,9 +260,12 @@ impl Client {
 async fn read_capped(core: &ClientCore, mut body: Incoming) -> Result<BodyBuffer, TransportError> {
     let mut buffer = core.body_buffer(body.size_hint().exact())?;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(failure::body_error)?;
+        // A created key's secret among the bytes received is still delivered.
+        let frame = frame.map_err(|e| failure::body_error(e).with_received(buffer.as_bytes()))?;
         if let Ok(data) = frame.into_data() {
-            buffer.extend(&data)?;
+            buffer
+                .extend(&data)
+                .map_err(|e| e.with_received(buffer.as_bytes()))?;
         }
     }
     Ok(buffer)

@@ -235,11 +235,17 @@ fn read_capped(core: &ClientCore, body: ureq::Body) -> Result<BodyBuffer, Transp
             Ok(0) => return Ok(buffer),
             Ok(read) => {
                 chunk.used = chunk.used.max(read);
-                buffer.extend(&chunk.bytes[..read])?;
+                buffer
+                    .extend(&chunk.bytes[..read])
+                    .map_err(|e| e.with_received(buffer.as_bytes()))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // The request was answered, so it was certainly sent.
-            Err(e) => return Err(failure::transport_error(e.into(), Some(true))),
+            // The bytes received go along: a created key's secret among them is delivered.
+            Err(e) => {
+                let error = failure::transport_error(e.into(), Some(true));
+                return Err(error.with_received(buffer.as_bytes()));
+            }
         }
     }
 }

@@ -8,7 +8,6 @@
 //! The secret comes from `KRAKEN_API_SECRET` or `--secret-file` (read as raw text; one final
 //! line break is ignored, as files end with one). It is never printed.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use prime_core::SigningKey;
@@ -19,16 +18,18 @@ use crate::cli::{SignArgs, SignScheme};
 use crate::credentials::{SECRET_VAR, secret_from_env};
 use crate::failure::Failure;
 
-pub fn run(args: &SignArgs) -> Result<(), Failure> {
-    let signature = match args.scheme {
-        SignScheme::Rest => rest(args)?,
-        SignScheme::PrimeWs => prime_ws(args)?,
-        SignScheme::PrimeFix => prime_fix(args)?,
+pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
+    let (signature, field) = match args.scheme {
+        SignScheme::Rest => (rest(args)?, "api_sign"),
+        SignScheme::PrimeWs => (prime_ws(args)?, "api_sign"),
+        SignScheme::PrimeFix => (prime_fix(args)?, "raw_data"),
     };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{signature}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))
+    if json {
+        let document = serde_json::json!({ field: signature });
+        crate::output::stdout(&format!("{}\n", crate::output::to_json(&document)))
+    } else {
+        crate::output::stdout(&format!("{signature}\n"))
+    }
 }
 
 /// `--flag` for a scheme, or a usage error naming it.

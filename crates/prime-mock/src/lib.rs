@@ -160,5 +160,5 @@ mod users;
 pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
-pub use server::{MockBuilder, MockServer};
+pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};
 pub use settlement::{Trade, TradeError};
