@@ -91,7 +91,10 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let updated = admin.update_api_user_key(
         &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
     )?;
-    step.line(&format!("      whitelisted_ips={:?}", updated.whitelisted_ips))?;
+    step.line(&format!(
+        "      whitelisted_ips={:?}",
+        updated.whitelisted_ips
+    ))?;
 
     step.next(
         "create a settlement batch (account key: \"Orders and trades - Create & modify orders\")",

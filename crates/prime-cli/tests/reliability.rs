@@ -283,27 +283,55 @@ fn the_simulators_malformed_json_fault_on_create_still_delivers_a_working_secret
         "never resent"
     );
     let key: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let credentials = prime_core::Credentials::new(
+    assert_issued_key_works(
+        &server,
         key["api_key"].as_str().expect("api_key"),
         key["api_secret"].as_str().expect("secret"),
-    )
-    .expect("a real secret");
-    prime_blocking::Client::builder(credentials)
-        .base_url(&server.url())
-        .build()
-        .expect("client")
-        .list_settlement_batches(&Default::default())
-        .expect("the delivered secret signs for the new key");
+    );
+}
+
+/// An issued secret as the simulator shapes it (the documented example's form: 31 characters
+/// of lowercase letters and digits). Issued secrets are opaque text, not base64.
+fn is_issued_secret(text: &str) -> bool {
+    text.len() == 31
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// The key authenticates where issued keys are used: `prime keys check` on the simulator's
+/// Prime WebSocket.
+fn assert_issued_key_works(server: &MockServer, api_key: &str, secret: &str) {
+    let dir = scratch("issued-check");
+    let file = dir.join("secret");
+    std::fs::write(&file, secret).expect("write the secret");
+    let output = run(prime_on(server)
+        .args([
+            "keys",
+            "check",
+            "--api-key",
+            api_key,
+            "--ws-url",
+            &server.ws_url(),
+            "--secret-file",
+        ])
+        .arg(&file));
+    assert!(
+        output.status.success(),
+        "the key must authenticate: {}",
+        err(&output)
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Class 2: a stdout that cannot take the secret.
 
-/// The secret line on stderr after a failed delivery: a valid base64 secret of the simulator.
+/// The secret line on stderr after a failed delivery: an issued secret of the simulator.
 fn secret_on_stderr(output: &Output) -> String {
     err(output)
         .lines()
-        .find(|l| prime_core::SigningKey::from_base64(l.trim()).is_ok())
+        .find(|l| is_issued_secret(l.trim()))
         .unwrap_or_else(|| panic!("no secret on stderr: {}", err(output)))
         .trim()
         .to_owned()
@@ -403,7 +431,7 @@ fn with_secret_out_a_failing_stdout_leaves_the_secret_safe_in_its_file() {
     assert_no_panic(&output, "secret-out + /dev/full");
     assert_eq!(output.status.code(), Some(1));
     let secret = std::fs::read_to_string(&file).expect("file");
-    assert!(prime_core::SigningKey::from_base64(secret.trim()).is_ok());
+    assert!(is_issued_secret(secret.trim()), "{secret}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

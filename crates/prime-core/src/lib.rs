@@ -95,8 +95,8 @@ pub use issued::IssuedCredentials;
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
-    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder,
-    encode_body, encode_body_with_otp,
+    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+    encode_body_with_otp,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
