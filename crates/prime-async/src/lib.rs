@@ -275,6 +275,7 @@ async fn read_capped(core: &ClientCore, mut body: Incoming) -> Result<BodyBuffer
 /// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
     prime_core::client_methods!(async);
+    prime_core::workflow_methods!(async);
 }
 
 impl ClientBuilder {

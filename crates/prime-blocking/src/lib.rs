@@ -77,6 +77,7 @@
 mod connector;
 mod failure;
 mod resolver;
+pub mod sink;
 
 use std::fmt;
 use std::io::Read as _;
@@ -278,6 +279,7 @@ impl Drop for ReadChunk {
 /// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
     prime_core::client_methods!(blocking);
+    prime_core::workflow_methods!(blocking);
 }
 
 impl ClientBuilder {
