@@ -529,3 +529,36 @@ pub fn demo_lines(
     }
     Ok(lines)
 }
+
+/// `keys rotate`'s check: the same checks as `keys check`, reported as one line (for the
+/// progress on stderr) instead of on stdout. `Err` says why the key did not authenticate.
+pub fn check_for_rotation(
+    global: &Global,
+    endpoints: &CheckEndpoints,
+    api_key: &str,
+    secret: &prime_core::ApiSecret,
+) -> Result<Result<String, String>, Failure> {
+    let credentials = IssuedCredentials::from_secret(api_key, secret)
+        .map_err(|e| Failure::Call(format!("the new key cannot sign: {e}")))?;
+    let plan = plan(global, endpoints)?;
+    let timeout = timeout(global);
+    let mut passed = Vec::new();
+    let checks = [
+        plan.ws_url
+            .as_ref()
+            .map(|url| ("websocket", check_ws(url, &credentials, timeout))),
+        plan.fix
+            .as_ref()
+            .map(|fix| ("fix", check_fix(fix, &credentials, timeout))),
+    ];
+    for (surface, outcome) in checks.into_iter().flatten() {
+        match outcome {
+            Ok(Outcome::Authenticated(_)) => passed.push(surface),
+            Ok(Outcome::Refused(reason)) => {
+                return Ok(Err(format!("{surface}: refused: {reason}")));
+            }
+            Err(error) => return Ok(Err(format!("{surface}: {error}"))),
+        }
+    }
+    Ok(Ok(format!("authenticated on {}", passed.join(" and "))))
+}

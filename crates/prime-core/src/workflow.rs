@@ -299,7 +299,9 @@ impl Workflow for ReconciledCreate {
                 self.before = keys.into_iter().map(|k| k.id).collect();
                 self.state = ReconcileState::Create;
             }
-            (ReconcileState::ListBefore, Err(error)) => self.finish(Err(CreateKeyError::Call(error))),
+            (ReconcileState::ListBefore, Err(error)) => {
+                self.finish(Err(CreateKeyError::Call(error)))
+            }
             (ReconcileState::Create, Ok(KeyReply::Created(key))) => {
                 let deleted_orphans = std::mem::take(&mut self.deleted);
                 self.finish(Ok(ReconciledKey {
