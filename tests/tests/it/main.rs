@@ -7,6 +7,7 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod rotation;
 mod secret_recovery;
 mod tls;
 mod workflow;
