@@ -156,7 +156,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 if let Ok(detail) = &outcome {
                     progress(
                         global.json,
-                        &format!("4/5 key {api_key}: {detail}"),
+                        &format!("    key {api_key}: {detail}"),
                         json!({"event": "check", "api_key": api_key, "detail": detail}),
                     );
                 }

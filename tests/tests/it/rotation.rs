@@ -172,7 +172,10 @@ fn assert_rotated(
     }
     expected.sort_unstable();
     assert_eq!(ids, expected, "exactly one new key, no orphan: {context}");
-    let listed = keys.iter().find(|k| k.id == new.id).expect("new key listed");
+    let listed = keys
+        .iter()
+        .find(|k| k.id == new.id)
+        .expect("new key listed");
     assert_eq!(listed.whitelisted_ips, ALLOW_LIST, "{context}");
     let secret = durable.secret.as_deref().expect("the secret was delivered");
     assert!(
@@ -215,7 +218,9 @@ fn remember_old(client: &prime_blocking::Client, user: &str, old: &str, secret: 
 }
 
 /// Crash before every action in turn, resume, and check the end state; for both clients.
-fn crash_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>) {
+fn crash_everywhere(
+    run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>,
+) {
     let server = MockServer::start().expect("simulator");
     let admin = blocking(&server);
     let mut run = run_with(&server);
@@ -231,7 +236,14 @@ fn crash_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut 
             let first = drive(&mut run, &mut rotation, &mut durable, &server, Some(crash));
             let context = format!("crash before action {crash}, keep_old {keep_old}");
             if matches!(first, End::Done) {
-                assert_rotated(&server, &admin, &durable, (&user, &old, &old_secret), keep_old, &context);
+                assert_rotated(
+                    &server,
+                    &admin,
+                    &durable,
+                    (&user, &old, &old_secret),
+                    keep_old,
+                    &context,
+                );
                 continue;
             }
             let mut rotation = resume(&durable, &user, &old, options);
@@ -242,10 +254,18 @@ fn crash_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut 
             }
             // Crashed with the key created (before its delivery, or delivered but not yet
             // recorded): the resume deleted exactly that key and made another.
-            let journal: Journal = serde_json::from_str(durable.journal.as_deref().unwrap()).unwrap();
+            let journal: Journal =
+                serde_json::from_str(durable.journal.as_deref().unwrap()).unwrap();
             let orphans = usize::from(matches!(crash, 1 | 2));
             assert_eq!(journal.deleted_orphans.len(), orphans, "{context}");
-            assert_rotated(&server, &admin, &durable, (&user, &old, &old_secret), keep_old, &context);
+            assert_rotated(
+                &server,
+                &admin,
+                &durable,
+                (&user, &old, &old_secret),
+                keep_old,
+                &context,
+            );
         }
     }
 }
@@ -268,7 +288,9 @@ fn async_rotation_resumes_after_a_crash_before_any_action() {
 }
 
 /// Faults on every key call: each run that stops is rerun from its journal (at most 3 runs).
-fn faults_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>) {
+fn faults_everywhere(
+    run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>,
+) {
     let server = MockServer::start().expect("simulator");
     let admin = blocking(&server);
     let mut run = run_with(&server);
@@ -308,7 +330,14 @@ fn faults_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut
             }
             server.clear_faults();
             assert!(ended, "{context}: not done after 3 runs");
-            assert_rotated(&server, &admin, &durable, (&user, &old, &old_secret), false, &context);
+            assert_rotated(
+                &server,
+                &admin,
+                &durable,
+                (&user, &old, &old_secret),
+                false,
+                &context,
+            );
         }
     }
 }
@@ -355,10 +384,23 @@ fn a_failed_delivery_retires_nothing_and_the_rerun_replaces_the_undelivered_key(
     assert_eq!(admin.list_api_user_keys(&user).unwrap().len(), 2);
     let mut rotation = resume(&durable, &user, &old, options);
     assert!(matches!(
-        drive(&mut |r| admin.run_workflow(r), &mut rotation, &mut durable, &server, None),
+        drive(
+            &mut |r| admin.run_workflow(r),
+            &mut rotation,
+            &mut durable,
+            &server,
+            None
+        ),
         End::Done
     ));
-    assert_rotated(&server, &admin, &durable, (&user, &old, &old_secret), false, "delivery failed");
+    assert_rotated(
+        &server,
+        &admin,
+        &durable,
+        (&user, &old, &old_secret),
+        false,
+        "delivery failed",
+    );
 }
 
 #[test]
@@ -391,7 +433,10 @@ fn reconciled_creation_names_and_deletes_orphans_on_both_clients() {
         let user = admin.create_api_user("desk", Role::Viewer).unwrap().id;
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("CreatePrimeApiUserKey"));
         let error = create(&user, OrphanPolicy::Report).expect_err("outcome unknown");
-        let CreateKeyError::Orphaned { orphans, source, .. } = &error else {
+        let CreateKeyError::Orphaned {
+            orphans, source, ..
+        } = &error
+        else {
             panic!("{transport}: expected orphans, got {error:?}");
         };
         assert!(source.is_outcome_unknown());
