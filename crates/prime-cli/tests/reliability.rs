@@ -137,6 +137,12 @@ fn scripted(replies: Vec<(u16, Vec<u8>)>) -> String {
     url
 }
 
+/// The reply to the listing `keys create` makes before it creates (to name orphans if the
+/// creation's outcome turns out unknown): no keys yet.
+fn no_keys() -> (u16, Vec<u8>) {
+    (200, br#"{"error":[],"result":{"data":[]}}"#.to_vec())
+}
+
 /// `sh -c SCRIPT prime ARGS...`: for redirections a `Command` cannot express.
 fn shell(script: &str, command: &Command) -> Output {
     let mut sh = Command::new("sh");
@@ -207,7 +213,7 @@ fn odd_create_replies_deliver_the_secret_to_stdout_json_or_the_file() {
     let dir = scratch("odd");
     for (i, (status, body)) in odd_create_replies().into_iter().enumerate() {
         for mode in ["text", "json", "file"] {
-            let url = scripted(vec![(status, body.clone().into_bytes())]);
+            let url = scripted(vec![no_keys(), (status, body.clone().into_bytes())]);
             let mut command = prime_at(&url);
             if mode == "json" {
                 command.arg("--json");
@@ -256,7 +262,7 @@ fn replies_without_a_secret_fail_without_pretending_a_key_was_made() {
         "<html>502</html>",
         "",
     ] {
-        let url = scripted(vec![(200, body.as_bytes().to_vec())]);
+        let url = scripted(vec![no_keys(), (200, body.as_bytes().to_vec())]);
         let output = run(prime_at(&url).args(["keys", "create", "--user-id", "U1"]));
         assert_no_panic(&output, body);
         assert_eq!(output.status.code(), Some(1), "{body}");
@@ -1017,6 +1023,12 @@ fn outcome_unknown_advice_matches_reads_and_writes() {
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on(method));
         let output = run(prime_on(&server).args(&args));
         assert_eq!(output.status.code(), Some(1), "{method}: {}", err(&output));
+        if method == "CreatePrimeApiUserKey" {
+            // A key creation is reconciled instead: the orphan is named with the command that
+            // deletes it (tests/rotate.rs).
+            assert!(err(&output).contains("prime keys delete --user-id"), "{}", err(&output));
+            continue;
+        }
         assert!(
             err(&output).contains("before repeating it"),
             "{method}: {}",
@@ -1080,7 +1092,7 @@ fn server_and_file_text_is_escaped_in_text_output_and_exact_in_json() {
         let key = serde_json::json!({"error": [], "result": {
             "id": hostile, "api_key": hostile, "api_secret": format!("s{hostile}"),
             "user_id": hostile, "permissions": [], "whitelisted_ips": []}});
-        let url = scripted(vec![(200, key.to_string().into_bytes())]);
+        let url = scripted(vec![no_keys(), (200, key.to_string().into_bytes())]);
         let output = run(prime_at(&url).args(["keys", "create", "--user-id", "U"]));
         assert_eq!(output.status.code(), Some(0), "{}", err(&output));
         assert_escaped(&out(&output), hostile);
