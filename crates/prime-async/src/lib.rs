@@ -196,6 +196,9 @@ impl Client {
         driven.instrument(span).await
     }
 
+    // Multi-call workflows (key rotation, reconciled key creation) over `send`.
+    prime_core::workflow_methods!(async);
+
     /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
     /// (it refused to sign); the inner one is the transport's, for the driver to judge.
     async fn attempt<E: Endpoint>(
@@ -275,7 +278,6 @@ async fn read_capped(core: &ClientCore, mut body: Incoming) -> Result<BodyBuffer
 /// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
     prime_core::client_methods!(async);
-    prime_core::workflow_methods!(async);
 }
 
 impl ClientBuilder {

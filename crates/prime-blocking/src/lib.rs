@@ -180,6 +180,9 @@ impl Client {
         }
     }
 
+    // Multi-call workflows (key rotation, reconciled key creation) over `send`.
+    prime_core::workflow_methods!(blocking);
+
     /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
     /// (it refused to sign); the inner one is the transport's, for the driver to judge.
     #[allow(
@@ -279,7 +282,6 @@ impl Drop for ReadChunk {
 /// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
 impl Client {
     prime_core::client_methods!(blocking);
-    prime_core::workflow_methods!(blocking);
 }
 
 impl ClientBuilder {

@@ -271,7 +271,7 @@ pub struct RotateArgs {
     #[arg(long, value_name = "COMMAND")]
     pub secret_cmd: Option<String>,
     /// The journal file (default: beside --secret-out, or
-    /// prime-rotate-<user>-<key>.json in the current directory with --secret-cmd).
+    /// prime-rotate-USER-KEY.json in the current directory with --secret-cmd).
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
     /// Keep the old key instead of deleting it.

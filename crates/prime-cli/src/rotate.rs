@@ -2,7 +2,7 @@
 //! a secret sink from `prime_blocking::sink`, a journal file, and the issued-key check.
 //!
 //! The journal sits beside the secret file (`FILE.rotation.json`) with `--secret-out`; with
-//! `--secret-cmd` it is `--journal PATH`, by default `prime-rotate-<user>-<old key>.json` in
+//! `--secret-cmd` it is `--journal PATH`, by default `prime-rotate-USER-OLDKEY.json` in
 //! the current directory — a name the same command finds again when it is rerun. It is
 //! replaced atomically (new file, fsync, rename, fsync of the folder) at every step, and holds
 //! no secret.
@@ -86,14 +86,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
         }
         None => {
             // Refused before anything is created: a fresh rotation writes a new file.
-            if let Some(file) = &args.secret_out {
-                if file.symlink_metadata().is_ok() {
-                    return Err(Failure::Usage(format!(
-                        "--secret-out {}: the file exists; refusing to overwrite it \
-                         (choose a new path); no key was created",
-                        file.display()
-                    )));
-                }
+            if let Some(file) = args
+                .secret_out
+                .as_ref()
+                .filter(|f| f.symlink_metadata().is_ok())
+            {
+                return Err(Failure::Usage(format!(
+                    "--secret-out {}: the file exists; refusing to overwrite it \
+                     (choose a new path); no key was created",
+                    file.display()
+                )));
             }
             Rotation::new(&args.user_id, &args.key_id, options)
         }

@@ -1026,7 +1026,11 @@ fn outcome_unknown_advice_matches_reads_and_writes() {
         if method == "CreatePrimeApiUserKey" {
             // A key creation is reconciled instead: the orphan is named with the command that
             // deletes it (tests/rotate.rs).
-            assert!(err(&output).contains("prime keys delete --user-id"), "{}", err(&output));
+            assert!(
+                err(&output).contains("prime keys delete --user-id"),
+                "{}",
+                err(&output)
+            );
             continue;
         }
         assert!(

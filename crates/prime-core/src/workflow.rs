@@ -36,7 +36,7 @@
 //! create.on_reply(Ok(KeyReply::Listed(vec![key("A")])));
 //! // 2. the creation, whose connection breaks after the request was sent
 //! assert!(matches!(create.poll(), Poll::Call(KeyCall::Create(_))));
-//! let unknown = transport::maybe_sent(TransportErrorKind::Read, "connection reset");
+//! let unknown = transport::maybe_sent(TransportErrorKind::Io, "connection reset");
 //! create.on_reply(Err(Error::Transport(unknown)));
 //! // 3. the keys after: B appeared in between, and its secret is lost
 //! assert!(matches!(create.poll(), Poll::Call(KeyCall::List(_))));

@@ -15,6 +15,9 @@ use prime_core::workflow::{CreateKeyError, OrphanPolicy};
 use prime_core::{IssuedCredentials, RetryPolicy};
 use prime_mock::{Fault, FaultKind, MockServer};
 
+/// Runs a rotation's calls with one client until it pauses.
+type Runner = Box<dyn FnMut(&mut Rotation) -> Action>;
+
 const ALLOW_LIST: [&str; 2] = ["127.0.0.1", "10.1.0.0/16"];
 
 /// Whether `api_key` with `secret` authenticates on the simulator's Prime WebSocket (a real
@@ -218,9 +221,7 @@ fn remember_old(client: &prime_blocking::Client, user: &str, old: &str, secret: 
 }
 
 /// Crash before every action in turn, resume, and check the end state; for both clients.
-fn crash_everywhere(
-    run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>,
-) {
+fn crash_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Runner) {
     let server = MockServer::start().expect("simulator");
     let admin = blocking(&server);
     let mut run = run_with(&server);
@@ -288,9 +289,7 @@ fn async_rotation_resumes_after_a_crash_before_any_action() {
 }
 
 /// Faults on every key call: each run that stops is rerun from its journal (at most 3 runs).
-fn faults_everywhere(
-    run_with: &mut dyn FnMut(&MockServer) -> Box<dyn FnMut(&mut Rotation) -> Action>,
-) {
+fn faults_everywhere(run_with: &mut dyn FnMut(&MockServer) -> Runner) {
     let server = MockServer::start().expect("simulator");
     let admin = blocking(&server);
     let mut run = run_with(&server);
@@ -425,6 +424,7 @@ fn reconciled_creation_names_and_deletes_orphans_on_both_clients() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let async_client = asynchronous(&server);
     for transport in ["blocking", "async"] {
+        #[allow(clippy::result_large_err, reason = "the library's own error type")]
         let create = |user: &str, policy| match transport {
             "blocking" => admin.create_api_user_key_reconciled(user, policy),
             _ => runtime.block_on(async_client.create_api_user_key_reconciled(user, policy)),
