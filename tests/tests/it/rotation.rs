@@ -122,6 +122,11 @@ fn drive(
             Action::Deliver => {
                 let key = rotation.created_key().expect("a key to deliver");
                 assert!(durable.secret.is_none(), "a second secret delivered");
+                let secret = key.api_secret.expose();
+                assert!(
+                    !format!("{rotation:?}").contains(secret),
+                    "Debug shows no secret"
+                );
                 durable.secret = Some(key.api_secret.expose().to_owned());
                 rotation.on_delivered(Ok(()));
             }
