@@ -211,9 +211,8 @@ impl Client {
         Ok(match head {
             Ok(response) => {
                 let (head, body) = response.into_parts();
-                timeout_at(deadline, hyper_setup::read_capped(&inner.core, body))
+                hyper_setup::read_capped(&inner.core, body, deadline)
                     .await
-                    .unwrap_or_else(|_elapsed| Err(failure::timeout_error(true)))
                     .map(|body| (head, body))
             }
             Err(failure) => Err(failure),
