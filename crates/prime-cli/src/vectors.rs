@@ -32,6 +32,7 @@ pub fn sign(args: &SignArgs, json: bool) -> Result<(), Failure> {
     let secret = secret_from_env()?;
     let key = SigningKey::from_base64(&secret)
         .map_err(|e| Failure::Usage(format!("{}: {e}", crate::credentials::SECRET_VAR)))?;
+    crate::credentials::warn_if_unusual_length(&key);
     let api_sign = key
         .sign(&args.path, args.nonce.as_bytes(), args.body.as_bytes())
         .to_string();

@@ -59,7 +59,7 @@
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
-//! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+//! - [`RetryPolicy::decide_at`]: whether a failed call may be sent again, and when.
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
@@ -82,13 +82,16 @@ mod settings;
 mod signature;
 pub mod transport;
 
-pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
+pub use credentials::{
+    ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,
+};
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
 pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
     ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+    encode_body_with_otp,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
