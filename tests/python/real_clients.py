@@ -7,7 +7,7 @@ Then krakenex, as an independent client, walks the documented permission model: 
 key runs the whole settlement flow, a minted query-only key lists and gets batches but is
 refused create and settle (nothing executed), an issued key is refused on REST, and no
 answer carries an `ESettlement` string.
-Not part of CI (it needs PyPI); the Rust tests in tests/tests/real_clients.rs send the same
+Not part of CI (it needs PyPI); the Rust tests in tests/tests/it/real_clients.rs send the same
 bytes and headers these libraries send.
 
 Run it from the workspace root:

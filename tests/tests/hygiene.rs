@@ -569,18 +569,43 @@ fn workflow(
         secrets,
     );
 
-    // Delete the key; it is then refused.
-    admin
-        .send(&DeleteApiUserKey::new(&user.id, &key.id), shown)
-        .expect("delete the key");
-    let refused = trader
-        .send(&ListSettlementBatches::new(), shown)
-        .expect_err("a deleted key is refused");
-    let codes: Vec<_> = refused
-        .response()
-        .map(|r| r.kraken_errors().iter().map(KrakenError::code).collect())
-        .unwrap_or_default();
-    assert_eq!(codes, [&ErrorCode::InvalidKey], "{refused}");
+    // The issued key on REST (as a client that mistook it for a REST key), then deleted: it is
+    // refused both times; the 2FA key without its password is refused too.
+    let issued = Caller::new(
+        transport,
+        settings(prime_core::Credentials::from_parts(
+            prime_core::ApiKey::new(&key.api_key).expect("a valid key"),
+            prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+        )),
+        shown,
+    );
+    let no_otp = Caller::new(
+        transport,
+        settings(
+            prime_core::Credentials::new(&minted.api_key, minted.api_secret.expose())
+                .expect("valid"),
+        ),
+        shown,
+    );
+    for (caller, step, expected) in [
+        (&issued, "issued key", ErrorCode::InvalidKey),
+        (&no_otp, "2FA key without otp", ErrorCode::InvalidSignature),
+        (&issued, "deleted key", ErrorCode::InvalidKey),
+    ] {
+        if step == "deleted key" {
+            admin
+                .send(&DeleteApiUserKey::new(&user.id, &key.id), shown)
+                .expect("delete the key");
+        }
+        let refused = caller
+            .send(&ListSettlementBatches::new(), shown)
+            .expect_err(step);
+        let codes: Vec<_> = refused
+            .response()
+            .map(|r| r.kraken_errors().iter().map(KrakenError::code).collect())
+            .unwrap_or_default();
+        assert_eq!(codes, [&expected], "{step}: {refused}");
+    }
 
     shown.display("state", &server.state());
     shown.debug("pending faults", &server.pending_faults());
@@ -787,8 +812,9 @@ fn the_workflow_on_both_transports_shows_no_secret_in_logs_debug_or_display() {
     drop(servers);
     let elapsed = started.elapsed();
 
-    // 4 account secrets, 4 key secrets, 4 secrets seen in malformed answers.
-    assert_eq!(secrets.len(), 12);
+    // 4 account secrets, 4 key secrets, 4 minted account-key secrets and their 4 2FA
+    // passwords, 4 secrets seen in malformed answers.
+    assert_eq!(secrets.len(), 20);
     let mut leaks = Vec::new();
     for (label, text) in &shown.0 {
         for what in secrets.found_in(text) {

@@ -65,12 +65,14 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let key = admin.create_api_user_key(&user.id)?;
     secret_file::write_new(&secret_dir.file, &key.api_secret)?;
     step.line(&format!(
-        "      key {}  api_key={}  secret: {} characters of opaque text\n      \
-         secret written to {} (mode 0600), never printed; it signs Prime WebSocket and FIX \
-         logons, not REST",
+        "      key {}  api_key={}  secret: {} characters of opaque text",
         key.id,
         key.api_key,
         key.api_secret.expose().len(),
+    ))?;
+    step.line(&format!(
+        "      secret written to {} (mode 0600), never printed; it signs Prime WebSocket and \
+         FIX logons, not REST",
         secret_dir.file.display()
     ))?;
 

@@ -163,14 +163,12 @@ pub fn deliver(key: &NewKey<'_>, file: Option<SecretFile>, json: bool) -> Result
 pub fn rescue(key: &NewKey<'_>, reason: &str) -> Failure {
     let (secret, note) = shown_secret(key.secret);
     let text = zeroize::Zeroizing::new(format!(
-        "prime: {reason}\nAPI secret of {} (shown once; store it now):\n{secret}\n{note}",
+        "API secret of {} (shown once; store it now):\n{secret}\n{note}",
         key.summary()
     ));
     output::stderr(&text);
-    Failure::Call(format!(
-        "{}; its secret was printed on stderr",
-        clean(reason)
-    ))
+    // Reported last, below the secret: why it ended up on stderr.
+    Failure::Call(format!("{reason}; its secret was printed above, on stderr"))
 }
 
 /// The secret as text for a terminal, and a note if it had to be escaped to be shown safely.

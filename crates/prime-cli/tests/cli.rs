@@ -436,6 +436,43 @@ fn the_otp_comes_from_the_flag_or_the_environment_and_is_signed() {
     let output = run(with_2fa().args(["--otp", "", "users", "list"]));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert_eq!(server.executions("ListPrimeApiUsers"), 2);
+    // A credentials file may carry the password too.
+    let dir = scratch("otp-file");
+    let file = dir.join("credentials.json");
+    let contents = serde_json::json!({
+        "url": server.url(),
+        "api_key": minted.api_key,
+        "api_secret": minted.api_secret.expose(),
+        "otp": "zq7 2fa pass",
+    });
+    std::fs::write(&file, contents.to_string()).expect("write");
+    ok(prime()
+        .arg("--credentials")
+        .arg(&file)
+        .args(["users", "list"]));
+    assert_eq!(server.executions("ListPrimeApiUsers"), 3);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_unusual_secret_length_warns_once_and_still_signs_a_call() {
+    let server = MockServer::start().expect("simulator");
+    let short = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [9u8; 32]);
+    let output = run(prime()
+        .env("KRAKEN_API_KEY", server.account_api_key())
+        .env("KRAKEN_API_SECRET", &short)
+        .args(["--base-url", &server.url(), "users", "list"]));
+    // Signed, sent and refused by the server: the length alone stops nothing.
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(
+        err.matches("warning: the API secret decodes to 32 bytes")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("EAPI:Invalid signature"), "{err}");
+    assert!(!err.contains(&short), "{err}");
 }
 
 #[test]

@@ -61,7 +61,7 @@
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
-//! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+//! - [`RetryPolicy::decide_at`]: whether a failed call may be sent again, and when.
 //! - [`workflow`], [`rotation`]: multi-call key workflows as state machines — a key creation
 //!   that names its orphans, and a resumable key rotation with a secret-free journal.
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
@@ -89,7 +89,6 @@ mod signature;
 pub mod transport;
 pub mod workflow;
 
-pub use body_buffer::BodyBuffer;
 pub use credentials::{
     ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,
 };

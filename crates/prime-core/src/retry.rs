@@ -184,7 +184,8 @@ impl RetryPolicy {
     }
 
     /// Decides whether the failed `attempt` may be retried; `now` is the current wall-clock
-    /// time (only throttles read it).
+    /// time, best the server's own (its response's `Date`, as the call driver passes it), and
+    /// only throttles read it.
     ///
     /// The rules, in order:
     /// - argument errors and most Kraken errors (invalid key or signature, permission, invalid

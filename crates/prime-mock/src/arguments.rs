@@ -598,6 +598,30 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_survives_form_encoding() {
+        // What Python's urlencode (quote_plus) produces for every ASCII character, and for
+        // multi-byte UTF-8, decodes back to the text.
+        let mut text: String = (0u8..128).map(char::from).collect();
+        text.push_str("é€😀 +%&=");
+        let encoded: String = text
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                b => format!("%{b:02X}"),
+            })
+            .collect();
+        assert_eq!(form_decode(&encoded).as_deref(), Some(text.as_str()));
+        // Lower-case escapes are as good; broken ones are refused, never guessed at.
+        assert_eq!(form_decode("%c3%a9").as_deref(), Some("é"));
+        for broken in ["%", "%4", "%G0", "%C3", "%FF"] {
+            assert_eq!(form_decode(broken), None, "{broken}");
+        }
+    }
+
+    #[test]
     fn the_otp_is_read_apart_from_the_fields() {
         let body = parse(r#"{"nonce":1,"otp":"123456"}"#).unwrap();
         assert_eq!(body.otp(), Some("123456"));

@@ -568,9 +568,24 @@ impl Simulator {
             .keys
             .iter()
             .map(|k| {
+                // The kind and, for account keys, the permissions and whether 2FA is on;
+                // never a secret or a 2FA password.
+                let (kind, permissions, otp) = match &k.auth {
+                    KeyAuth::Rest {
+                        permissions, otp, ..
+                    } => (
+                        "rest",
+                        Some(permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+                        Some(otp.is_some()),
+                    ),
+                    KeyAuth::Issued { .. } => ("issued", None, None),
+                };
                 serde_json::json!({
                     "id": k.id,
                     "api_key": k.api_key,
+                    "kind": kind,
+                    "permissions": permissions,
+                    "two_factor": otp,
                     "owner": k.owner.map_or("account", |u| self.users[u].id.as_str()),
                     "whitelisted_ips": k.whitelisted_ips,
                     "deleted": k.deleted,
@@ -604,7 +619,7 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
         result: &'a T,
     }
     serde_json::to_vec(&Envelope { error: [], result })
-        .unwrap_or_else(|_| error_body("EGeneral:Internal error"))
+        .unwrap_or_else(|_| error_body(ErrorCode::InternalError.as_str()))
 }
 
 /// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).

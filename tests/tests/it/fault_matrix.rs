@@ -82,7 +82,7 @@ fn faults() -> Vec<FaultKind> {
         FaultKind::rate_limited(),
         // Throttles, as Kraken's rate-limit guide spells them and without the spaces. The time
         // is fixed (so the table is reproducible) and past, so the resend waits nothing; the
-        // wait itself is covered by tests/tests/throttle_and_2fa.rs.
+        // wait itself is covered by tests/tests/it/throttle_and_2fa.rs.
         FaultKind::throttled(THROTTLED_UNTIL),
         FaultKind::KrakenError(format!("EService:Throttled:{THROTTLED_UNTIL}")),
         FaultKind::too_many_requests(),

@@ -212,6 +212,26 @@ fn permissions_are_minted_over_http_too() {
         outcome(&mut session, &query, &CreateSettlementBatch::new()).as_deref(),
         Some(DENIED)
     );
+    // The state shows each key's kind and permissions, never its secret.
+    let state = server.state();
+    let entry = state["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["api_key"] == api_key)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["kind"], "rest");
+    assert_eq!(
+        entry["permissions"],
+        serde_json::json!(["Orders and trades - Query open orders & trades"])
+    );
+    assert_eq!(entry["two_factor"], false);
+    assert!(
+        !state
+            .to_string()
+            .contains(minted["api_secret"].as_str().unwrap())
+    );
     // Unknown permissions and fields are refused, naming the known labels.
     for bad in [
         &br#"{"permissions":["Funds - Withdraw"]}"#[..],
