@@ -606,15 +606,19 @@ fn provoke_errors(
         .send(&CreateApiUserKey::new(user_id), shown)
         .expect_err("dropped");
     assert!(error.is_outcome_unknown(), "{error:?}");
-    // A malformed answer that carries a new key's secret: the error keeps the raw body.
+    // A malformed answer that carries a new key's secret: the error recovers it (and keeps the
+    // raw body); neither may show it.
     server.push_fault(Fault::new(FaultKind::MalformedJson).on("CreatePrimeApiUserKey"));
     let error = admin
         .send(&CreateApiUserKey::new(user_id), shown)
         .expect_err("malformed");
-    let Some(ResponseError::Decode { body, .. }) = error.response() else {
-        panic!("expected a decode error, got {error:?}");
+    let Some(response @ ResponseError::KeyCreated { key, .. }) = error.response() else {
+        panic!("expected a recovered key, got {error:?}");
     };
+    let body = response.body();
     let secret = secret_in_body(body).expect("the secret is in the kept body");
+    assert_eq!(key.api_secret().expose(), secret);
+    shown.debug("SalvagedKey", key);
     secrets.add(
         &format!("{transport} secret in a malformed answer"),
         &secret,

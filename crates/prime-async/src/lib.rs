@@ -72,15 +72,15 @@
 #![forbid(unsafe_code)]
 
 mod failure;
+mod hyper_setup;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::{Body as _, Incoming};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
-use hyper_util::rt::TokioExecutor;
 use prime_core::http::{Request, Response, response::Parts};
 use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
 use prime_core::{Endpoint, Reply};
@@ -211,9 +211,8 @@ impl Client {
         Ok(match head {
             Ok(response) => {
                 let (head, body) = response.into_parts();
-                timeout_at(deadline, read_capped(&inner.core, body))
+                hyper_setup::read_capped(&inner.core, body, deadline)
                     .await
-                    .unwrap_or_else(|_elapsed| Err(failure::timeout_error(true)))
                     .map(|body| (head, body))
             }
             Err(failure) => Err(failure),
@@ -249,19 +248,6 @@ impl Client {
             Err(_elapsed) => Err(failure::timeout_error(connected)),
         }
     }
-}
-
-/// Reads the body frame by frame into a capped, zeroizing buffer: an oversized body fails as
-/// soon as it crosses the cap instead of being buffered whole.
-async fn read_capped(core: &ClientCore, mut body: Incoming) -> Result<BodyBuffer, TransportError> {
-    let mut buffer = core.body_buffer(body.size_hint().exact())?;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(failure::body_error)?;
-        if let Ok(data) = frame.into_data() {
-            buffer.extend(&data)?;
-        }
-    }
-    Ok(buffer)
 }
 
 /// Typed calls, one per endpoint, from prime-core's endpoint table. Each returns the
@@ -304,8 +290,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, BuildError> {
         let core = ClientCore::new(self.credentials, &self.settings)?;
         let http = match self.http {
-            HttpSetup::Default => hyper_client(None)?,
-            HttpSetup::Tls(config) => hyper_client(Some(config))?,
+            HttpSetup::Default => hyper_setup::hyper_client(None)?,
+            HttpSetup::Tls(config) => hyper_setup::hyper_client(Some(config))?,
             HttpSetup::Caller(client) => *client,
             HttpSetup::Conflict => {
                 return Err(BuildError::new(
@@ -322,21 +308,4 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// HTTP/1.1 over rustls (`ring`, webpki roots unless `tls` is given), plain HTTP allowed.
-fn hyper_client(tls: Option<Arc<rustls::ClientConfig>>) -> Result<HyperClient, BuildError> {
-    let mut tcp = HttpConnector::new();
-    tcp.enforce_http(false);
-    tcp.set_nodelay(true);
-    let https = match tls {
-        Some(config) => HttpsConnectorBuilder::new().with_tls_config((*config).clone()),
-        None => HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| BuildError::new("tls_config", e.to_string()))?,
-    }
-    .https_or_http()
-    .enable_http1()
-    .wrap_connector(tcp);
-    Ok(hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https))
 }

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use ureq::Agent;
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
-    TransportAdapter,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, DefaultConnector, Either,
+    LazyBuffers, NextTimeout, TcpConnector, Transport, TransportAdapter,
 };
+
+use crate::resolver::CachedResolver;
 
 thread_local! {
     /// Whether the current call handed any request bytes to a connection. ureq runs a call
@@ -152,5 +155,30 @@ impl fmt::Debug for TlsTransport {
         f.debug_struct("TlsTransport")
             .field("inner", &self.stream.sock.inner())
             .finish_non_exhaustive()
+    }
+}
+
+/// An agent whose connector chain ends in the delivery probe; TLS is ureq's (rustls, `ring`,
+/// webpki roots) unless a `ClientConfig` is given. Host lookups are reused for a while (see
+/// `resolver.rs`), so a call on a kept-alive connection does no name resolution.
+pub(crate) fn probed_agent(tls: Option<Arc<rustls::ClientConfig>>) -> Agent {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build();
+    match tls {
+        None => Agent::with_parts(
+            config,
+            DefaultConnector::new().chain(DeliveryProbe),
+            CachedResolver::default(),
+        ),
+        Some(tls) => Agent::with_parts(
+            config,
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(ConfiguredTls(tls))
+                .chain(DeliveryProbe),
+            CachedResolver::default(),
+        ),
     }
 }

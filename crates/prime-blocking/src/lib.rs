@@ -70,26 +70,19 @@
 //! `EnvFilter::new("trace,ureq_proto=debug")`, as the `prime` command does.
 #![forbid(unsafe_code)]
 
+mod body;
 mod connector;
 mod failure;
 mod resolver;
 
 use std::fmt;
-use std::io::Read as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use prime_core::http::{Request, Response};
 use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
 use prime_core::{Endpoint, Reply};
-use ureq::unversioned::transport::{
-    ConnectProxyConnector, Connector as _, DefaultConnector, TcpConnector,
-};
 use ureq::{Agent, RequestExt as _};
-use zeroize::Zeroize as _;
-
-use crate::connector::{ConfiguredTls, DeliveryProbe};
-use crate::resolver::CachedResolver;
 
 // One dependency is enough: the core and the types this crate's API speaks.
 pub use prime_core::{
@@ -198,7 +191,7 @@ impl Client {
         };
         Ok(response.and_then(|response| {
             let (head, body) = response.into_parts();
-            let body = read_capped(&inner.core, body)?;
+            let body = body::read_capped(&inner.core, body)?;
             Ok((head, body))
         }))
     }
@@ -217,50 +210,6 @@ impl Client {
             .timeout_connect(Some(inner.core.connect_timeout()))
             .run()
             .map_err(|e| failure::transport_error(e, inner.probed.then(connector::request_written)))
-    }
-}
-
-/// Reads the body chunk by chunk into a capped, zeroizing buffer: an oversized body fails as
-/// soon as it crosses the cap instead of being buffered whole.
-fn read_capped(core: &ClientCore, body: ureq::Body) -> Result<BodyBuffer, TransportError> {
-    let mut buffer = core.body_buffer(body.content_length())?;
-    let mut reader = body.into_reader();
-    let mut chunk = ReadChunk::default();
-    loop {
-        match reader.read(&mut chunk.bytes) {
-            Ok(0) => return Ok(buffer),
-            Ok(read) => {
-                chunk.used = chunk.used.max(read);
-                buffer.extend(&chunk.bytes[..read])?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            // The request was answered, so it was certainly sent.
-            Err(e) => return Err(failure::transport_error(e.into(), Some(true))),
-        }
-    }
-}
-
-/// The stack buffer bodies are read through. On drop it wipes the bytes reads filled in, and
-/// only those: wiping all 8 KiB (byte by byte, as zeroizing must) cost about 1.5 µs per call,
-/// more than reading a typical Prime body.
-struct ReadChunk {
-    bytes: [u8; 8 * 1024],
-    /// The longest prefix any read filled.
-    used: usize,
-}
-
-impl Default for ReadChunk {
-    fn default() -> Self {
-        Self {
-            bytes: [0; 8 * 1024],
-            used: 0,
-        }
-    }
-}
-
-impl Drop for ReadChunk {
-    fn drop(&mut self) {
-        self.bytes[..self.used].zeroize();
     }
 }
 
@@ -325,7 +274,7 @@ impl ClientBuilder {
                 ));
             }
             (Some(agent), None) => (agent, false),
-            (None, tls) => (probed_agent(tls), true),
+            (None, tls) => (connector::probed_agent(tls), true),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -335,31 +284,6 @@ impl ClientBuilder {
                 probed,
             }),
         })
-    }
-}
-
-/// An agent whose connector chain ends in the delivery probe; TLS is ureq's (rustls, `ring`,
-/// webpki roots) unless a `ClientConfig` is given. Host lookups are reused for a while (see
-/// `resolver.rs`), so a call on a kept-alive connection does no name resolution.
-fn probed_agent(tls: Option<Arc<rustls::ClientConfig>>) -> Agent {
-    let config = Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build();
-    match tls {
-        None => Agent::with_parts(
-            config,
-            DefaultConnector::new().chain(DeliveryProbe),
-            CachedResolver::default(),
-        ),
-        Some(tls) => Agent::with_parts(
-            config,
-            ().chain(ConnectProxyConnector::default())
-                .chain(TcpConnector::default())
-                .chain(ConfiguredTls(tls))
-                .chain(DeliveryProbe),
-            CachedResolver::default(),
-        ),
     }
 }
 

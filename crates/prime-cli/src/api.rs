@@ -1,29 +1,56 @@
 //! The endpoint commands: `users`, `keys` and `settlement`.
 
-use std::path::Path;
-
+use prime_blocking::Client;
 use prime_core::endpoints::{
-    AssetKind, BatchStatus, CreateSettlementBatch, CreatedApiUserKey, ListSettlementBatches, Role,
-    UpdateApiUser, UpdateApiUserKey, UserStatus,
+    AssetKind, BatchStatus, CreateApiUser, CreateApiUserKey, CreateSettlementBatch,
+    DeleteApiUserKey, GetApiUser, GetSettlementBatch, ListApiUserKeys, ListApiUsers,
+    ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey,
+    UpdateApiUserRoles, UserStatus,
 };
-use serde_json::json;
+use prime_core::{Endpoint, ResponseError};
 
 use crate::cli::{Global, KeysCommand, SettlementCommand, UsersCommand};
 use crate::credentials::client;
 use crate::failure::Failure;
+use crate::new_key::{self, NewKey};
 use crate::output::{self, emit};
-use crate::secret_file;
+use crate::secret_file::SecretFile;
+
+/// Sends `endpoint`; a failure carries advice that fits the call (read or write).
+fn call<E: Endpoint>(client: &Client, endpoint: &E) -> Result<E::Response, Failure> {
+    client
+        .send(endpoint)
+        .map(|reply| reply.result)
+        .map_err(Failure::from_call::<E>)
+}
 
 pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {
+    // An update that would change nothing is refused before credentials are even read.
+    if let UsersCommand::Update {
+        name: None,
+        status: None,
+        ..
+    } = &command
+    {
+        return Err(Failure::Usage(
+            "users update: nothing to change; give --name and/or --status".to_owned(),
+        ));
+    }
     let client = client(global)?;
     let json = global.json;
     match command {
         UsersCommand::Create { name, role } => {
-            let user = client.create_api_user(&name, Role::from(role.as_str()))?;
-            emit(json, &user, output::user);
+            let endpoint = CreateApiUser::new(name, Role::from(role.as_str()));
+            emit(json, &call(&client, &endpoint)?, output::user)
         }
-        UsersCommand::Get { user_id } => emit(json, &client.get_api_user(&user_id)?, output::user),
-        UsersCommand::List => emit(json, client.list_api_users()?.as_slice(), output::users),
+        UsersCommand::Get { user_id } => {
+            let user = call(&client, &GetApiUser::new(user_id))?.data;
+            emit(json, &user, output::user)
+        }
+        UsersCommand::List => {
+            let users = call(&client, &ListApiUsers::new())?.data;
+            emit(json, users.as_slice(), output::users)
+        }
         UsersCommand::Update {
             user_id,
             name,
@@ -32,14 +59,13 @@ pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {
             let mut request = UpdateApiUser::new(user_id);
             request.name = name;
             request.status = status.as_deref().map(UserStatus::from);
-            emit(json, &client.update_api_user(&request)?, output::user);
+            emit(json, &call(&client, &request)?, output::user)
         }
         UsersCommand::SetRole { user_id, role } => {
-            let user = client.update_api_user_roles(&user_id, Role::from(role.as_str()))?;
-            emit(json, &user, output::user);
+            let endpoint = UpdateApiUserRoles::new(user_id, Role::from(role.as_str()));
+            emit(json, &call(&client, &endpoint)?, output::user)
         }
     }
-    Ok(())
 }
 
 pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
@@ -51,29 +77,42 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             check,
             endpoints,
         } => {
-            // Refuse a bad --secret-out before a key exists whose secret could be lost.
-            if let Some(path) = &secret_out {
-                secret_file::ensure_absent(path)?;
-            }
+            // Everything that could keep the secret from reaching its destination is checked
+            // before a key exists: the file is created now (empty, removed again if unused).
+            let file = match &secret_out {
+                Some(path) => Some(
+                    SecretFile::create(path)
+                        .map_err(|f| Failure::Usage(format!("{f}; no key was created")))?,
+                ),
+                None => {
+                    new_key::ensure_stdout_keeps_secrets()?;
+                    None
+                }
+            };
             let client = client(global)?;
-            match client.create_api_user_key(&user_id) {
-                Ok(key) => {
-                    deliver_key(&key, secret_out.as_deref(), json)?;
+            let endpoint = CreateApiUserKey::new(user_id);
+            match client.send(&endpoint) {
+                Ok(reply) => {
+                    new_key::deliver(&NewKey::from(&reply.result), file, json)?;
                     if check {
-                        crate::issued_check::created_key(global, &key, &endpoints)?;
+                        crate::issued_check::created_key(global, &reply.result, &endpoints)?;
                     }
                     Ok(())
                 }
                 Err(error) => {
-                    // A result that came beside an error still carries the only copy of the
-                    // secret: deliver it, then report the error.
-                    if let Some(key) = error
-                        .response()
-                        .and_then(|r| r.recover_result::<CreatedApiUserKey>())
-                    {
-                        deliver_key(&key, secret_out.as_deref(), json)?;
+                    // An odd reply that still carries the secret: the key exists and this is
+                    // the only copy of its secret. Deliver it, then report what was odd.
+                    if let Some(key) = error.response().and_then(ResponseError::salvaged_key) {
+                        let delivered = new_key::deliver(&NewKey::from(key), file, json);
+                        let odd = Failure::from_call::<CreateApiUserKey>(error);
+                        return Err(match delivered {
+                            Ok(()) => Failure::Call(format!(
+                                "{odd}; the secret was delivered above (or to the --secret-out file)"
+                            )),
+                            Err(failure) => failure,
+                        });
                     }
-                    Err(error.into())
+                    Err(Failure::from_call::<CreateApiUserKey>(error))
                 }
             }
         }
@@ -83,88 +122,42 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             endpoints,
         } => crate::issued_check::keys_check(global, &api_key, &secret_file, &endpoints),
         KeysCommand::List { user_id } => {
-            let keys = client(global)?.list_api_user_keys(&user_id)?;
-            emit(json, keys.as_slice(), output::key_infos);
-            Ok(())
+            let keys = call(&client(global)?, &ListApiUserKeys::new(user_id))?.data;
+            emit(json, keys.as_slice(), output::key_infos)
         }
         KeysCommand::Update {
             user_id,
             key_id,
             whitelisted_ips,
+            clear_whitelisted_ips,
         } => {
+            let ips = match (whitelisted_ips, clear_whitelisted_ips) {
+                (Some(ips), false) if ips.iter().all(|ip| ip.trim().is_empty()) => {
+                    return Err(Failure::Usage(
+                        "--whitelisted-ips: no address given; to remove the allow-list use --clear-whitelisted-ips"
+                            .to_owned(),
+                    ));
+                }
+                (Some(ips), false) => ips,
+                (None, true) => Vec::new(),
+                // clap refuses both together; neither is an update that changes nothing.
+                _ => {
+                    return Err(Failure::Usage(
+                        "keys update: nothing to change; give --whitelisted-ips LIST, or --clear-whitelisted-ips to remove the allow-list"
+                            .to_owned(),
+                    ));
+                }
+            };
             let mut request = UpdateApiUserKey::new(user_id, key_id);
-            request.whitelisted_ips = whitelisted_ips;
-            let key = client(global)?.update_api_user_key(&request)?;
-            emit(json, &key, output::updated_key);
-            Ok(())
+            request.whitelisted_ips = Some(ips);
+            let key = call(&client(global)?, &request)?;
+            emit(json, &key, output::updated_key)
         }
         KeysCommand::Delete { user_id, key_id } => {
-            let deleted = client(global)?.delete_api_user_key(&user_id, &key_id)?;
-            emit(json, &deleted, output::deleted_key);
-            Ok(())
+            let deleted = call(&client(global)?, &DeleteApiUserKey::new(user_id, key_id))?;
+            emit(json, &deleted, output::deleted_key)
         }
     }
-}
-
-/// Hands a created key to the user: the secret goes to `secret_out` first (and is then not
-/// printed), or is printed once with a warning. If the file cannot be written, the secret goes
-/// to stderr rather than being lost.
-pub fn deliver_key(
-    key: &CreatedApiUserKey,
-    secret_out: Option<&Path>,
-    json: bool,
-) -> Result<(), Failure> {
-    let mut document = json!({
-        "id": key.id,
-        "api_key": key.api_key,
-        "user_id": key.user_id,
-        "permissions": key.permissions,
-        "whitelisted_ips": key.whitelisted_ips,
-    });
-    if let Some(path) = secret_out {
-        if let Err(e) = secret_file::write(path, &key.api_secret) {
-            eprintln!(
-                "prime: could not write the secret to {}: {e}\nAPI secret for key {} (shown once; store it now):\n{}",
-                path.display(),
-                key.api_key,
-                key.api_secret.expose()
-            );
-            return Err(Failure::Call(format!(
-                "key {} was created but its secret could not be written to {}; it was printed on stderr",
-                key.id,
-                path.display()
-            )));
-        }
-        document["api_secret_file"] = json!(path.display().to_string());
-        if json {
-            println!("{}", output::to_json(&document));
-        } else {
-            println!(
-                "key {}  api_key={}  user={}\nsecret written to {} (mode 0600)",
-                key.id,
-                key.api_key,
-                key.user_id,
-                path.display()
-            );
-        }
-        return Ok(());
-    }
-    eprintln!(
-        "warning: the API secret below is shown once; Kraken cannot show it again. Store it now."
-    );
-    if json {
-        document["api_secret"] = json!(key.api_secret.expose());
-        println!("{}", output::to_json(&document));
-    } else {
-        println!(
-            "key {}  api_key={}  user={}\napi_secret={}",
-            key.id,
-            key.api_key,
-            key.user_id,
-            key.api_secret.expose()
-        );
-    }
-    Ok(())
 }
 
 pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Failure> {
@@ -175,24 +168,15 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
         SettlementCommand::Create { asset_kind } => {
             let mut request = CreateSettlementBatch::new();
             request.asset_kind = kind(asset_kind);
-            emit(
-                json,
-                &client.create_settlement_batch(&request)?,
-                output::batch,
-            );
+            emit(json, &call(&client, &request)?.batch, output::batch)
         }
         SettlementCommand::Get {
             batch_id,
             asset_kind,
         } => {
-            let batch = if asset_kind.is_some() {
-                let mut request = prime_core::endpoints::GetSettlementBatch::new(batch_id);
-                request.asset_kind = kind(asset_kind);
-                client.send(&request)?.result.batch
-            } else {
-                client.get_settlement_batch(&batch_id)?
-            };
-            emit(json, &batch, output::batch);
+            let mut request = GetSettlementBatch::new(batch_id);
+            request.asset_kind = kind(asset_kind);
+            emit(json, &call(&client, &request)?.batch, output::batch)
         }
         SettlementCommand::List {
             asset_kind,
@@ -211,16 +195,11 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
                 limit,
                 offset,
             };
-            emit(
-                json,
-                &client.list_settlement_batches(&request)?,
-                output::batch_list,
-            );
+            emit(json, &call(&client, &request)?, output::batch_list)
         }
         SettlementCommand::Settle { batch_id, asset } => {
-            let transfer = client.settle_settlement_batch_asset(&batch_id, &asset)?;
-            emit(json, &transfer, output::transfer);
+            let endpoint = SettleSettlementBatchAsset::new(batch_id, asset);
+            emit(json, &call(&client, &endpoint)?.transfer, output::transfer)
         }
     }
-    Ok(())
 }

@@ -25,7 +25,7 @@ pub struct Global {
     /// Base URL of the API (default <https://api.kraken.com>, or the `url` of --credentials).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Overall timeout per request, in seconds.
+    /// Overall timeout per request, in seconds (more than 0, at most one day).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
     /// Print results as JSON instead of text.
@@ -138,7 +138,7 @@ pub enum KeysCommand {
         #[arg(long)]
         user_id: String,
     },
-    /// UpdatePrimeApiUserKey: set the IP allow-list.
+    /// UpdatePrimeApiUserKey: set or clear the IP allow-list (one of the two is required).
     Update {
         /// The user who owns the key.
         #[arg(long)]
@@ -146,9 +146,12 @@ pub enum KeysCommand {
         /// The key.
         #[arg(long)]
         key_id: String,
-        /// IP addresses or CIDR ranges, comma-separated.
-        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        /// IP addresses or CIDR ranges, comma-separated: only these may use the key.
+        #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "clear_whitelisted_ips")]
         whitelisted_ips: Option<Vec<String>>,
+        /// Remove the allow-list: the key may then be used from any address.
+        #[arg(long)]
+        clear_whitelisted_ips: bool,
     },
     /// DeletePrimeApiUserKey.
     Delete {
@@ -305,11 +308,12 @@ pub enum VectorsCommand {
         /// JSON array of {name, secret, nonce, path, body, api_sign}.
         file: PathBuf,
     },
-    /// Write COUNT vectors in the same format to stdout.
+    /// Write COUNT vectors in the same format to stdout (streamed: any count runs in constant
+    /// memory; a reader that stops early ends it quietly).
     Generate {
         /// How many vectors.
         #[arg(long)]
-        count: usize,
+        count: u64,
         /// Seed for reproducible output.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -324,6 +328,12 @@ pub struct MockArgs {
     /// Seed for deterministic ids and secrets (random when absent).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also write the credentials (the same JSON as the first line of stdout) to this file,
+    /// mode 0600, atomically (a temporary file renamed into place) once the simulator accepts
+    /// connections: when the file exists, it is complete and the simulator is serving. An
+    /// existing file at the path is replaced.
+    #[arg(long, value_name = "FILE")]
+    pub credentials_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -45,6 +45,12 @@ fn from_file(path: &Path) -> Result<Loaded, Failure> {
             path.display()
         ))
     })?);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::Usage(format!(
+            "credentials file {} is empty (if `prime mock` is still starting, wait for it, or have it write the file with --credentials-out)",
+            path.display()
+        )));
+    }
     // serde_json's messages could quote a value; only the position is reported.
     let file: CredentialsFile = serde_json::from_slice(&text).map_err(|e| {
         Failure::Usage(format!(
@@ -63,10 +69,11 @@ fn from_file(path: &Path) -> Result<Loaded, Failure> {
 }
 
 fn from_env() -> Result<Loaded, Failure> {
-    let key = std::env::var(KEY_VAR).map_err(|_| {
-        Failure::Usage(format!(
+    let key = std::env::var(KEY_VAR).map_err(|e| match e {
+        std::env::VarError::NotPresent => Failure::Usage(format!(
             "{KEY_VAR} is not set: export it and {SECRET_VAR}, or pass --credentials FILE"
-        ))
+        )),
+        std::env::VarError::NotUnicode(_) => not_unicode(KEY_VAR),
     })?;
     let secret = secret_from_env()?;
     let credentials = Credentials::new(&key, &secret)
@@ -79,22 +86,36 @@ fn from_env() -> Result<Loaded, Failure> {
 
 /// `KRAKEN_API_SECRET`, in a buffer that is wiped on drop.
 pub fn secret_from_env() -> Result<Zeroizing<String>, Failure> {
-    std::env::var(SECRET_VAR).map(Zeroizing::new).map_err(|_| {
-        Failure::Usage(format!(
-            "{SECRET_VAR} is not set (base64, as Kraken showed it)"
-        ))
-    })
+    std::env::var(SECRET_VAR)
+        .map(Zeroizing::new)
+        .map_err(|e| match e {
+            std::env::VarError::NotPresent => Failure::Usage(format!(
+                "{SECRET_VAR} is not set (base64, as Kraken showed it)"
+            )),
+            // The value is never shown.
+            std::env::VarError::NotUnicode(_) => not_unicode(SECRET_VAR),
+        })
+}
+
+/// A variable that is set but holds bytes that are not UTF-8 (a wrong encoding or a stray
+/// byte): saying "not set" would send the user looking in the wrong place.
+fn not_unicode(var: &str) -> Failure {
+    Failure::Usage(format!(
+        "{var} is set but is not valid UTF-8 text (a stray byte or a wrong encoding?); \
+         it must be the plain ASCII text Kraken showed"
+    ))
 }
 
 /// A blocking client for the global options and credentials.
 pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
+    // Checked first: a bad option is reported before anything about credentials.
+    let timeout = timeout(global.timeout)?;
     let loaded = load(global)?;
     let base_url = global
         .base_url
         .clone()
         .or(loaded.url)
         .unwrap_or_else(|| prime_core::DEFAULT_BASE_URL.to_owned());
-    let timeout = timeout(global.timeout)?;
     prime_blocking::Client::builder(loaded.credentials)
         .base_url(&base_url)
         .timeout(timeout)
@@ -102,13 +123,18 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
         .map_err(Failure::from)
 }
 
-fn timeout(seconds: f64) -> Result<Duration, Failure> {
+/// The longest `--timeout`: a day. Far larger values overflow the clock arithmetic below.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `--timeout`, checked: more than zero, at most [`MAX_TIMEOUT`], a number.
+pub fn timeout(seconds: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(seconds)
         .ok()
-        .filter(|d| !d.is_zero())
+        .filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
         .ok_or_else(|| {
             Failure::Usage(format!(
-                "--timeout {seconds}: must be a positive number of seconds"
+                "--timeout {seconds}: must be a number of seconds above 0 and at most {} (one day)",
+                MAX_TIMEOUT.as_secs()
             ))
         })
 }

@@ -8,11 +8,13 @@ use prime_core::{Credentials, ErrorCode};
 
 use crate::cli::{DemoArgs, Global};
 use crate::failure::Failure;
+use crate::output;
 use crate::secret_file;
 
 const STEPS: usize = 11;
 
 pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
+    let timeout = crate::credentials::timeout(global.timeout)?;
     let mut builder = prime_mock::MockServer::builder();
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -21,102 +23,101 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         .start()
         .map_err(|e| Failure::Call(format!("cannot start the simulator: {e}")))?;
     let url = server.url();
-    println!("Kraken Prime simulator running at {url} (signatures and nonces verified)\n");
+    let mut step = Steps::new(global.json, &url);
+    step.line(&format!(
+        "Kraken Prime simulator running at {url} (signatures and nonces verified)"
+    ))?;
+    step.line("")?;
     let client_for = |credentials: Credentials| {
-        let mut builder = Client::builder(credentials).base_url(&url);
-        if let Ok(timeout) = std::time::Duration::try_from_secs_f64(global.timeout) {
-            builder = builder.timeout(timeout);
-        }
-        builder.build().map_err(Failure::from)
+        Client::builder(credentials)
+            .base_url(&url)
+            .timeout(timeout)
+            .build()
+            .map_err(Failure::from)
     };
     let admin = client_for(server.account_credentials())?;
-    let mut step = Steps(0);
 
-    step.next("create an API user (account key)");
+    step.next("create an API user (account key)")?;
     let user = admin.create_api_user("Demo Trader", Role::Trader)?;
-    println!(
+    step.line(&format!(
         "      user {}  {:?}  {}  roles={:?}",
         user.id,
         user.name,
         user.status,
         roles(&user.roles)
-    );
+    ))?;
 
-    step.next("read it back: get and list users");
+    step.next("read it back: get and list users")?;
     let fetched = admin.get_api_user(&user.id)?;
     let listed = admin.list_api_users()?;
-    println!("      get: {}  list: {} user(s)", fetched.id, listed.len());
+    step.line(&format!(
+        "      get: {}  list: {} user(s)",
+        fetched.id,
+        listed.len()
+    ))?;
 
-    step.next("create an API key for the user (its secret is shown once)");
+    step.next("create an API key for the user (its secret is shown once)")?;
     let secret_dir = SecretDir::create()?;
     let key = admin.create_api_user_key(&user.id)?;
-    secret_file::write(&secret_dir.file, &key.api_secret)
-        .map_err(|e| Failure::Call(format!("could not write the demo secret file: {e}")))?;
-    println!(
+    secret_file::write_new(&secret_dir.file, &key.api_secret)?;
+    step.line(&format!(
         "      key {}  api_key={}\n      secret written to {} (mode 0600), never printed",
         key.id,
         key.api_key,
         secret_dir.file.display()
-    );
+    ))?;
 
-    step.next("the new key authenticates where Kraken uses it: Prime WebSocket and FIX");
-    let timeout = std::time::Duration::try_from_secs_f64(global.timeout)
-        .unwrap_or(std::time::Duration::from_secs(30));
-    {
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        for line in crate::issued_check::demo_lines(&server, &key, timeout)? {
-            writeln!(stdout, "      {line}")
-                .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
-        }
+    step.next("the new key authenticates where Kraken uses it: Prime WebSocket and FIX")?;
+    for line in crate::issued_check::demo_lines(&server, &key, timeout)? {
+        step.line(&format!("      {line}"))?;
     }
 
-    step.next("sign with the new key: it lists settlement batches itself");
+    step.next("sign with the new key: it lists settlement batches itself")?;
     let trader_credentials = key
         .api_secret
         .credentials_for(&key.api_key)
         .map_err(|e| Failure::Call(format!("the new key's credentials are unusable: {e}")))?;
     let trader = client_for(trader_credentials)?;
     let batches = trader.list_settlement_batches(&ListSettlementBatches::new())?;
-    println!(
+    step.line(&format!(
         "      the new key is accepted; {} batch(es) so far",
         batches.data.len()
-    );
+    ))?;
 
-    step.next("list the user's keys (no secret in the listing)");
+    step.next("list the user's keys (no secret in the listing)")?;
     for listed in admin.list_api_user_keys(&user.id)? {
-        println!(
+        step.line(&format!(
             "      key {}  key={}  permissions={:?}",
             listed.id, listed.key, listed.permissions
-        );
+        ))?;
     }
 
-    step.next("restrict the key to 127.0.0.1 and use it again");
+    step.next("restrict the key to 127.0.0.1 and use it again")?;
     let updated = admin.update_api_user_key(
         &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
     )?;
     trader.list_settlement_batches(&ListSettlementBatches::new())?;
-    println!(
+    step.line(&format!(
         "      whitelisted_ips={:?}; the key still works from loopback",
         updated.whitelisted_ips
-    );
+    ))?;
 
-    step.next("create a settlement batch from the unsettled trades");
+    step.next("create a settlement batch from the unsettled trades")?;
     let batch = trader.create_settlement_batch(&CreateSettlementBatch::new())?;
-    println!(
+    step.line(&format!(
         "      batch {}  status={}  trades={}",
         batch.id,
         batch.attributes.status,
         batch.attributes.trade_count.unwrap_or_default()
-    );
+    ))?;
     for leg in &batch.legs {
-        println!(
+        step.line(&format!(
             "        leg {} {}  can_settle={}",
             leg.asset, leg.amount, leg.can_settle
-        );
+        ))?;
     }
 
-    step.next("confirm it (simulator control), then settle every eligible leg");
+    step.next("confirm it (simulator control), then settle every eligible leg")?;
     if !server.confirm_batch(&batch.id) {
         return Err(Failure::Call(format!(
             "the simulator could not confirm batch {}",
@@ -126,32 +127,32 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let confirmed = trader.get_settlement_batch(&batch.id)?;
     for leg in confirmed.legs.iter().filter(|l| l.can_settle) {
         let transfer = trader.settle_settlement_batch_asset(&batch.id, &leg.asset)?;
-        println!(
+        step.line(&format!(
             "      transfer {}  {} {}  status={}",
             transfer.id,
             transfer.attributes.transfer_amount,
             transfer.attributes.transfer_asset,
             transfer.attributes.transfer_status
-        );
+        ))?;
     }
     let after = trader.get_settlement_batch(&batch.id)?;
-    println!(
+    step.line(&format!(
         "      batch {} is now {}",
         after.id, after.attributes.status
-    );
+    ))?;
     // Transfers move on outside the API (Kraken's settlement desk; here the simulator).
     let completed = server.complete_transfers();
     let done = trader.get_settlement_batch(&batch.id)?;
-    println!(
+    step.line(&format!(
         "      {completed} transfer(s) completed; batch {} is now {}",
         done.id, done.attributes.status
-    );
+    ))?;
 
-    step.next("delete the key");
+    step.next("delete the key")?;
     let deleted = admin.delete_api_user_key(&user.id, &key.id)?;
-    println!("      deleted={}", deleted.deleted);
+    step.line(&format!("      deleted={}", deleted.deleted))?;
 
-    step.next("the deleted key is rejected");
+    step.next("the deleted key is rejected")?;
     match trader.list_settlement_batches(&ListSettlementBatches::new()) {
         Err(e)
             if e.response().is_some_and(|r| {
@@ -160,7 +161,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
                     .any(|k| *k.code() == ErrorCode::InvalidKey)
             }) =>
         {
-            println!("      rejected as expected: {e}")
+            step.line(&format!("      rejected as expected: {e}"))?;
         }
         Err(e) => {
             return Err(Failure::Call(format!(
@@ -174,20 +175,72 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         }
     }
 
-    println!("\ndemo complete: {STEPS} steps against the simulator, all as expected");
-    Ok(())
+    step.line("")?;
+    step.line(&format!(
+        "demo complete: {STEPS} steps against the simulator, all as expected"
+    ))?;
+    step.finish()
 }
 
 fn roles(roles: &[Role]) -> Vec<&str> {
     roles.iter().map(Role::as_str).collect()
 }
 
-struct Steps(usize);
+/// The narration: printed line by line as text, or, with `--json`, gathered into one JSON
+/// document `{"simulator", "steps": [{"step", "what", "lines"}], "complete"}` printed at the end.
+struct Steps {
+    number: usize,
+    json: Option<serde_json::Value>,
+}
 
 impl Steps {
-    fn next(&mut self, what: &str) {
-        self.0 += 1;
-        println!("[{}/{STEPS}] {what}", self.0);
+    fn new(json: bool, url: &str) -> Self {
+        Self {
+            number: 0,
+            json: json.then(|| serde_json::json!({ "simulator": url, "steps": [] })),
+        }
+    }
+
+    fn next(&mut self, what: &str) -> Result<(), Failure> {
+        self.number += 1;
+        match &mut self.json {
+            Some(document) => {
+                if let Some(steps) = document["steps"].as_array_mut() {
+                    steps.push(
+                        serde_json::json!({ "step": self.number, "what": what, "lines": [] }),
+                    );
+                }
+                Ok(())
+            }
+            None => output::stdout(&format!("[{}/{STEPS}] {what}\n", self.number)),
+        }
+    }
+
+    /// One line of narration; what the simulator sent is escaped in text (JSON escapes itself).
+    fn line(&mut self, text: &str) -> Result<(), Failure> {
+        match &mut self.json {
+            Some(document) => {
+                let lines = document["steps"]
+                    .as_array_mut()
+                    .and_then(|steps| steps.last_mut())
+                    .and_then(|step| step["lines"].as_array_mut());
+                if let (Some(lines), false) = (lines, text.is_empty()) {
+                    lines.push(serde_json::Value::from(text.trim_start()));
+                }
+                Ok(())
+            }
+            None => output::stdout(&format!("{}\n", output::clean(text))),
+        }
+    }
+
+    fn finish(self) -> Result<(), Failure> {
+        match self.json {
+            Some(mut document) => {
+                document["complete"] = serde_json::Value::Bool(true);
+                output::stdout(&format!("{}\n", output::to_json(&document)))
+            }
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,7 +1,12 @@
 //! How a command fails: a message for stderr and an exit code.
 
 use std::fmt;
+use std::io;
 use std::process::ExitCode;
+
+use prime_core::{Endpoint, Idempotency};
+
+use crate::output;
 
 /// A failed command. `Usage` problems (exit 2) are the caller's to fix; `Call` failures
 /// (exit 1) come from Kraken, the network or a failed check.
@@ -11,15 +16,56 @@ pub enum Failure {
     Usage(String),
     /// The call or check failed.
     Call(String),
+    /// Whoever read stdout went away (`prime ... | head -1`): not an error of `prime`, so it
+    /// ends quietly with exit 0, as other command-line tools do.
+    StdoutClosed,
 }
 
 impl Failure {
-    /// Prints the message as one line on stderr and returns the exit code.
+    /// Prints the message as one line on stderr (escaped: it may quote what a server sent) and
+    /// returns the exit code.
     pub fn report(self) -> ExitCode {
-        eprintln!("prime: {self}");
+        match self {
+            Self::Usage(_) | Self::Call(_) => {
+                output::stderr(&format!("prime: {}\n", output::clean(&self.to_string())));
+            }
+            Self::StdoutClosed => {}
+        }
         match self {
             Self::Usage(_) => ExitCode::from(2),
             Self::Call(_) => ExitCode::from(1),
+            Self::StdoutClosed => ExitCode::SUCCESS,
+        }
+    }
+
+    /// A failed write to stdout: a closed pipe is [`Failure::StdoutClosed`], anything else (a
+    /// full disk, an I/O error) a [`Failure::Call`].
+    pub fn from_stdout(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Self::StdoutClosed
+        } else {
+            Self::Call(format!("cannot write to stdout: {error}"))
+        }
+    }
+
+    /// A failed call to `E`, with advice that fits it: a read that may have been sent is safe
+    /// to repeat; a write whose outcome is unknown must be checked first.
+    pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
+        match error {
+            prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
+            other if other.is_outcome_unknown() => Self::Call(match E::IDEMPOTENCY {
+                Idempotency::Idempotent => format!(
+                    "{}: {}; it only reads, so repeating it is safe",
+                    E::NAME,
+                    with_causes(&other)
+                ),
+                Idempotency::NonIdempotent => format!(
+                    "{}: {}; it may have taken effect: check the account's state before repeating it",
+                    E::NAME,
+                    with_causes(&other)
+                ),
+            }),
+            other => Self::Call(format!("{}: {}", E::NAME, with_causes(&other))),
         }
     }
 }
@@ -28,18 +74,17 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(message) | Self::Call(message) => f.write_str(message),
+            Self::StdoutClosed => f.write_str("stdout was closed"),
         }
     }
 }
 
+/// Without knowing the call (the demo, the simulator): the error's own words, which already
+/// say whether the request may have been executed.
 impl From<prime_core::Error> for Failure {
     fn from(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
-            other if other.is_outcome_unknown() => Self::Call(format!(
-                "{}; check the account's state before repeating a create, update, delete or settle",
-                with_causes(&other)
-            )),
             other => Self::Call(with_causes(&other)),
         }
     }

@@ -12,6 +12,7 @@ mod demo;
 mod failure;
 mod issued_check;
 mod mock;
+mod new_key;
 mod output;
 mod secret_file;
 mod sign;
@@ -30,8 +31,8 @@ fn main() -> ExitCode {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
         Command::Settlement(command) => api::settlement(&cli.global, command),
-        Command::Sign(args) => sign::run(&args),
-        Command::Vectors(command) => vectors::run(command),
+        Command::Sign(args) => sign::run(&args, cli.global.json),
+        Command::Vectors(command) => vectors::run(command, cli.global.json),
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
@@ -64,6 +65,8 @@ fn init_logging(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Colour codes only for a terminal: in a file or a pipe they are noise.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_filter(requested.and(no_wire_dump)),
         )
         .init();

@@ -1,6 +1,15 @@
 //! Printing results: short text for people, or JSON with `--json`.
+//!
+//! Nothing here uses `print!`/`println!` (they panic when stdout is closed or full): every
+//! write returns its error, and [`Failure::from_stdout`] turns a reader that went away into a
+//! quiet exit 0 and any other failure into exit 1. Server-provided text is passed through
+//! [`clean`] before it reaches a terminal.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::Write as _;
+
+use crate::failure::Failure;
 
 use prime_core::endpoints::{
     ApiUser, ApiUserKeyInfo, BatchList, DeletedApiUserKey, SettlementBatch, SettlementTransfer,
@@ -9,12 +18,68 @@ use prime_core::endpoints::{
 use serde::Serialize;
 
 /// Prints `value` as JSON (one document) or as the given text.
-pub fn emit<T: Serialize + ?Sized>(json: bool, value: &T, text: impl FnOnce(&T) -> String) {
+pub fn emit<T: Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
     if json {
-        println!("{}", to_json(value));
+        stdout(&format!("{}\n", to_json(value)))
     } else {
-        print!("{}", text(value));
+        stdout(&text(value))
     }
+}
+
+/// Writes `text` to stdout and flushes it.
+///
+/// # Errors
+/// [`Failure::from_stdout`] of the write error.
+pub fn stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Failure::from_stdout)
+}
+
+/// Writes `text` to stderr; a failure to do so is ignored (there is nowhere left to report it).
+pub fn stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Escapes what could act on a terminal instead of being shown: control characters (C0, DEL,
+/// C1: line breaks, carriage returns, ESC sequences, bells), Unicode line/paragraph separators
+/// and the invisible formatting characters used to spoof text (bidi overrides, zero-width
+/// characters). Each becomes `\u{XX}`; everything else is kept as is.
+///
+/// Applied to every server-provided or file-provided string in text output; JSON output is
+/// escaped by the JSON encoder.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
 }
 
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
@@ -24,11 +89,11 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
 pub fn user(user: &ApiUser) -> String {
     let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
     format!(
-        "user {}  name={:?}  status={}  roles={}\n",
-        user.id,
-        user.name,
-        user.status,
-        roles.join(",")
+        "user {}  name=\"{}\"  status={}  roles={}\n",
+        clean(&user.id),
+        clean(&user.name),
+        clean(user.status.as_str()),
+        clean(&roles.join(","))
     )
 }
 
@@ -42,11 +107,11 @@ pub fn users(users: &[ApiUser]) -> String {
 pub fn key_info(key: &ApiUserKeyInfo) -> String {
     format!(
         "key {}  api_key={}  user={}  permissions={}  whitelisted_ips={}\n",
-        key.id,
-        key.key,
-        key.user_id,
-        key.permissions.join(","),
-        list_or_any(&key.whitelisted_ips)
+        clean(&key.id),
+        clean(&key.key),
+        clean(&key.user_id),
+        clean(&key.permissions.join(",")),
+        clean(&list_or_any(&key.whitelisted_ips))
     )
 }
 
@@ -60,10 +125,10 @@ pub fn key_infos(keys: &[ApiUserKeyInfo]) -> String {
 pub fn updated_key(key: &UpdatedApiUserKey) -> String {
     format!(
         "key {}  api_key={}  user={}  whitelisted_ips={}\n",
-        key.id,
-        key.api_key,
-        key.user_id,
-        list_or_any(&key.whitelisted_ips)
+        clean(&key.id),
+        clean(&key.api_key),
+        clean(&key.user_id),
+        clean(&list_or_any(&key.whitelisted_ips))
     )
 }
 
@@ -79,10 +144,10 @@ pub fn batch(batch: &SettlementBatch) -> String {
     let a = &batch.attributes;
     let mut text = format!(
         "batch {}  status={}  confirmed={}  asset_kind={}  trades={}\n",
-        batch.id,
-        a.status,
+        clean(&batch.id),
+        clean(a.status.as_str()),
         a.confirmed,
-        a.asset_kind.as_ref().map_or("-", |k| k.as_str()),
+        clean(a.asset_kind.as_ref().map_or("-", |k| k.as_str())),
         a.trade_count
             .map_or_else(|| "-".to_owned(), |n| n.to_string()),
     );
@@ -90,7 +155,10 @@ pub fn batch(batch: &SettlementBatch) -> String {
         let _ = writeln!(
             text,
             "  leg {} {}  status={}  can_settle={}",
-            leg.asset, leg.amount, leg.status, leg.can_settle
+            clean(&leg.asset),
+            clean(&leg.amount.to_string()),
+            clean(leg.status.as_str()),
+            leg.can_settle
         );
     }
     text
@@ -112,7 +180,10 @@ pub fn transfer(transfer: &SettlementTransfer) -> String {
     let a = &transfer.attributes;
     format!(
         "transfer {}  status={}  amount={} {}\n",
-        transfer.id, a.transfer_status, a.transfer_amount, a.transfer_asset
+        clean(&transfer.id),
+        clean(a.transfer_status.as_str()),
+        clean(&a.transfer_amount.to_string()),
+        clean(&a.transfer_asset)
     )
 }
 

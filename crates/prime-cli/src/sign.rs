@@ -8,7 +8,6 @@
 //! The secret comes from `KRAKEN_API_SECRET` or `--secret-file` (read as raw text; one final
 //! line break is ignored, as files end with one). It is never printed.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use prime_core::SigningKey;
@@ -18,17 +17,22 @@ use zeroize::Zeroizing;
 use crate::cli::{SignArgs, SignScheme};
 use crate::credentials::{SECRET_VAR, secret_from_env};
 use crate::failure::Failure;
+use crate::output;
 
-pub fn run(args: &SignArgs) -> Result<(), Failure> {
-    let signature = match args.scheme {
-        SignScheme::Rest => rest(args)?,
-        SignScheme::PrimeWs => prime_ws(args)?,
-        SignScheme::PrimeFix => prime_fix(args)?,
+pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
+    let (name, signature) = match args.scheme {
+        SignScheme::Rest => ("api_sign", rest(args)?),
+        SignScheme::PrimeWs => ("api_sign", prime_ws(args)?),
+        SignScheme::PrimeFix => ("raw_data", prime_fix(args)?),
     };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{signature}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))
+    if json {
+        output::stdout(&format!(
+            "{}\n",
+            output::to_json(&serde_json::json!({ name: signature }))
+        ))
+    } else {
+        output::stdout(&format!("{signature}\n"))
+    }
 }
 
 /// `--flag` for a scheme, or a usage error naming it.

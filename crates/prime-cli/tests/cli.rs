@@ -214,26 +214,21 @@ fn keys_create_with_secret_out_writes_a_0600_file_and_prints_no_secret() {
 }
 
 #[test]
-fn keys_create_falls_back_to_stderr_when_the_file_cannot_be_written() {
+fn keys_create_refuses_a_secret_out_in_a_missing_folder_before_creating_a_key() {
     let server = MockServer::start().expect("simulator");
     let user = new_user(&server, Role::Viewer);
     let dir = scratch("unwritable");
-    // A path inside a directory that does not exist: the check passes (no file there), the
-    // write fails, and the secret must not be lost.
+    // A path inside a directory that does not exist: the file is opened before the request,
+    // so this is refused before a key exists (the write-failure fallback to stderr is tested
+    // in tests/reliability.rs).
     let file = dir.join("missing-dir").join("secret");
     let output = run(prime_on(&server)
         .args(["keys", "create", "--user-id", &user, "--secret-out"])
         .arg(&file));
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("could not write the secret"), "{err}");
-    // One stderr line carries the secret; it must be a valid one.
-    let secret = err
-        .lines()
-        .find(|l| prime_core::SigningKey::from_base64(l.trim()).is_ok())
-        .expect("the secret is on stderr");
-    assert!(!secret.is_empty());
-    assert_eq!(server.key_count(&user), 1);
+    assert!(err.contains("no key was created"), "{err}");
+    assert_eq!(server.key_count(&user), 0);
     let _ = std::fs::remove_dir_all(dir);
 }
 

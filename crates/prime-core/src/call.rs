@@ -284,8 +284,12 @@ impl<'a, E: Endpoint> Call<'a, E> {
 
     /// **Input**: the request failed below HTTP. The transport says, through
     /// [`TransportError::delivery`], whether it was certainly not sent or may have been.
+    ///
+    /// If the failure kept body bytes ([`TransportError::with_received`]) that hold a created
+    /// key's one-time secret, the call stops with [`ResponseError::KeyCreated`]: the key
+    /// exists, and its secret is delivered rather than lost to an unknown outcome.
     pub fn on_transport_error(&mut self, now: Instant, error: TransportError) -> Step<E::Response> {
-        self.failed(now, Error::Transport(error))
+        self.failed(now, Error::from_transport(error))
     }
 
     /// **Input**: one attempt's outcome as a transport usually holds it — the response head

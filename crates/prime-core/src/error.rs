@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use crate::request::ArgumentError;
-use crate::response::ResponseError;
+use crate::response::{RawBody, ResponseError};
 
 /// Whether a failed request could have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +46,8 @@ pub struct TransportError {
     kind: TransportErrorKind,
     #[source]
     source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The response body bytes received before the failure, if the transport kept them.
+    received: Option<RawBody>,
 }
 
 fn delivery_text(delivery: Delivery) -> &'static str {
@@ -66,6 +68,7 @@ impl TransportError {
             delivery,
             kind,
             source: Some(source.into()),
+            received: None,
         }
     }
 
@@ -75,7 +78,29 @@ impl TransportError {
             delivery,
             kind,
             source: None,
+            received: None,
         }
+    }
+
+    /// Keeps the response body bytes that arrived before the failure (the connection closed or
+    /// reset mid-body, a timeout, the size cap crossed).
+    ///
+    /// A transport should always hand them over: if they already hold a created key's
+    /// one-time secret, the key exists and its secret must not be lost, so the call driver
+    /// ([`Call::on_transport_error`](crate::transport::Call::on_transport_error)) turns the
+    /// failure into [`ResponseError::KeyCreated`] (whose problem is a
+    /// [`ResponseError::Decode`] at `$` saying where the body broke off) instead of an
+    /// unknown outcome. Otherwise the bytes are wiped and the failure stays as it is. They are
+    /// never shown: `Debug` prints only their length.
+    #[must_use]
+    pub fn with_received(mut self, bytes: &[u8]) -> Self {
+        self.received = Some(RawBody::new(bytes));
+        self
+    }
+
+    /// The response body bytes kept by [`TransportError::with_received`].
+    pub fn received(&self) -> Option<&RawBody> {
+        self.received.as_ref()
     }
 
     /// Whether the request could have reached the server.
@@ -116,6 +141,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// A transport failure, unless the body bytes it kept hold a created key's one-time
+    /// secret: then [`ResponseError::KeyCreated`], since the key exists.
+    pub(crate) fn from_transport(mut error: TransportError) -> Self {
+        let Some(received) = error.received.take() else {
+            return Self::Transport(error);
+        };
+        let Some(key) = crate::salvage::salvage_key(received.as_bytes()) else {
+            return Self::Transport(error);
+        };
+        Self::Response(ResponseError::KeyCreated {
+            key,
+            problem: Box::new(ResponseError::Decode {
+                path: "$".to_owned(),
+                message: format!("the body broke off after {} bytes: {error}", received.len()),
+                body: received,
+            }),
+        })
+    }
+
     /// `true` when the request may have been executed although no result came back: check the
     /// server's state before doing it again.
     pub fn is_outcome_unknown(&self) -> bool {

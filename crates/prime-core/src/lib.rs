@@ -79,6 +79,7 @@ mod nonce;
 mod request;
 mod response;
 mod retry;
+mod salvage;
 mod secret;
 mod settings;
 mod signature;
@@ -95,6 +96,7 @@ pub use request::{
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
+pub use salvage::SalvagedKey;
 pub use secret::ApiSecret;
 pub use settings::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,

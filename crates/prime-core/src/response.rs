@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
 use crate::kraken_error::{JoinedErrors, KrakenError, Severity};
+use crate::salvage::{SalvagedKey, salvage_key};
 
 /// A successful result with any warnings (`W…` strings) that came with it.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +100,21 @@ pub enum ResponseError {
         /// The body as received.
         body: RawBody,
     },
+    /// The reply carried a created key's one-time secret (a string at `result.api_secret`),
+    /// but the rest of it was odd: `problem` says how (a field of the wrong type or `null`,
+    /// an error beside the result, a non-2xx status, a body broken after the secret).
+    ///
+    /// The key **was created** and this is the only copy of its secret: deliver
+    /// [`SalvagedKey::api_secret`] before anything else. Never resent by the clients.
+    #[error(
+        "a key was created and its secret recovered, but the rest of the reply was odd: {problem}"
+    )]
+    KeyCreated {
+        /// The secret and whatever else could be read.
+        key: SalvagedKey,
+        /// What was wrong with the reply; it keeps the raw body.
+        problem: Box<ResponseError>,
+    },
 }
 
 struct StatusErrors<'a>(&'a [KrakenError]);
@@ -118,6 +134,15 @@ impl ResponseError {
     pub fn body(&self) -> &RawBody {
         match self {
             Self::Status { body, .. } | Self::Api { body, .. } | Self::Decode { body, .. } => body,
+            Self::KeyCreated { problem, .. } => problem.body(),
+        }
+    }
+
+    /// The created key recovered from an odd reply, if this is [`ResponseError::KeyCreated`].
+    pub fn salvaged_key(&self) -> Option<&SalvagedKey> {
+        match self {
+            Self::KeyCreated { key, .. } => Some(key),
+            _ => None,
         }
     }
 
@@ -126,6 +151,7 @@ impl ResponseError {
         match self {
             Self::Status { errors, .. } | Self::Api { errors, .. } => errors,
             Self::Decode { .. } => &[],
+            Self::KeyCreated { problem, .. } => problem.kraken_errors(),
         }
     }
 
@@ -182,11 +208,31 @@ impl Envelope<'_> {
 /// - a body that is not the documented JSON is [`ResponseError::Decode`] with the JSON path;
 /// - otherwise the result, with any `W…` warnings.
 ///
+/// Whichever of the first three it is, if the body holds a string at `result.api_secret` (a
+/// created key's one-time secret) the error is [`ResponseError::KeyCreated`], carrying the
+/// secret and the original problem: the secret is read leniently, even from a body that is
+/// broken after it.
+///
 /// Unknown fields are tolerated everywhere. Never panics, whatever the bytes.
 ///
 /// # Errors
 /// As listed above; every error keeps the raw body.
 pub fn parse_response<T: DeserializeOwned>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Reply<T>, ResponseError> {
+    // Only failures are scanned for a secret, so a well-formed reply costs nothing extra.
+    parse_exact(status, headers, body).map_err(|problem| match salvage_key(body) {
+        Some(key) => ResponseError::KeyCreated {
+            key,
+            problem: Box::new(problem),
+        },
+        None => problem,
+    })
+}
+
+fn parse_exact<T: DeserializeOwned>(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],

@@ -213,5 +213,7 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
             }
         }
         Error::Response(ResponseError::Decode { .. }) => transient,
+        // A key was created: sending again would create another.
+        Error::Response(ResponseError::KeyCreated { .. }) => None,
     }
 }

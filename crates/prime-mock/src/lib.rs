@@ -113,5 +113,5 @@ mod users;
 
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
-pub use server::{MockBuilder, MockServer};
+pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};
 pub use settlement::{Trade, TradeError};

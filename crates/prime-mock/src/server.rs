@@ -15,7 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prime_core::{ApiSecret, Credentials};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::fault::{Fault, FaultKind, FaultQueue};
 use crate::response_body::MockBody;
@@ -26,6 +26,10 @@ use crate::simulator::{Call, Method, Simulator, error_body};
 const MAX_REQUEST_BODY: usize = 64 * 1024;
 /// How long a TLS handshake may take before the connection is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default for [`MockBuilder::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default for [`MockBuilder::request_body_timeout`].
+pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The 502 page an edge proxy sends (HTML, not JSON).
 const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
@@ -35,6 +39,8 @@ const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></
 pub(crate) struct Shared {
     simulator: Mutex<Simulator>,
     faults: Mutex<FaultQueue>,
+    /// How long a request body may take to arrive once its headers have.
+    body_timeout: Duration,
 }
 
 impl Shared {
@@ -67,6 +73,8 @@ pub struct MockBuilder {
     tls: Option<Arc<rustls::ServerConfig>>,
     rate_limit: bool,
     seed_trades: bool,
+    max_connections: usize,
+    body_timeout: Duration,
 }
 
 impl fmt::Debug for MockBuilder {
@@ -77,6 +85,8 @@ impl fmt::Debug for MockBuilder {
             .field("tls", &self.tls.is_some())
             .field("rate_limit", &self.rate_limit)
             .field("seed_trades", &self.seed_trades)
+            .field("max_connections", &self.max_connections)
+            .field("body_timeout", &self.body_timeout)
             .finish()
     }
 }
@@ -89,6 +99,8 @@ impl Default for MockBuilder {
             tls: None,
             rate_limit: false,
             seed_trades: true,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_timeout: DEFAULT_REQUEST_BODY_TIMEOUT,
         }
     }
 }
@@ -134,6 +146,26 @@ impl MockBuilder {
         self
     }
 
+    /// At most this many connections are served at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`], at least 1). Further clients wait in the listen backlog
+    /// until a connection ends, so a flood of idle or stalled connections cannot exhaust the
+    /// process's file descriptors and the server keeps serving once they time out.
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long a request body may take to arrive after its headers (default
+    /// [`DEFAULT_REQUEST_BODY_TIMEOUT`]). A client that declares a `Content-Length` and then
+    /// stalls gets `408 Request Timeout` and the connection is closed. (Headers themselves
+    /// must arrive within hyper's 30-second header timeout.)
+    #[must_use]
+    pub fn request_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// Binds the listener and starts serving on a background thread with its own tokio
     /// runtime, so it works from plain tests, async tests and `main` alike.
     ///
@@ -154,7 +186,9 @@ impl MockBuilder {
         let shared = Arc::new(Shared {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
+            body_timeout: self.body_timeout,
         });
+        let connections = Arc::new(Semaphore::new(self.max_connections));
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         let (shutdown, shutdown_rx) = oneshot::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -183,7 +217,7 @@ impl MockBuilder {
                             let fix_shared = Arc::clone(&task_shared);
                             tokio::spawn(crate::issued_fix::accept_loop(fix_listener, fix_shared));
                             let _ = ready_tx.send(Ok(()));
-                            accept_loop(listener, task_shared, tls, shutdown_rx).await;
+                            accept_loop(listener, task_shared, tls, connections, shutdown_rx).await;
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -397,9 +431,19 @@ async fn accept_loop(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    connections: Arc<Semaphore>,
     mut shutdown: oneshot::Receiver<()>,
 ) {
     loop {
+        // A slot first, then a connection: at the cap, new clients wait in the kernel's
+        // backlog (no file descriptor of ours) instead of being accepted and starved.
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = &mut shutdown => return,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             // A send or a dropped handle both mean stop.
@@ -418,6 +462,8 @@ async fn accept_loop(
         let shared = Arc::clone(&shared);
         let tls = tls.clone();
         tokio::spawn(async move {
+            // Held for the connection's life: its slot frees when it ends.
+            let _permit = permit;
             match tls {
                 None => serve_connection(stream, peer, shared).await,
                 Some(acceptor) => {
@@ -473,9 +519,25 @@ async fn route(
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<Response<MockBody>, Hangup> {
+    // A declared body larger than any Prime request is refused before a byte of it is read.
+    if declared_length(&request).is_some_and(|length| length > MAX_REQUEST_BODY as u64) {
+        return Ok(closing(json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            error_body("EGeneral:Invalid arguments"),
+        )));
+    }
     let path = request.uri().path();
     if path.starts_with("/__mock/") {
-        return Ok(crate::control::handle(shared, request).await);
+        // The control interface has no delays of its own: the whole of it, body included, is
+        // bounded by the body timeout.
+        return Ok(
+            match tokio::time::timeout(shared.body_timeout, crate::control::handle(shared, request))
+                .await
+            {
+                Ok(response) => response,
+                Err(_) => request_timeout(),
+            },
+        );
     }
     if path == prime_core::issued::WS_PATH {
         return Ok(crate::issued_ws::handle(shared, peer, request));
@@ -512,15 +574,18 @@ async fn private_call(
     let (parts, body) = request.into_parts();
     // The body is read before any fault acts, so a dropped connection is a clean close after
     // the whole request was sent, as when a server dies mid-call.
-    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Ok(json_response(
+    let collect = Limited::new(body, MAX_REQUEST_BODY).collect();
+    let body = match tokio::time::timeout(shared.body_timeout, collect).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            return Ok(closing(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 error_body("EGeneral:Invalid arguments"),
-            ));
+            )));
         }
-        Err(_) => return Err(Hangup),
+        Ok(Err(_)) => return Err(Hangup),
+        // A stalled body: answered and closed, so the connection cannot be held forever.
+        Err(_) => return Ok(request_timeout()),
     };
     match &fault {
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
@@ -576,6 +641,34 @@ async fn private_call(
         Some(FaultKind::OversizedBody(size)) => json_response(StatusCode::OK, padded(body, size)),
         _ => json_response(StatusCode::OK, body),
     })
+}
+
+/// The `Content-Length` a request declares, if it is a number.
+fn declared_length(request: &Request<Incoming>) -> Option<u64> {
+    request
+        .headers()
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `response` with `Connection: close`: the rest of the request is never read.
+fn closing(mut response: Response<MockBody>) -> Response<MockBody> {
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// 408 for a body that did not arrive in time; the connection is closed.
+fn request_timeout() -> Response<MockBody> {
+    closing(json_response(
+        StatusCode::REQUEST_TIMEOUT,
+        error_body("EGeneral:Invalid arguments"),
+    ))
 }
 
 /// `body` (a JSON object) with a `"padding"` member added so it is about `size` bytes.

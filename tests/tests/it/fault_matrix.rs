@@ -160,6 +160,9 @@ enum Class {
     Api(Vec<ErrorCode>),
     /// A 200 whose body is not the documented JSON.
     Decode,
+    /// A reply that carried a created key's secret but was otherwise odd: the secret is in
+    /// the error (`ResponseError::KeyCreated`).
+    KeyCreated,
     Other(String),
 }
 
@@ -178,6 +181,7 @@ impl Class {
                 Self::Api(errors.iter().map(|e| e.code().clone()).collect())
             }
             Err(Error::Response(ResponseError::Decode { .. })) => Self::Decode,
+            Err(Error::Response(ResponseError::KeyCreated { .. })) => Self::KeyCreated,
             Err(other) => Self::Other(format!("{other:?}")),
         }
     }
@@ -197,6 +201,7 @@ impl Class {
             Self::Status(status) => format!("`Response::Status` {status}{detail}"),
             Self::Api(_) => format!("`Response::Api`{detail}"),
             Self::Decode => format!("`Response::Decode` at `{detail}`"),
+            Self::KeyCreated => format!("`Response::KeyCreated` (secret recovered; `{detail}`)"),
             Self::Other(text) => format!("unexpected: {text}"),
         }
     }
@@ -229,8 +234,12 @@ struct Expected {
 
 /// How a hit of `fault` looks to the client, and whether the simulator executes the call
 /// first (prime-mock's documented fault semantics).
-fn hit(fault: &FaultKind) -> (Option<Class>, bool) {
+fn hit(fault: &FaultKind, endpoint: Endpoint) -> (Option<Class>, bool) {
     match fault {
+        // A body cut by one byte still holds a created key's secret: it is recovered.
+        FaultKind::MalformedJson if endpoint == Endpoint::CreateKey => {
+            (Some(Class::KeyCreated), true)
+        }
         FaultKind::Delay(delay) if *delay < SHORT_TIMEOUT => (None, true),
         // The client hangs up before the delay ends; the simulator delays *before* executing
         // and drops the call with the connection, so nothing executes. The client cannot know.
@@ -286,7 +295,7 @@ fn rule(class: &Class) -> Rule {
 /// and how it ends.
 fn expected(cell: &Cell) -> Expected {
     let policy = retry_policy();
-    let (failure, executes) = hit(&cell.fault);
+    let (failure, executes) = hit(&cell.fault, cell.endpoint);
     let mut hits_left = match cell.hits {
         Hits::Once => 1,
         Hits::EveryAttempt => EVERY_ATTEMPT,
@@ -443,6 +452,10 @@ impl Caller {
 fn detail(result: &Result<usize, Error>) -> String {
     match result {
         Err(Error::Response(ResponseError::Decode { path, .. })) => path.clone(),
+        Err(Error::Response(ResponseError::KeyCreated { problem, .. })) => match &**problem {
+            ResponseError::Decode { path, .. } => format!("Decode at {path}"),
+            other => other.to_string(),
+        },
         Err(Error::Response(r)) if !r.kraken_errors().is_empty() => {
             let strings: Vec<_> = r.kraken_errors().iter().map(|e| e.as_str()).collect();
             format!(" `{}`", strings.join(", "))
@@ -646,7 +659,8 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          was resent except after a rejection before execution (rate limit, invalid nonce). \
          {unknown} ended with the outcome unknown; in {executed_unanswered} the key was created \
          although the call failed: list the user's keys and delete the one whose secret you do \
-         not hold (a malformed answer keeps the secret in the error's raw body).\n",
+         not hold (a malformed answer that still holds the secret returns it in \
+         `ResponseError::KeyCreated`).\n",
         cells.len(),
         cells.len() - ok,
         creations.len(),

@@ -7,5 +7,6 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod secret_recovery;
 mod tls;
 mod workflow;

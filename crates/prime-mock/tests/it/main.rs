@@ -1,5 +1,6 @@
 //! prime-mock's integration tests, one binary (`logging.rs` stays apart: it installs a global
-//! tracing subscriber).
+//! tracing subscriber; so does `connection_limits.rs`: it counts the process's file
+//! descriptors, which tests running beside it would disturb).
 
 mod authentication;
 mod endpoints;
