@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::cli::{CheckEndpoints, FixTransport, Global};
 use crate::failure::Failure;
+use crate::output::clean;
 
 /// SenderCompID and TargetCompID used with the simulator when none are given: it accepts any.
 const MOCK_SENDER: &str = "CUSTOMER";
@@ -56,7 +57,12 @@ pub fn keys_check(
     let credentials = IssuedCredentials::new(api_key, &secret)
         .map_err(|e| Failure::Usage(format!("--api-key/--secret-file: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global), global.json)
+    run_plan(
+        &plan,
+        &credentials,
+        crate::credentials::timeout(global.timeout)?,
+        global.json,
+    )
 }
 
 /// `keys create --check`: the key just created, checked at once.
@@ -68,14 +74,12 @@ pub fn created_key(
     let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
         .map_err(|e| Failure::Call(format!("the created key cannot sign: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global), global.json)
-}
-
-fn timeout(global: &Global) -> Duration {
-    Duration::try_from_secs_f64(global.timeout)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .unwrap_or(Duration::from_secs(30))
+    run_plan(
+        &plan,
+        &credentials,
+        crate::credentials::timeout(global.timeout)?,
+        global.json,
+    )
 }
 
 /// Endpoints from the flags; else from a simulator credentials file (`prime mock`'s first
@@ -228,19 +232,23 @@ pub fn run_plan(
         checks
             .iter()
             .map(|c| match c.result {
+                // The detail may quote the server: cleaned before it reaches a terminal.
                 "authenticated" => format!(
                     "{} {}: authenticated ({})\n",
-                    c.surface, c.endpoint, c.detail
+                    c.surface,
+                    clean(&c.endpoint),
+                    clean(&c.detail)
                 ),
-                other => format!("{} {}: {other}: {}\n", c.surface, c.endpoint, c.detail),
+                other => format!(
+                    "{} {}: {other}: {}\n",
+                    c.surface,
+                    clean(&c.endpoint),
+                    clean(&c.detail)
+                ),
             })
             .collect()
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
+    crate::output::stdout(&text)?;
     let failed: Vec<&str> = checks
         .iter()
         .filter(|c| c.result != "authenticated")
@@ -541,7 +549,7 @@ pub fn check_for_rotation(
     let credentials = IssuedCredentials::from_secret(api_key, secret)
         .map_err(|e| Failure::Call(format!("the new key cannot sign: {e}")))?;
     let plan = plan(global, endpoints)?;
-    let timeout = timeout(global);
+    let timeout = crate::credentials::timeout(global.timeout)?;
     let mut passed = Vec::new();
     let checks = [
         plan.ws_url

@@ -17,18 +17,21 @@ use zeroize::Zeroizing;
 use crate::cli::{SignArgs, SignScheme};
 use crate::credentials::{SECRET_VAR, secret_from_env};
 use crate::failure::Failure;
+use crate::output;
 
 pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
-    let (signature, field) = match args.scheme {
-        SignScheme::Rest => (rest(args)?, "api_sign"),
-        SignScheme::PrimeWs => (prime_ws(args)?, "api_sign"),
-        SignScheme::PrimeFix => (prime_fix(args)?, "raw_data"),
+    let (name, signature) = match args.scheme {
+        SignScheme::Rest => ("api_sign", rest(args)?),
+        SignScheme::PrimeWs => ("api_sign", prime_ws(args)?),
+        SignScheme::PrimeFix => ("raw_data", prime_fix(args)?),
     };
     if json {
-        let document = serde_json::json!({ field: signature });
-        crate::output::stdout(&format!("{}\n", crate::output::to_json(&document)))
+        output::stdout(&format!(
+            "{}\n",
+            output::to_json(&serde_json::json!({ name: signature }))
+        ))
     } else {
-        crate::output::stdout(&format!("{signature}\n"))
+        output::stdout(&format!("{signature}\n"))
     }
 }
 

@@ -115,6 +115,38 @@ fn sign_prime_fix_of_a_pinned_logon() {
 }
 
 #[test]
+fn sign_with_json_names_the_field() {
+    let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+    let fix = run(prime().env("KRAKEN_API_SECRET", secret).args([
+        "--json",
+        "sign",
+        "--scheme=prime-fix",
+        "--sending-time=20220915-18:29:58.756",
+        "--seq-num=1",
+        "--sender=CUSTOMER",
+        "--target=KRAKEN",
+    ]));
+    let document: serde_json::Value = serde_json::from_slice(&fix.stdout).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({ "raw_data": "H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As=" })
+    );
+    let ws = run(prime().env("KRAKEN_API_SECRET", secret).args([
+        "--json",
+        "sign",
+        "--scheme=prime-ws",
+        "--timestamp=2019-02-13T05:17:32.000000Z",
+        "--host=wss.sandbox.prime.kraken.com",
+        "--path=/ws/v1",
+    ]));
+    let document: serde_json::Value = serde_json::from_slice(&ws.stdout).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({ "api_sign": "9dyoiBOs3lhpUVXfrcnDiJP8kcZu4F2US5U7RcgyoaM=" })
+    );
+}
+
+#[test]
 fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
     let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
     let cases: &[(&[&str], &str)] = &[
