@@ -426,7 +426,10 @@ impl Rotation {
 
     /// **Input**: the journal was persisted.
     pub fn on_recorded(&mut self) {
-        if let Next::AwaitRecord(then) = std::mem::replace(&mut self.next, Next::Over) {
+        // An answer out of turn changes nothing.
+        if matches!(self.next, Next::AwaitRecord(_))
+            && let Next::AwaitRecord(then) = std::mem::replace(&mut self.next, Next::Over)
+        {
             self.next = *then;
         }
     }
