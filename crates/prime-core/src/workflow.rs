@@ -149,8 +149,8 @@ pub enum CreateKeyError {
     /// listings (their secrets are lost). Empty means no key was created. `deleted` are
     /// orphans of an earlier attempt already deleted.
     Orphaned {
-        /// The creation's failure.
-        source: Error,
+        /// The creation's failure (boxed to keep this error small).
+        source: Box<Error>,
         /// Keys that appeared between the listings.
         orphans: Vec<ApiUserKeyInfo>,
         /// Orphans deleted before the last attempt.
@@ -160,9 +160,9 @@ pub enum CreateKeyError {
     /// them yourself and compare with `before` (the key ids before the creation).
     Unreconciled {
         /// The creation's failure.
-        source: Error,
+        source: Box<Error>,
         /// The listing's failure.
-        list: Error,
+        list: Box<Error>,
         /// The user's key ids before the creation.
         before: Vec<String>,
     },
@@ -200,8 +200,8 @@ impl fmt::Display for CreateKeyError {
 impl std::error::Error for CreateKeyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Call(error) | Self::Orphaned { source: error, .. } => Some(error),
-            Self::Unreconciled { source, .. } => Some(source),
+            Self::Call(error) => Some(error),
+            Self::Orphaned { source, .. } | Self::Unreconciled { source, .. } => Some(&**source),
         }
     }
 }
@@ -210,9 +210,9 @@ impl From<CreateKeyError> for Error {
     /// The underlying call error (the orphans are dropped).
     fn from(error: CreateKeyError) -> Self {
         match error {
-            CreateKeyError::Call(error)
-            | CreateKeyError::Orphaned { source: error, .. }
-            | CreateKeyError::Unreconciled { source: error, .. } => error,
+            CreateKeyError::Call(error) => error,
+            CreateKeyError::Orphaned { source, .. }
+            | CreateKeyError::Unreconciled { source, .. } => *source,
         }
     }
 }
@@ -323,7 +323,7 @@ impl Workflow for ReconciledCreate {
                 } else {
                     let deleted = std::mem::take(&mut self.deleted);
                     self.finish(Err(CreateKeyError::Orphaned {
-                        source,
+                        source: Box::new(source),
                         orphans,
                         deleted,
                     }));
@@ -332,8 +332,8 @@ impl Workflow for ReconciledCreate {
             (ReconcileState::ListAfter(source), Err(list)) => {
                 let before = std::mem::take(&mut self.before);
                 self.finish(Err(CreateKeyError::Unreconciled {
-                    source,
-                    list,
+                    source: Box::new(source),
+                    list: Box::new(list),
                     before,
                 }));
             }

@@ -429,7 +429,6 @@ fn reconciled_creation_names_and_deletes_orphans_on_both_clients() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let async_client = asynchronous(&server);
     for transport in ["blocking", "async"] {
-        #[allow(clippy::result_large_err, reason = "the library's own error type")]
         let create = |user: &str, policy| match transport {
             "blocking" => admin.create_api_user_key_reconciled(user, policy),
             _ => runtime.block_on(async_client.create_api_user_key_reconciled(user, policy)),
