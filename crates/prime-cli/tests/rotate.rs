@@ -472,3 +472,48 @@ fn keys_create_reports_orphans_and_deletes_them_on_request() {
     assert!(key["api_secret"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(server.executions("DeletePrimeApiUserKey"), 2);
 }
+
+/// Progress, logs at TRACE and the journal never hold the new secret (it only goes to FILE).
+#[test]
+fn rotate_never_shows_the_new_secret_outside_its_file() {
+    let dir = scratch("hygiene");
+    let mock = Mock::start(&dir);
+    for json in [false, true] {
+        let name = format!("hygiene-{json}");
+        let (user, old, _, _) = mock.user_with_key(&dir, &name);
+        let file = dir.join(format!("{name}.new"));
+        let mut command = prime();
+        command
+            .arg("--credentials")
+            .arg(&mock.credentials)
+            .arg("-vv");
+        if json {
+            command.arg("--json");
+        }
+        let output = run(command
+            .env("PRIME_LOG", "trace")
+            .args([
+                "keys",
+                "rotate",
+                "--user-id",
+                &user,
+                "--key-id",
+                &old,
+                "--secret-out",
+            ])
+            .arg(&file));
+        assert!(output.status.success(), "{}", err(&output));
+        let secret = std::fs::read_to_string(&file).expect("secret");
+        let secret = secret.trim_end();
+        assert_eq!(secret.len(), 31, "the simulator's secret shape");
+        let shown = [
+            err(&output),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            std::fs::read_to_string(journal_of(&file)).expect("journal"),
+        ];
+        for text in shown {
+            assert!(!text.contains(secret), "secret shown: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -8,7 +8,9 @@
 //!    user's keys. The journal records them, *and that a creation is about to be sent*,
 //!    before the creation is sent.
 //! 2. **Create** the new key and ask the caller to **deliver** its secret
-//!    ([`Action::Deliver`]); only a successful delivery is recorded.
+//!    ([`Action::Deliver`]); only a successful delivery is recorded. A broken reply that still
+//!    carries the key ([`ResponseError::KeyCreated`](crate::ResponseError::KeyCreated)) is
+//!    delivered too.
 //! 3. **Allow-list**: give the new key the old key's allow-list (skipped when it is empty).
 //! 4. **Check** that the new key authenticates ([`Action::Check`]; Prime WebSocket/FIX is
 //!    the caller's IO), unless [`RotationOptions::check`] is off.
@@ -630,6 +632,12 @@ impl Workflow for Rotation {
                 self.created = Some(*key);
                 Next::Deliver
             }
+            // An odd reply that still carries the key (`ResponseError::KeyCreated`): deliver it
+            // rather than leave an orphan for the rerun to delete.
+            (Next::Create, Err(e)) if salvaged(&e).is_some() => {
+                self.created = salvaged(&e);
+                Next::Deliver
+            }
             // The journal still says `Creating`: a rerun lists the keys and deletes the key
             // this creation may have made.
             (Next::Create, Err(e)) => Self::failed("creating the new key", e),
@@ -677,4 +685,19 @@ impl Rotation {
             Box::new(Next::Create),
         )
     }
+}
+
+/// The created key a broken reply still carries, when it names the key's id and public key
+/// beside the secret (without them the rotation could not find the key again).
+fn salvaged(error: &Error) -> Option<CreatedApiUserKey> {
+    let key = error.response()?.salvaged_key()?;
+    Some(CreatedApiUserKey {
+        id: key.id()?.to_owned(),
+        api_key: key.api_key()?.to_owned(),
+        api_secret: key.api_secret().clone(),
+        user_id: key.user_id().unwrap_or_default().to_owned(),
+        permissions: Vec::new(),
+        whitelisted_ips: Vec::new(),
+        extra: Default::default(),
+    })
 }
