@@ -71,6 +71,7 @@ mod endpoint;
 mod endpoint_table;
 pub mod endpoints;
 mod error;
+pub mod example;
 mod kraken_error;
 mod nonce;
 mod request;
