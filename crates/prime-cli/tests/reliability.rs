@@ -333,7 +333,7 @@ fn assert_issued_key_works(server: &MockServer, api_key: &str, secret: &str) {
 // ---------------------------------------------------------------------------------------------
 // Class 2: a stdout that cannot take the secret.
 
-/// The secret line on stderr after a failed delivery: an issued secret of the simulator.
+/// The secret line on stderr after a failed delivery: a secret as the simulator issues them.
 fn secret_on_stderr(output: &Output) -> String {
     err(output)
         .lines()
@@ -437,7 +437,10 @@ fn with_secret_out_a_failing_stdout_leaves_the_secret_safe_in_its_file() {
     assert_no_panic(&output, "secret-out + /dev/full");
     assert_eq!(output.status.code(), Some(1));
     let secret = std::fs::read_to_string(&file).expect("file");
-    assert!(is_issued_secret(secret.trim()), "{secret}");
+    assert!(
+        is_issued_secret(secret.trim()),
+        "the issued secret is in the file"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -76,6 +76,7 @@ mod endpoint_table;
 pub mod endpoints;
 mod error;
 pub mod issued;
+pub mod example;
 mod kraken_error;
 mod nonce;
 mod request;
