@@ -8,7 +8,7 @@ use std::fmt::Debug;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
-use prime_core::endpoints::{CreateApiUserKey, ListSettlementBatches, Role};
+use prime_core::endpoints::{CreateApiUserKey, ListSettlementBatches};
 use prime_core::http::Request;
 use prime_core::{Credentials, Endpoint, NonceSource, RequestBuilder, encode_body};
 use serde::de::DeserializeOwned;
@@ -350,25 +350,18 @@ pub fn mock_with_batch() -> (prime_mock::MockServer, ListSettlementBatches, Cred
     (server, ListSettlementBatches::new(), trader)
 }
 
-/// Credentials of a new `Trader` user's key on `server` (each call makes another user, so
-/// concurrent connections can each have their own nonce sequence).
+/// Credentials of a new account key with every permission on `server` (each call mints
+/// another key, so concurrent connections can each have their own nonce sequence).
 ///
 /// # Panics
-/// If the simulator refuses the set-up calls.
+/// If the simulator refuses to mint the key.
 pub fn trader_credentials(server: &prime_mock::MockServer) -> Credentials {
-    let admin = prime_blocking::Client::builder(server.account_credentials())
-        .base_url(&server.url())
-        .build()
-        .expect("valid client settings");
-    let user = admin
-        .create_api_user("Bench Trader", Role::Trader)
-        .expect("the account creates users");
-    let key = admin
-        .create_api_user_key(&user.id)
-        .expect("the account creates keys");
-    key.api_secret
-        .credentials_for(&key.api_key)
-        .expect("the simulator issues valid keys")
+    server
+        .mint_account_key(&prime_mock::AccountKeySpec::new(
+            prime_mock::Permission::ALL,
+        ))
+        .and_then(|key| key.credentials())
+        .expect("the simulator mints valid keys")
 }
 
 /// `count` requests for `endpoint`, signed in advance with increasing nonces from `nonces`,

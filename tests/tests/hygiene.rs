@@ -364,11 +364,10 @@ impl<'a> Settings<'a> {
 }
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(2), Duration::from_millis(10))
+        .with_rate_limit_delays(Duration::from_millis(2), Duration::from_millis(10))
 }
 
 impl Caller {
@@ -481,17 +480,25 @@ fn workflow(
         .send(&UpdateApiUserRoles::new(&user.id, Role::Trader), shown)
         .expect("set the role");
 
-    // A key, and the key signing its own calls.
+    // An issued (WebSocket/FIX) key, and a second account key with API 2FA for the REST
+    // calls below, so its secret and its password are watched too.
     let key: CreatedApiUserKey = admin
         .send(&CreateApiUserKey::new(&user.id), shown)
         .expect("create a key")
         .result;
     secrets.add(&format!("{transport} key secret"), key.api_secret.expose());
     shown.debug("ApiSecret", &key.api_secret);
-    let trader_credentials = key
-        .api_secret
-        .credentials_for(&key.api_key)
-        .expect("the issued secret is valid");
+    let otp = format!("{transport}-2fa-Zq7pW3");
+    let minted = server
+        .mint_account_key(&prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp(&otp))
+        .expect("a minted account key");
+    secrets.add(
+        &format!("{transport} minted secret"),
+        minted.api_secret.expose(),
+    );
+    secrets.add(&format!("{transport} 2FA password"), &otp);
+    shown.debug("MintedKey", &minted);
+    let trader_credentials = minted.credentials().expect("valid credentials");
     shown.debug("trader credentials", &trader_credentials);
     let trader = Caller::new(transport, settings(trader_credentials.clone()), shown);
     trader
@@ -514,7 +521,7 @@ fn workflow(
     shown.debug("ApiSign", &sign);
     shown.display("ApiSign", &sign);
 
-    // The IP allow-list, then the key still works from loopback.
+    // The issued key's IP allow-list (it applies to WebSocket/FIX).
     admin
         .send(
             &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "::1"]),
@@ -562,18 +569,43 @@ fn workflow(
         secrets,
     );
 
-    // Delete the key; it is then refused.
-    admin
-        .send(&DeleteApiUserKey::new(&user.id, &key.id), shown)
-        .expect("delete the key");
-    let refused = trader
-        .send(&ListSettlementBatches::new(), shown)
-        .expect_err("a deleted key is refused");
-    let codes: Vec<_> = refused
-        .response()
-        .map(|r| r.kraken_errors().iter().map(KrakenError::code).collect())
-        .unwrap_or_default();
-    assert_eq!(codes, [&ErrorCode::InvalidKey], "{refused}");
+    // The issued key on REST (as a client that mistook it for a REST key), then deleted: it is
+    // refused both times; the 2FA key without its password is refused too.
+    let issued = Caller::new(
+        transport,
+        settings(prime_core::Credentials::from_parts(
+            prime_core::ApiKey::new(&key.api_key).expect("a valid key"),
+            prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+        )),
+        shown,
+    );
+    let no_otp = Caller::new(
+        transport,
+        settings(
+            prime_core::Credentials::new(&minted.api_key, minted.api_secret.expose())
+                .expect("valid"),
+        ),
+        shown,
+    );
+    for (caller, step, expected) in [
+        (&issued, "issued key", ErrorCode::InvalidKey),
+        (&no_otp, "2FA key without otp", ErrorCode::InvalidSignature),
+        (&issued, "deleted key", ErrorCode::InvalidKey),
+    ] {
+        if step == "deleted key" {
+            admin
+                .send(&DeleteApiUserKey::new(&user.id, &key.id), shown)
+                .expect("delete the key");
+        }
+        let refused = caller
+            .send(&ListSettlementBatches::new(), shown)
+            .expect_err(step);
+        let codes: Vec<_> = refused
+            .response()
+            .map(|r| r.kraken_errors().iter().map(KrakenError::code).collect())
+            .unwrap_or_default();
+        assert_eq!(codes, [&expected], "{step}: {refused}");
+    }
 
     shown.display("state", &server.state());
     shown.debug("pending faults", &server.pending_faults());
@@ -780,8 +812,9 @@ fn the_workflow_on_both_transports_shows_no_secret_in_logs_debug_or_display() {
     drop(servers);
     let elapsed = started.elapsed();
 
-    // 4 account secrets, 4 key secrets, 4 secrets seen in malformed answers.
-    assert_eq!(secrets.len(), 12);
+    // 4 account secrets, 4 key secrets, 4 minted account-key secrets and their 4 2FA
+    // passwords, 4 secrets seen in malformed answers.
+    assert_eq!(secrets.len(), 20);
     let mut leaks = Vec::new();
     for (label, text) in &shown.0 {
         for what in secrets.found_in(text) {

@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Kraken Prime REST from the shell: API users, keys, settlement, signature vectors, a local
 /// simulator and a demo.
 ///
-/// Credentials come from KRAKEN_API_KEY and KRAKEN_API_SECRET, or from --credentials FILE
-/// (JSON with `api_key`, `api_secret` and optionally `url`, as `prime mock` prints it).
+/// Credentials are the account's REST key: KRAKEN_API_KEY and KRAKEN_API_SECRET, or
+/// --credentials FILE (JSON with `api_key`, `api_secret` and optionally `url` and `otp`, as
+/// `prime mock` prints it). A key with API 2FA also needs --otp or KRAKEN_API_OTP.
 #[derive(Debug, Parser)]
 #[command(name = "prime", version, propagate_version = true)]
 pub struct Cli {
@@ -34,6 +35,11 @@ pub struct Global {
     /// Read credentials from a JSON file instead of the environment.
     #[arg(long, global = true, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
+    /// API 2FA one-time password for a key that requires one: its static password or the
+    /// current TOTP code (else KRAKEN_API_OTP, else the credentials file's `otp`). Sent as the
+    /// `otp` body field, signed.
+    #[arg(long, global = true, value_name = "CODE")]
+    pub otp: Option<OtpArg>,
     /// More logging on stderr (-v, -vv). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -341,4 +347,23 @@ pub struct DemoArgs {
     /// Seed for the embedded simulator (random when absent).
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+/// The `--otp` value: a secret (a static 2FA password), so `Debug` never shows it and it is
+/// wiped on drop.
+#[derive(Clone)]
+pub struct OtpArg(pub zeroize::Zeroizing<String>);
+
+impl std::str::FromStr for OtpArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(zeroize::Zeroizing::new(text.to_owned())))
+    }
+}
+
+impl std::fmt::Debug for OtpArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtpArg(<redacted>)")
+    }
 }

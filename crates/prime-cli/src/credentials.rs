@@ -3,7 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use prime_core::{ApiSecret, Credentials};
+use std::io::Write as _;
+use std::sync::Once;
+
+use prime_core::{ApiSecret, Credentials, Otp, SECRET_LEN, SigningKey};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -14,6 +17,9 @@ use crate::failure::Failure;
 pub const KEY_VAR: &str = "KRAKEN_API_KEY";
 /// Environment variable holding the base64 API secret.
 pub const SECRET_VAR: &str = "KRAKEN_API_SECRET";
+/// Environment variable holding the key's API 2FA one-time password (a static password or
+/// the current TOTP code); `--otp` overrides it.
+pub const OTP_VAR: &str = "KRAKEN_API_OTP";
 
 /// The credentials file: what `prime mock` prints on its first line.
 #[derive(Deserialize)]
@@ -22,6 +28,8 @@ struct CredentialsFile {
     api_secret: ApiSecret,
     #[serde(default)]
     url: Option<String>,
+    #[serde(default)]
+    otp: Option<ApiSecret>,
 }
 
 /// Credentials and, from a credentials file, the URL they belong to.
@@ -30,15 +38,47 @@ pub struct Loaded {
     pub url: Option<String>,
 }
 
-/// Reads `--credentials FILE`, or else `KRAKEN_API_KEY` / `KRAKEN_API_SECRET`.
+/// Reads `--credentials FILE`, or else `KRAKEN_API_KEY` / `KRAKEN_API_SECRET`, and the API
+/// 2FA password from `--otp`, else `KRAKEN_API_OTP`, else the file's `otp`.
 pub fn load(global: &Global) -> Result<Loaded, Failure> {
-    match &global.credentials {
-        Some(path) => from_file(path),
-        None => from_env(),
+    let (loaded, file_otp) = match &global.credentials {
+        Some(path) => from_file(path)?,
+        None => (from_env()?, None),
+    };
+    warn_if_unusual_length(loaded.credentials.signing_key());
+    let otp = match (&global.otp, std::env::var(OTP_VAR)) {
+        (Some(otp), _) => Some(otp.0.clone()),
+        (None, Ok(otp)) => Some(Zeroizing::new(otp)),
+        (None, Err(_)) => file_otp,
+    };
+    let Some(otp) = otp else {
+        return Ok(loaded);
+    };
+    let otp = Otp::password(&otp).map_err(|e| Failure::Usage(format!("--otp/{OTP_VAR}: {e}")))?;
+    Ok(Loaded {
+        credentials: loaded.credentials.with_otp(otp),
+        url: loaded.url,
+    })
+}
+
+/// Kraken issues 64-byte REST secrets; another length still signs (HMAC takes any key), but
+/// is more often a truncated or doubled copy, so say so, once per run, on stderr.
+pub fn warn_if_unusual_length(key: &SigningKey) {
+    static WARNED: Once = Once::new();
+    let len = key.secret_len();
+    if len != SECRET_LEN {
+        WARNED.call_once(|| {
+            // stderr may be closed: a failed warning is not worth failing the command.
+            let _ = writeln!(
+                std::io::stderr(),
+                "prime: warning: the API secret decodes to {len} bytes, not the {SECRET_LEN} of \
+                 Kraken's REST secrets; signing anyway (check it was not truncated)"
+            );
+        });
     }
 }
 
-fn from_file(path: &Path) -> Result<Loaded, Failure> {
+fn from_file(path: &Path) -> Result<(Loaded, Option<Zeroizing<String>>), Failure> {
     let text = Zeroizing::new(std::fs::read(path).map_err(|e| {
         Failure::Usage(format!(
             "cannot read credentials file {}: {e}",
@@ -62,10 +102,14 @@ fn from_file(path: &Path) -> Result<Loaded, Failure> {
     })?;
     let credentials = Credentials::new(&file.api_key, file.api_secret.expose())
         .map_err(|e| Failure::Usage(format!("credentials file {}: {e}", path.display())))?;
-    Ok(Loaded {
-        credentials,
-        url: file.url,
-    })
+    let otp = file.otp.map(|otp| Zeroizing::new(otp.expose().to_owned()));
+    Ok((
+        Loaded {
+            credentials,
+            url: file.url,
+        },
+        otp,
+    ))
 }
 
 fn from_env() -> Result<Loaded, Failure> {

@@ -1,10 +1,14 @@
-//! `prime demo`: the whole Prime workflow against the embedded simulator, narrated.
+//! `prime demo`: the whole Prime workflow against the embedded simulator, narrated, as Kraken
+//! documents it: the account key manages users and keys and runs settlement; the keys
+//! CreatePrimeApiUserKey issues are Prime WebSocket/FIX credentials, shown but not used for
+//! REST.
 
 use std::path::PathBuf;
 
 use prime_blocking::Client;
 use prime_core::endpoints::{CreateSettlementBatch, ListSettlementBatches, Role, UpdateApiUserKey};
-use prime_core::{Credentials, ErrorCode};
+use prime_core::{ApiKey, Credentials, ErrorCode, SigningKey};
+use prime_mock::{AccountKeySpec, Permission};
 
 use crate::cli::{DemoArgs, Global};
 use crate::failure::Failure;
@@ -37,7 +41,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     };
     let admin = client_for(server.account_credentials())?;
 
-    step.next("create an API user (account key)")?;
+    step.next("create an API user (account key: it signs every REST call)")?;
     let user = admin.create_api_user("Demo Trader", Role::Trader)?;
     step.line(&format!(
         "      user {}  {:?}  {}  roles={:?}",
@@ -56,14 +60,19 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         listed.len()
     ))?;
 
-    step.next("create an API key for the user (its secret is shown once)")?;
+    step.next("create an API key for the user: a Prime WebSocket/FIX credential")?;
     let secret_dir = SecretDir::create()?;
     let key = admin.create_api_user_key(&user.id)?;
     secret_file::write_new(&secret_dir.file, &key.api_secret)?;
     step.line(&format!(
-        "      key {}  api_key={}\n      secret written to {} (mode 0600), never printed",
+        "      key {}  api_key={}  secret: {} characters of opaque text",
         key.id,
         key.api_key,
+        key.api_secret.expose().len(),
+    ))?;
+    step.line(&format!(
+        "      secret written to {} (mode 0600), never printed; it signs Prime WebSocket and \
+         FIX logons, not REST",
         secret_dir.file.display()
     ))?;
 
@@ -71,18 +80,6 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     for line in crate::issued_check::demo_lines(&server, &key, timeout)? {
         step.line(&format!("      {line}"))?;
     }
-
-    step.next("sign with the new key: it lists settlement batches itself")?;
-    let trader_credentials = key
-        .api_secret
-        .credentials_for(&key.api_key)
-        .map_err(|e| Failure::Call(format!("the new key's credentials are unusable: {e}")))?;
-    let trader = client_for(trader_credentials)?;
-    let batches = trader.list_settlement_batches(&ListSettlementBatches::new())?;
-    step.line(&format!(
-        "      the new key is accepted; {} batch(es) so far",
-        batches.data.len()
-    ))?;
 
     step.next("list the user's keys (no secret in the listing)")?;
     for listed in admin.list_api_user_keys(&user.id)? {
@@ -92,18 +89,19 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         ))?;
     }
 
-    step.next("restrict the key to 127.0.0.1 and use it again")?;
+    step.next("restrict the key to 127.0.0.1 (its WebSocket/FIX allow-list)")?;
     let updated = admin.update_api_user_key(
         &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
     )?;
-    trader.list_settlement_batches(&ListSettlementBatches::new())?;
     step.line(&format!(
-        "      whitelisted_ips={:?}; the key still works from loopback",
+        "      whitelisted_ips={:?}",
         updated.whitelisted_ips
     ))?;
 
-    step.next("create a settlement batch from the unsettled trades")?;
-    let batch = trader.create_settlement_batch(&CreateSettlementBatch::new())?;
+    step.next(
+        "create a settlement batch (account key: \"Orders and trades - Create & modify orders\")",
+    )?;
+    let batch = admin.create_settlement_batch(&CreateSettlementBatch::new())?;
     step.line(&format!(
         "      batch {}  status={}  trades={}",
         batch.id,
@@ -124,9 +122,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
             batch.id
         )));
     }
-    let confirmed = trader.get_settlement_batch(&batch.id)?;
+    let confirmed = admin.get_settlement_batch(&batch.id)?;
     for leg in confirmed.legs.iter().filter(|l| l.can_settle) {
-        let transfer = trader.settle_settlement_batch_asset(&batch.id, &leg.asset)?;
+        let transfer = admin.settle_settlement_batch_asset(&batch.id, &leg.asset)?;
         step.line(&format!(
             "      transfer {}  {} {}  status={}",
             transfer.id,
@@ -135,44 +133,52 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
             transfer.attributes.transfer_status
         ))?;
     }
-    let after = trader.get_settlement_batch(&batch.id)?;
+    let after = admin.get_settlement_batch(&batch.id)?;
     step.line(&format!(
         "      batch {} is now {}",
         after.id, after.attributes.status
     ))?;
     // Transfers move on outside the API (Kraken's settlement desk; here the simulator).
     let completed = server.complete_transfers();
-    let done = trader.get_settlement_batch(&batch.id)?;
+    let done = admin.get_settlement_batch(&batch.id)?;
     step.line(&format!(
         "      {completed} transfer(s) completed; batch {} is now {}",
         done.id, done.attributes.status
     ))?;
 
-    step.next("delete the key")?;
+    step.next("a query-only account key reads batches but may not create them")?;
+    let query_only = server
+        .mint_account_key(&AccountKeySpec::new([Permission::QueryOpenOrdersAndTrades]))
+        .and_then(|minted| minted.credentials())
+        .map_err(|e| Failure::Call(format!("the simulator could not mint a key: {e}")))?;
+    let reader = client_for(query_only)?;
+    let listed = reader.list_settlement_batches(&ListSettlementBatches::new())?;
+    let refused = expect_refusal(
+        reader.create_settlement_batch(&CreateSettlementBatch::new()),
+        &ErrorCode::PermissionDenied,
+    )?;
+    step.line(&format!(
+        "      listed {} batch(es); create refused: {refused}",
+        listed.data.len()
+    ))?;
+
+    step.next("the issued key is no REST key: EAPI:Invalid key")?;
+    // A client that mistakes the issued key for a REST key signs with its text as the HMAC key.
+    let misused = client_for(Credentials::from_parts(
+        ApiKey::new(&key.api_key).map_err(|e| Failure::Call(e.to_string()))?,
+        SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+    ))?;
+    let refused = expect_refusal(
+        misused.list_settlement_batches(&ListSettlementBatches::new()),
+        &ErrorCode::InvalidKey,
+    )?;
+    step.line(&format!("      REST with the issued key: {refused}"))?;
+
+    step.next("delete the key: WebSocket and FIX refuse it from now on")?;
     let deleted = admin.delete_api_user_key(&user.id, &key.id)?;
     step.line(&format!("      deleted={}", deleted.deleted))?;
-
-    step.next("the deleted key is rejected")?;
-    match trader.list_settlement_batches(&ListSettlementBatches::new()) {
-        Err(e)
-            if e.response().is_some_and(|r| {
-                r.kraken_errors()
-                    .iter()
-                    .any(|k| *k.code() == ErrorCode::InvalidKey)
-            }) =>
-        {
-            step.line(&format!("      rejected as expected: {e}"))?;
-        }
-        Err(e) => {
-            return Err(Failure::Call(format!(
-                "expected EAPI:Invalid key, got: {e}"
-            )));
-        }
-        Ok(_) => {
-            return Err(Failure::Call(
-                "the deleted key was still accepted".to_owned(),
-            ));
-        }
+    for line in crate::issued_check::demo_refused_lines(&server, &key, timeout)? {
+        step.line(&format!("      {line}"))?;
     }
 
     step.line("")?;
@@ -180,6 +186,29 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         "demo complete: {STEPS} steps against the simulator, all as expected"
     ))?;
     step.finish()
+}
+
+/// The refusal `outcome` should be, as text; an error if the call succeeded or failed otherwise.
+fn expect_refusal<T>(
+    outcome: Result<T, prime_core::Error>,
+    expected: &ErrorCode,
+) -> Result<String, Failure> {
+    match outcome {
+        Err(e)
+            if e.response()
+                .is_some_and(|r| r.kraken_errors().iter().any(|k| k.code() == expected)) =>
+        {
+            Ok(e.to_string())
+        }
+        Err(e) => Err(Failure::Call(format!(
+            "expected {}, got: {e}",
+            expected.as_str()
+        ))),
+        Ok(_) => Err(Failure::Call(format!(
+            "expected {}, but the call succeeded",
+            expected.as_str()
+        ))),
+    }
 }
 
 fn roles(roles: &[Role]) -> Vec<&str> {

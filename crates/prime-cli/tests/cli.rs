@@ -20,6 +20,7 @@ fn prime() -> Command {
     command
         .env_remove("KRAKEN_API_KEY")
         .env_remove("KRAKEN_API_SECRET")
+        .env_remove("KRAKEN_API_OTP")
         .env_remove("PRIME_LOG")
         .stdin(Stdio::null());
     command
@@ -152,16 +153,18 @@ fn keys_create_prints_the_secret_once_with_a_warning() {
         stderr(&output)
     );
     assert_eq!(stdout(&output).matches(secret).count(), 1);
-    // The printed secret is the real one: it signs for the new key.
-    let credentials = prime_core::Credentials::new(key["api_key"].as_str().expect("key"), secret)
-        .expect("a valid secret");
-    let client = prime_blocking::Client::builder(credentials)
-        .base_url(&server.url())
-        .build()
-        .expect("client");
-    client
-        .list_settlement_batches(&Default::default())
-        .expect("the new key works");
+    // The printed secret is the issued one: opaque WebSocket/FIX text, never base64.
+    assert!(is_issued_secret(secret), "{secret}");
+    assert!(prime_core::Credentials::new(key["api_key"].as_str().expect("key"), secret).is_err());
+}
+
+/// Whether `text` looks like a secret CreatePrimeApiUserKey issues (the documented example
+/// is `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`).
+fn is_issued_secret(text: &str) -> bool {
+    text.len() == 31
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 #[cfg(unix)]
@@ -272,15 +275,13 @@ fn keys_list_update_and_delete() {
 fn settlement_commands_create_get_list_and_settle() {
     let server = MockServer::start().expect("simulator");
     let user = new_user(&server, Role::Trader);
-    let created = json(prime_on(&server).args(["keys", "create", "--user-id", &user]));
+    json(prime_on(&server).args(["keys", "create", "--user-id", &user]));
+    // Settlement runs on the account key, like everything on REST.
     let mut trader = prime();
     let trader_env = |command: &mut Command| {
         command
-            .env("KRAKEN_API_KEY", created["api_key"].as_str().expect("key"))
-            .env(
-                "KRAKEN_API_SECRET",
-                created["api_secret"].as_str().expect("secret"),
-            )
+            .env("KRAKEN_API_KEY", server.account_api_key())
+            .env("KRAKEN_API_SECRET", server.account_secret().expose())
             .args(["--base-url", &server.url()]);
     };
     trader_env(&mut trader);
@@ -341,11 +342,145 @@ fn sign_reproduces_krakens_official_vector() {
 }
 
 #[test]
+fn secrets_of_any_length_sign_with_one_warning() {
+    // Expected values from Python, independently of this project:
+    // python3 -c "import hmac,hashlib,base64; k=bytes(range(N)); print(base64.b64encode(hmac.new(k, b'/0/private/X'+hashlib.sha256(b'1'+b'{\"nonce\":1}').digest(), hashlib.sha512).digest()).decode())"
+    let cases = [
+        (
+            32,
+            "mcM4LQxTo9kHpp6tmoo20FCteAEtTflCiWOz2h768SqIRbKtoEWmN73TUb5DuStdbEhFymVyPhuitkd+l5pJDw==",
+        ),
+        (
+            128,
+            "Y//bg76XW0VP6XCT6mxV8SLDlrHRsFoRsueXCX08b30vpuL6I+GN6bmH6wUHPjlF6jX3dDdJntCABG9/bdRJfg==",
+        ),
+    ];
+    for (len, expected) in cases {
+        let bytes: Vec<u8> = (0..len)
+            .map(|b: u32| u8::try_from(b).expect("a byte"))
+            .collect();
+        let secret = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
+        // A secret read from a file keeps its newline: trimmed, not refused.
+        let output = run(prime()
+            .env("KRAKEN_API_SECRET", format!("{secret}\n"))
+            .args([
+                "sign",
+                "--path",
+                "/0/private/X",
+                "--nonce",
+                "1",
+                "--body",
+                r#"{"nonce":1}"#,
+            ]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(stdout(&output), format!("{expected}\n"));
+        let warning = stderr(&output);
+        assert_eq!(warning.lines().count(), 1, "{warning}");
+        assert!(
+            warning.contains(&format!("decodes to {len} bytes, not the 64")),
+            "{warning}"
+        );
+        assert!(!warning.contains(&secret[..8]), "{warning}");
+    }
+    // Kraken's own 64-byte secret signs without a warning.
+    let output = run(prime().env("KRAKEN_API_SECRET", OFFICIAL_SECRET).args([
+        "sign",
+        "--path",
+        "/0/private/X",
+        "--nonce",
+        "1",
+        "--body",
+        "{}",
+    ]));
+    assert!(output.status.success());
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn the_otp_comes_from_the_flag_or_the_environment_and_is_signed() {
+    let server = MockServer::start().expect("simulator");
+    let minted = server
+        .mint_account_key(
+            &prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp("zq7 2fa pass"),
+        )
+        .expect("a key with 2FA");
+    let with_2fa = || {
+        let mut command = prime();
+        command
+            .env("KRAKEN_API_KEY", &minted.api_key)
+            .env("KRAKEN_API_SECRET", minted.api_secret.expose())
+            .args(["--base-url", &server.url()]);
+        command
+    };
+    ok(with_2fa().args(["--otp", "zq7 2fa pass", "users", "list"]));
+    ok(with_2fa()
+        .env("KRAKEN_API_OTP", "zq7 2fa pass")
+        .args(["settlement", "list"]));
+    // The flag wins over the environment.
+    ok(with_2fa()
+        .env("KRAKEN_API_OTP", "wrong")
+        .args(["users", "list", "--otp", "zq7 2fa pass"]));
+    for refused in [
+        with_2fa().args(["users", "list"]),
+        with_2fa().args(["--otp", "zq7 2fa wrong", "users", "list"]),
+    ] {
+        let output = run(refused);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(
+            stderr(&output).contains("EAPI:Invalid signature"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("zq7"));
+    }
+    let output = run(with_2fa().args(["--otp", "", "users", "list"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(server.executions("ListPrimeApiUsers"), 2);
+    // A credentials file may carry the password too.
+    let dir = scratch("otp-file");
+    let file = dir.join("credentials.json");
+    let contents = serde_json::json!({
+        "url": server.url(),
+        "api_key": minted.api_key,
+        "api_secret": minted.api_secret.expose(),
+        "otp": "zq7 2fa pass",
+    });
+    std::fs::write(&file, contents.to_string()).expect("write");
+    ok(prime()
+        .arg("--credentials")
+        .arg(&file)
+        .args(["users", "list"]));
+    assert_eq!(server.executions("ListPrimeApiUsers"), 3);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_unusual_secret_length_warns_once_and_still_signs_a_call() {
+    let server = MockServer::start().expect("simulator");
+    let short = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [9u8; 32]);
+    let output = run(prime()
+        .env("KRAKEN_API_KEY", server.account_api_key())
+        .env("KRAKEN_API_SECRET", &short)
+        .args(["--base-url", &server.url(), "users", "list"]));
+    // Signed, sent and refused by the server: the length alone stops nothing.
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(
+        err.matches("warning: the API secret decodes to 32 bytes")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("EAPI:Invalid signature"), "{err}");
+    assert!(!err.contains(&short), "{err}");
+}
+
+#[test]
 fn vectors_verify_passes_the_shipped_file() {
     let text = ok(prime()
         .args(["vectors", "verify"])
         .arg(workspace_file("vectors/api-sign.json")));
-    assert_eq!(text.lines().last(), Some("7 passed, 0 failed"));
+    assert_eq!(text.lines().last(), Some("11 passed, 0 failed"));
 }
 
 #[test]
@@ -369,7 +504,7 @@ fn vectors_verify_names_each_failing_vector_and_fails() {
         text.contains(vectors[3]["name"].as_str().expect("name")),
         "{text}"
     );
-    assert_eq!(text.lines().last(), Some("5 passed, 2 failed"));
+    assert_eq!(text.lines().last(), Some("9 passed, 2 failed"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -470,7 +605,13 @@ fn missing_credentials_exit_2_with_one_line_naming_the_fix() {
 
 #[test]
 fn malformed_secrets_exit_2_without_echoing_them() {
-    for secret in ["c2VjcmV0 c2VjcmV0", "not-base64-at-all!!", "c2hvcnQ=", ""] {
+    for secret in [
+        "c2VjcmV0 c2VjcmV0",
+        "not-base64-at-all!!",
+        "c2hvcnQ",
+        "",
+        " \n",
+    ] {
         let output = run(prime()
             .env("KRAKEN_API_KEY", "KEY")
             .env("KRAKEN_API_SECRET", secret)

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, Request, StatusCode};
 use tracing::field::Empty;
@@ -164,8 +164,10 @@ impl fmt::Debug for ClientCore {
 ///    [`Step::Stop`] with the typed error, or [`Step::Retry`]: wait, then go to 1.
 ///
 /// Time is a parameter (`now`), used for the elapsed time the call reports. Delays come from
-/// [`RetryPolicy::decide`], jittered by a value derived from the call's own nonces, so the
-/// driver needs no random source and stays deterministic under test.
+/// [`RetryPolicy::decide_at`], jittered by a value derived from the call's own nonces, so the
+/// driver needs no random source and stays deterministic under test. The wall-clock time a
+/// throttle (`EService: Throttled: <ts>`) is measured against is the response's own `Date`
+/// header; without one, a timed throttle is not retried.
 ///
 /// The rules it keeps: arguments are checked before a nonce is spent
 /// ([`ClientCore::start`]); every attempt is signed afresh; a call that is not idempotent is
@@ -278,7 +280,16 @@ impl<'a, E: Endpoint> Call<'a, E> {
     ) -> Step<E::Response> {
         match parse_response::<E::Response>(status, headers, body) {
             Ok(reply) => self.finish(now, Ok(reply)),
-            Err(refused) => self.failed(now, Error::Response(refused)),
+            Err(refused) => {
+                // A throttle names the Unix second after which to try again; the server's
+                // own `Date` says how far away that is, free of any skew of the local clock
+                // (and the core reads no clock).
+                let server_time = headers
+                    .get(http::header::DATE)
+                    .and_then(|date| date.to_str().ok())
+                    .and_then(|date| httpdate::parse_http_date(date).ok());
+                self.failed_at(now, Error::Response(refused), server_time)
+            }
         }
     }
 
@@ -320,12 +331,30 @@ impl<'a, E: Endpoint> Call<'a, E> {
     }
 
     fn failed(&mut self, now: Instant, failure: Error) -> Step<E::Response> {
-        let decision = self.core.retry.decide(
-            E::IDEMPOTENCY,
-            &failure,
-            self.attempt,
-            jitter(self.last_nonce, self.attempt.number()),
-        );
+        self.failed_at(now, failure, None)
+    }
+
+    /// As `failed`, with the server's time when its answer carried one (for throttles).
+    fn failed_at(
+        &mut self,
+        now: Instant,
+        failure: Error,
+        server_time: Option<SystemTime>,
+    ) -> Step<E::Response> {
+        let jitter = jitter(self.last_nonce, self.attempt.number());
+        let decision = match server_time {
+            Some(server_time) => self.core.retry.decide_at(
+                E::IDEMPOTENCY,
+                &failure,
+                self.attempt,
+                jitter,
+                server_time,
+            ),
+            None => self
+                .core
+                .retry
+                .decide(E::IDEMPOTENCY, &failure, self.attempt, jitter),
+        };
         match decision {
             RetryDecision::Retry { after, reason } if self.state == State::InFlight => {
                 let _inside = self.span.enter();

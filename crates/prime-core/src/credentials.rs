@@ -1,6 +1,7 @@
 //! API credentials: the public key and the prepared signing key.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +12,12 @@ use zeroize::Zeroizing;
 
 use crate::signature::ApiSign;
 
-/// Length in bytes of a decoded Kraken API secret.
+/// Length in bytes of the secrets Kraken issues for REST API keys (base64 of 64 bytes).
+///
+/// Only a hint: HMAC takes keys of any length and [`SigningKey::from_base64`] accepts any
+/// non-empty secret (Kraken's own Rust SDK tests with a 32-byte one). A secret of another length
+/// is more often a truncated copy than a real key, so tools may warn; see
+/// [`SigningKey::secret_len`].
 pub const SECRET_LEN: usize = 64;
 
 /// The reason a key or secret given to [`Credentials::new`] was refused.
@@ -48,13 +54,14 @@ pub enum CredentialsError {
         /// Byte offset where decoding failed (the length, for bad padding).
         position: usize,
     },
-    /// The API secret decodes to the wrong number of bytes (usually a truncated copy).
-    #[error(
-        "the API secret decodes to {decoded_len} bytes, but Kraken API secrets are {SECRET_LEN} bytes: was it truncated?"
-    )]
-    SecretLength {
-        /// The number of bytes the secret decoded to.
-        decoded_len: usize,
+    /// The static one-time password given for API 2FA is empty.
+    #[error("the one-time password is empty")]
+    EmptyOtp,
+    /// The static one-time password holds a control character (often a pasted line break).
+    #[error("the one-time password has a control character at byte {position}: remove line breaks")]
+    InvalidOtp {
+        /// Byte offset of the first control character.
+        position: usize,
     },
 }
 
@@ -66,36 +73,47 @@ pub enum CredentialsError {
 #[derive(Clone)]
 pub struct SigningKey {
     mac: Hmac<Sha512>,
+    // The decoded length only (not secret: every Kraken secret has the same one), kept so
+    // tools can warn about an unusual length without decoding again.
+    secret_len: usize,
 }
 
 impl SigningKey {
     /// Decodes a base64 API secret and prepares the HMAC key schedule.
     ///
+    /// Any non-empty standard-base64 secret is accepted, whatever it decodes to (HMAC takes
+    /// keys of any length). Whitespace around it — the trailing newline of a secret read from
+    /// a file, spaces from a copy — is ignored; whitespace inside it is refused, since it
+    /// means two lines were pasted together.
+    ///
     /// # Errors
-    /// [`CredentialsError`] if the secret is empty, holds whitespace, is not base64 or is not
-    /// [`SECRET_LEN`] bytes long.
+    /// [`CredentialsError`] if the secret is empty, holds whitespace inside, or is not base64.
+    /// Positions count bytes of `secret` as given.
     pub fn from_base64(secret: &str) -> Result<Self, CredentialsError> {
-        if secret.is_empty() {
+        let leading = secret.len() - secret.trim_start().len();
+        let trimmed = secret.trim();
+        if trimmed.is_empty() {
             return Err(CredentialsError::EmptySecret);
         }
-        if let Some(position) = secret.bytes().position(|b| b.is_ascii_whitespace()) {
-            return Err(CredentialsError::SecretWhitespace { position });
-        }
-        // Room for any valid 64-byte secret plus slack so that longer inputs report their
-        // length instead of failing as "buffer too small".
-        let mut decoded = Zeroizing::new([0u8; 3 * 1024]);
-        if secret.len() / 4 * 3 > decoded.len() {
-            return Err(CredentialsError::SecretLength {
-                decoded_len: secret.len() / 4 * 3,
+        if let Some(position) = trimmed.bytes().position(|b| b.is_ascii_whitespace()) {
+            return Err(CredentialsError::SecretWhitespace {
+                position: leading + position,
             });
         }
+        if let Some(position) = trimmed.bytes().position(|b| !b.is_ascii()) {
+            return Err(CredentialsError::SecretNotBase64 {
+                position: leading + position,
+            });
+        }
+        let mut decoded = Zeroizing::new(vec![0u8; trimmed.len() / 4 * 3 + 3]);
         let len = STANDARD
-            .decode_slice(secret.as_bytes(), &mut decoded[..])
+            .decode_slice(trimmed.as_bytes(), &mut decoded[..])
             .map_err(|e| CredentialsError::SecretNotBase64 {
-                position: decode_error_position(&e, secret.len()),
+                position: leading + decode_error_position(&e, trimmed.len()),
             })?;
-        if len != SECRET_LEN {
-            return Err(CredentialsError::SecretLength { decoded_len: len });
+        if len == 0 {
+            // Only padding, e.g. "====" would not decode; but be sure an empty key never signs.
+            return Err(CredentialsError::EmptySecret);
         }
         Ok(Self::from_bytes(&decoded[..len]))
     }
@@ -104,7 +122,16 @@ impl SigningKey {
     pub fn from_bytes(secret: &[u8]) -> Self {
         let mac = <Hmac<Sha512> as KeyInit>::new_from_slice(secret)
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        Self { mac }
+        Self {
+            mac,
+            secret_len: secret.len(),
+        }
+    }
+
+    /// How many bytes the secret decoded to. Kraken issues [`SECRET_LEN`]-byte secrets; any
+    /// other length still signs, but is worth a warning (a truncated copy signs too, wrongly).
+    pub fn secret_len(&self) -> usize {
+        self.secret_len
     }
 
     /// Computes `API-Sign` for `path`, the nonce's decimal digits and the exact body bytes.
@@ -143,7 +170,7 @@ impl SigningKey {
     }
 }
 
-// The only field is the HMAC state. Its key material is the two prepared SHA-512 states, which
+// The secret part is the HMAC state. Its key material is the two prepared SHA-512 states, which
 // wipe themselves on drop (`sha2` built with `zeroize`; the bound is checked in
 // tests/zeroize.rs); its block buffer only ever holds message bytes.
 impl zeroize::ZeroizeOnDrop for SigningKey {}
@@ -213,6 +240,101 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// Where the `otp` of a key with API two-factor authentication comes from.
+///
+/// Kraken keys may require a second factor on every REST call: the `otp` body field, holding
+/// either a static password chosen when 2FA was set up, or the current code of a TOTP app.
+/// Without it (or with a wrong one) Kraken answers `EAPI:Invalid signature`. Give the
+/// [`Credentials`] an `Otp` with [`Credentials::with_otp`]; every request body then carries
+/// `"otp"` right after the nonce, signed like the rest.
+///
+/// ```
+/// use prime_core::{Credentials, Otp};
+/// use zeroize::Zeroizing;
+///
+/// let secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+/// // A static password...
+/// let static_2fa = Credentials::new("KEY", secret)?.with_otp(Otp::password("correct horse")?);
+/// // ...or a TOTP generator: any `Fn() -> Zeroizing<String>` (or an `OtpGenerator`).
+/// let totp = Credentials::new("KEY", secret)?.with_otp(Otp::generator(|| Zeroizing::new("123456".to_owned())));
+/// assert!(!format!("{static_2fa:?}").contains("correct horse"));
+/// # let _ = totp;
+/// # Ok::<(), prime_core::CredentialsError>(())
+/// ```
+#[derive(Clone)]
+pub struct Otp(OtpKind);
+
+#[derive(Clone)]
+enum OtpKind {
+    Password(Zeroizing<String>),
+    Generator(Arc<dyn OtpGenerator>),
+}
+
+/// Yields the one-time password for the next request, e.g. the current TOTP code.
+///
+/// Called once per signed request (each resend included, so a code that expired during a
+/// retry is replaced). Implemented for every `Fn() -> Zeroizing<String> + Send + Sync`.
+pub trait OtpGenerator: Send + Sync {
+    /// The code to send now.
+    fn code(&self) -> Zeroizing<String>;
+}
+
+impl<F: Fn() -> Zeroizing<String> + Send + Sync> OtpGenerator for F {
+    fn code(&self) -> Zeroizing<String> {
+        self()
+    }
+}
+
+impl Otp {
+    /// A static password (API 2FA "password" mode). It is a secret: zeroized on drop, never
+    /// printed.
+    ///
+    /// # Errors
+    /// [`CredentialsError::EmptyOtp`] or [`CredentialsError::InvalidOtp`] (a control character).
+    pub fn password(password: &str) -> Result<Self, CredentialsError> {
+        check_otp(password)?;
+        Ok(Self(OtpKind::Password(Zeroizing::new(password.to_owned()))))
+    }
+
+    /// A generator asked for a fresh code for each request (API 2FA "TOTP" mode).
+    pub fn generator(generator: impl OtpGenerator + 'static) -> Self {
+        Self(OtpKind::Generator(Arc::new(generator)))
+    }
+
+    /// The value for the next request's `otp` field.
+    ///
+    /// # Errors
+    /// [`CredentialsError::EmptyOtp`] or [`CredentialsError::InvalidOtp`] if a generator
+    /// returned an unusable code.
+    pub fn code(&self) -> Result<Zeroizing<String>, CredentialsError> {
+        let code = match &self.0 {
+            OtpKind::Password(password) => password.clone(),
+            OtpKind::Generator(generator) => generator.code(),
+        };
+        check_otp(&code)?;
+        Ok(code)
+    }
+}
+
+fn check_otp(otp: &str) -> Result<(), CredentialsError> {
+    if otp.is_empty() {
+        return Err(CredentialsError::EmptyOtp);
+    }
+    match otp.char_indices().find(|(_, c)| c.is_control()) {
+        Some((position, _)) => Err(CredentialsError::InvalidOtp { position }),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Debug for Otp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            OtpKind::Password(_) => f.write_str("Otp::Password(<redacted>)"),
+            OtpKind::Generator(_) => f.write_str("Otp::Generator"),
+        }
+    }
+}
+
 /// An API key with its prepared secret: everything needed to sign requests.
 ///
 /// Build it once and reuse it: the secret is decoded and the HMAC key schedule prepared
@@ -237,10 +359,15 @@ impl fmt::Debug for ApiKey {
 pub struct Credentials {
     api_key: ApiKey,
     signing_key: SigningKey,
+    otp: Option<Otp>,
 }
 
 impl Credentials {
-    /// Validates the key and decodes and prepares the base64 secret.
+    /// Validates the key and decodes and prepares the base64 secret (any non-empty length;
+    /// surrounding whitespace ignored, see [`SigningKey::from_base64`]).
+    ///
+    /// This is the account's REST key. The keys `CreatePrimeApiUserKey` issues are Prime
+    /// WebSocket/FIX credentials with an opaque text secret: they do not go here.
     ///
     /// # Errors
     /// [`CredentialsError`] naming what is wrong with the key or the secret.
@@ -248,6 +375,7 @@ impl Credentials {
         Ok(Self {
             api_key: ApiKey::new(api_key)?,
             signing_key: SigningKey::from_base64(secret_base64)?,
+            otp: None,
         })
     }
 
@@ -256,7 +384,20 @@ impl Credentials {
         Self {
             api_key,
             signing_key,
+            otp: None,
         }
+    }
+
+    /// Sends `otp` with every request, for a key with API two-factor authentication.
+    #[must_use]
+    pub fn with_otp(mut self, otp: Otp) -> Self {
+        self.otp = Some(otp);
+        self
+    }
+
+    /// The key's second factor, if it has one.
+    pub fn otp(&self) -> Option<&Otp> {
+        self.otp.as_ref()
     }
 
     /// The public API key.
@@ -270,7 +411,8 @@ impl Credentials {
     }
 }
 
-// Its secret part is a `SigningKey`, which zeroizes itself on drop.
+// Its secret parts are a `SigningKey`, which zeroizes itself on drop, and an optional
+// `Otp`, whose password is a `Zeroizing<String>` (a generator holds no secret of ours).
 impl zeroize::ZeroizeOnDrop for Credentials {}
 
 impl fmt::Debug for Credentials {
@@ -278,6 +420,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("api_key", &self.api_key)
             .field("secret", &format_args!("<redacted>"))
+            .field("otp", &self.otp)
             .finish()
     }
 }

@@ -12,12 +12,17 @@ pub enum Severity {
 }
 
 /// The documented Kraken error codes, with a catch-all that keeps anything else.
+///
+/// [`ErrorCode::as_str`] is the one table of Kraken's strings: the parser reads through it and
+/// the simulator answers with it. Parsing ignores spaces around the `:` separators, since
+/// Kraken writes some codes with them (`EService: Throttled: 1700000000`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `EAPI:Invalid key`: the `API-Key` is unknown, deleted or its user disabled.
     InvalidKey,
-    /// `EAPI:Invalid signature`: `API-Sign` does not match the request.
+    /// `EAPI:Invalid signature`: `API-Sign` does not match the request, or a key with API 2FA
+    /// got no `otp` or a wrong one.
     InvalidSignature,
     /// `EAPI:Invalid nonce`: the nonce was not greater than the last accepted one.
     /// The request was rejected before execution.
@@ -29,8 +34,16 @@ pub enum ErrorCode {
         /// The field Kraken named, if any.
         field: Option<String>,
     },
-    /// `EAPI:Rate limit exceeded`.
+    /// `EAPI:Rate limit exceeded`: the key's call counter is full. Not executed.
     RateLimitExceeded,
+    /// `EService: Throttled: <unix ts>` (also without the spaces): not executed; try again
+    /// after the timestamp.
+    Throttled {
+        /// The Unix time (seconds) after which to try again, if the string carried one.
+        until: Option<u64>,
+    },
+    /// `EGeneral:Too many requests`: not executed; back off.
+    TooManyRequests,
     /// `EGeneral:Temporary lockout`: too many failures; wait before trying again.
     TemporaryLockout,
     /// `EService:Unavailable`.
@@ -41,6 +54,83 @@ pub enum ErrorCode {
     InternalError,
     /// Any other string, kept as `Category:Type[:extra]` (without the severity letter).
     Other(String),
+}
+
+/// Every known code, in its data-free form; [`KrakenError::parse`] matches against their
+/// [`ErrorCode::as_str`].
+const KNOWN: &[ErrorCode] = &[
+    ErrorCode::InvalidKey,
+    ErrorCode::InvalidSignature,
+    ErrorCode::InvalidNonce,
+    ErrorCode::PermissionDenied,
+    ErrorCode::InvalidArguments { field: None },
+    ErrorCode::RateLimitExceeded,
+    ErrorCode::Throttled { until: None },
+    ErrorCode::TooManyRequests,
+    ErrorCode::TemporaryLockout,
+    ErrorCode::ServiceUnavailable,
+    ErrorCode::ServiceBusy,
+    ErrorCode::InternalError,
+];
+
+impl ErrorCode {
+    /// The code's string as Kraken sends it, without any `:<extra>` (field, timestamp).
+    /// [`ErrorCode::Other`] gives back what it keeps.
+    ///
+    /// ```
+    /// use prime_core::ErrorCode;
+    ///
+    /// assert_eq!(ErrorCode::InvalidKey.as_str(), "EAPI:Invalid key");
+    /// assert_eq!(ErrorCode::Throttled { until: Some(1) }.as_str(), "EService: Throttled");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidKey => "EAPI:Invalid key",
+            Self::InvalidSignature => "EAPI:Invalid signature",
+            Self::InvalidNonce => "EAPI:Invalid nonce",
+            Self::PermissionDenied => "EGeneral:Permission denied",
+            Self::InvalidArguments { .. } => "EGeneral:Invalid arguments",
+            Self::RateLimitExceeded => "EAPI:Rate limit exceeded",
+            // Spelled as Kraken's rate-limit guide shows it.
+            Self::Throttled { .. } => "EService: Throttled",
+            Self::TooManyRequests => "EGeneral:Too many requests",
+            Self::TemporaryLockout => "EGeneral:Temporary lockout",
+            Self::ServiceUnavailable => "EService:Unavailable",
+            Self::ServiceBusy => "EService:Busy",
+            Self::InternalError => "EGeneral:Internal error",
+            Self::Other(text) => text,
+        }
+    }
+
+    /// Whether Kraken refused the call for rate before executing it (rate limit, throttle,
+    /// too many requests): resending later is safe for any endpoint.
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimitExceeded | Self::Throttled { .. } | Self::TooManyRequests
+        )
+    }
+}
+
+/// The complete error string: [`ErrorCode::as_str`] plus the field or timestamp it carries,
+/// e.g. `EGeneral:Invalid arguments:user_id` or `EService: Throttled: 1700000000`.
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())?;
+        match self {
+            Self::InvalidArguments { field: Some(field) } => write!(f, ":{field}"),
+            Self::Throttled { until: Some(until) } => write!(f, ": {until}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `Category:Type` with the spaces around each part removed, for comparing codes.
+fn same_kind(known: &str, category: &str, kind: &str) -> bool {
+    let Some((known_category, known_kind)) = known[1..].split_once(':') else {
+        return false;
+    };
+    known_category.trim() == category.trim() && known_kind.trim() == kind.trim()
 }
 
 /// One parsed entry of the `error` array. The original string is always kept.
@@ -77,25 +167,25 @@ impl KrakenError {
             _ => (Severity::Error, raw),
         };
         // `Category:Type` names the code; anything after a further `:` is extra detail that
-        // any code may carry (for invalid arguments, the field). The raw string keeps it all.
+        // any code may carry (for invalid arguments, the field; for a throttle, the time). The
+        // raw string keeps it all.
         let (kind, extra) = match rest.match_indices(':').nth(1) {
             Some((at, _)) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
         };
-        let code = match kind {
-            "API:Invalid key" => ErrorCode::InvalidKey,
-            "API:Invalid signature" => ErrorCode::InvalidSignature,
-            "API:Invalid nonce" => ErrorCode::InvalidNonce,
-            "General:Permission denied" => ErrorCode::PermissionDenied,
-            "API:Rate limit exceeded" => ErrorCode::RateLimitExceeded,
-            "General:Temporary lockout" => ErrorCode::TemporaryLockout,
-            "Service:Unavailable" => ErrorCode::ServiceUnavailable,
-            "Service:Busy" => ErrorCode::ServiceBusy,
-            "General:Internal error" => ErrorCode::InternalError,
-            "General:Invalid arguments" => ErrorCode::InvalidArguments {
+        let (category, name) = kind.split_once(':').unwrap_or((kind, ""));
+        let known = KNOWN
+            .iter()
+            .find(|code| same_kind(code.as_str(), category, name));
+        let code = match known {
+            Some(ErrorCode::InvalidArguments { .. }) => ErrorCode::InvalidArguments {
                 field: extra.filter(|f| !f.is_empty()).map(str::to_owned),
             },
-            _ => ErrorCode::Other(rest.to_owned()),
+            Some(ErrorCode::Throttled { .. }) => ErrorCode::Throttled {
+                until: extra.and_then(|ts| ts.trim().parse().ok()),
+            },
+            Some(code) => code.clone(),
+            None => ErrorCode::Other(rest.to_owned()),
         };
         Self {
             severity,

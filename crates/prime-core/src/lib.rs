@@ -61,7 +61,7 @@
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
-//! - [`RetryPolicy::decide`]: whether a failed call may be sent again.
+//! - [`RetryPolicy::decide_at`]: whether a failed call may be sent again, and when.
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
@@ -85,7 +85,9 @@ mod settings;
 mod signature;
 pub mod transport;
 
-pub use credentials::{ApiKey, Credentials, CredentialsError, SECRET_LEN, SigningKey};
+pub use credentials::{
+    ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,
+};
 pub use endpoint::{Endpoint, Idempotency};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
 pub use issued::IssuedCredentials;
@@ -93,6 +95,7 @@ pub use kraken_error::{ErrorCode, KrakenError, Severity};
 pub use nonce::{ClockNonce, CountingNonce, NonceSource};
 pub use request::{
     ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
+    encode_body_with_otp,
 };
 pub use response::{RawBody, Reply, ResponseError, parse_response};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};

@@ -199,7 +199,14 @@ impl RequestBuilder {
         endpoint.validate()?;
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(nonce).as_bytes();
-        let body = encode_body_with(endpoint, digits)?;
+        let otp = credentials
+            .otp()
+            .map(|otp| {
+                otp.code()
+                    .map_err(|e| ArgumentError::new("otp", e.to_string()))
+            })
+            .transpose()?;
+        let body = encode_body_with(endpoint, digits, otp.as_ref().map(|otp| otp.as_str()))?;
         let api_sign = credentials.signing_key().sign(E::PATH, digits, &body);
         let mut sign_header = api_sign.to_header_value();
         sign_header.set_sensitive(true);
@@ -250,14 +257,51 @@ impl RequestBuilder {
 /// [`ArgumentError`] if the endpoint's arguments are invalid.
 pub fn encode_body<E: Endpoint>(endpoint: &E, nonce: u64) -> Result<Vec<u8>, ArgumentError> {
     endpoint.validate()?;
-    encode_body_with(endpoint, itoa::Buffer::new().format(nonce).as_bytes())
+    encode_body_with(endpoint, itoa::Buffer::new().format(nonce).as_bytes(), None)
 }
 
-fn encode_body_with<E: Endpoint>(endpoint: &E, digits: &[u8]) -> Result<Vec<u8>, ArgumentError> {
+/// As [`encode_body`], for a key with API 2FA: `{"nonce":N,"otp":"<otp>",<endpoint fields>}`.
+///
+/// ```
+/// use prime_core::encode_body_with_otp;
+/// use prime_core::endpoints::GetApiUser;
+///
+/// let body = encode_body_with_otp(&GetApiUser::new("U1"), 7, "123456")?;
+/// assert_eq!(body, br#"{"nonce":7,"otp":"123456","user_id":"U1"}"#);
+/// # Ok::<(), prime_core::ArgumentError>(())
+/// ```
+///
+/// # Errors
+/// [`ArgumentError`] if the endpoint's arguments are invalid.
+pub fn encode_body_with_otp<E: Endpoint>(
+    endpoint: &E,
+    nonce: u64,
+    otp: &str,
+) -> Result<Vec<u8>, ArgumentError> {
+    endpoint.validate()?;
+    encode_body_with(
+        endpoint,
+        itoa::Buffer::new().format(nonce).as_bytes(),
+        Some(otp),
+    )
+}
+
+fn encode_body_with<E: Endpoint>(
+    endpoint: &E,
+    digits: &[u8],
+    otp: Option<&str>,
+) -> Result<Vec<u8>, ArgumentError> {
     const PREFIX: &[u8] = b"{\"nonce\":";
     let mut body = Vec::with_capacity(128);
     body.extend_from_slice(PREFIX);
     body.extend_from_slice(digits);
+    // The second factor sits right after the nonce, as Kraken's clients send it; JSON string
+    // escaping keeps any password intact.
+    if let Some(otp) = otp {
+        body.extend_from_slice(b",\"otp\":");
+        serde_json::to_writer(&mut body, otp)
+            .map_err(|_| ArgumentError::new("otp", "could not be encoded as JSON"))?;
+    }
     let fields = body.len();
     serde_json::to_writer(&mut body, endpoint)
         .map_err(|_| ArgumentError::new("body", "the request could not be encoded as JSON"))?;

@@ -5,15 +5,17 @@ use std::fmt;
 use serde::{Deserialize, Deserializer};
 use zeroize::Zeroizing;
 
-use crate::credentials::{Credentials, CredentialsError};
-
 /// An API secret as Kraken returns it from `CreatePrimeApiUserKey`: shown once, stored nowhere
 /// else.
 ///
 /// It is a secret from the moment it is parsed: the text is zeroized on drop, `Debug` prints
 /// `ApiSecret(<redacted>)`, and there is no `Display` or `Serialize`. Read it only through
-/// [`ApiSecret::expose`], e.g. to write it to a vault, or turn it straight into
-/// [`Credentials`] with [`ApiSecret::credentials_for`].
+/// [`ApiSecret::expose`], e.g. to write it to a vault.
+///
+/// The secret is **opaque text**. Issued keys authenticate on Prime WebSocket and Prime FIX,
+/// which use the secret's characters as an HMAC-SHA256 key; the documented example,
+/// `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`, is not base64. It is never decoded and never becomes
+/// REST [`Credentials`](crate::Credentials): REST calls are made with the account's own key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiSecret(Zeroizing<String>);
 
@@ -26,14 +28,6 @@ impl ApiSecret {
     /// The secret text. The only way to read it.
     pub fn expose(&self) -> &str {
         &self.0
-    }
-
-    /// Credentials for `api_key` signed with this secret.
-    ///
-    /// # Errors
-    /// [`CredentialsError`] if the key or secret is malformed.
-    pub fn credentials_for(&self, api_key: &str) -> Result<Credentials, CredentialsError> {
-        Credentials::new(api_key, self.expose())
     }
 }
 

@@ -1,10 +1,11 @@
 //! Request bodies: the JSON object, the nonce's exact digits, and the endpoint's typed
 //! arguments, with the field Kraken would name when something is wrong.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
-use prime_core::Endpoint;
+use prime_core::{Endpoint, ErrorCode};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -30,7 +31,7 @@ impl InvalidArguments {
 
 impl fmt::Display for InvalidArguments {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EGeneral:Invalid arguments")?;
+        f.write_str(ErrorCode::InvalidArguments { field: None }.as_str())?;
         match &self.field {
             Some(field) => write!(f, ":{field}"),
             None => Ok(()),
@@ -38,66 +39,173 @@ impl fmt::Display for InvalidArguments {
     }
 }
 
-/// A request body split into its nonce and the endpoint's fields.
+/// How a request body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    /// `application/json` (and, the simulator's choice, no `Content-Type` at all: the Prime
+    /// pages show JSON bodies).
+    Json,
+    /// `application/x-www-form-urlencoded` with flat fields, as krakenex and ccxt send.
+    Form,
+}
+
+impl BodyFormat {
+    /// The format a `Content-Type` header names; `Err` with the reason for any other type.
+    pub(crate) fn from_content_type(content_type: Option<&[u8]>) -> Result<Self, Unreadable> {
+        let Some(value) = content_type else {
+            return Ok(Self::Json);
+        };
+        let value = std::str::from_utf8(value).unwrap_or_default();
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        if media_type.eq_ignore_ascii_case("application/json") {
+            Ok(Self::Json)
+        } else if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            Ok(Self::Form)
+        } else {
+            Err(Unreadable::new(
+                "Content-Type is neither application/json nor application/x-www-form-urlencoded",
+            ))
+        }
+    }
+}
+
+/// A body that does not parse as its declared type: `EGeneral:Invalid arguments`, with a
+/// reason for the log (never the body's content, which may hold a one-time password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    reason: &'static str,
+    field: Option<&'static str>,
+}
+
+impl Unreadable {
+    fn new(reason: &'static str) -> Self {
+        Self {
+            reason,
+            field: None,
+        }
+    }
+
+    fn field(field: &'static str, reason: &'static str) -> Self {
+        Self {
+            reason,
+            field: Some(field),
+        }
+    }
+
+    /// Why, for the log.
+    pub(crate) fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// The error string answered.
+    pub(crate) fn rejection(&self) -> InvalidArguments {
+        match self.field {
+            Some(field) => InvalidArguments::field(field),
+            None => InvalidArguments::whole_body(),
+        }
+    }
+}
+
+/// A field's value: raw JSON text from a JSON body, or decoded text from a form body.
+enum FieldValue<'a> {
+    Json(&'a RawValue),
+    Text(String),
+}
+
+/// A request body split into its nonce, its `otp` and the endpoint's fields.
 ///
-/// The field values stay raw JSON text borrowed from the body until the endpoint's type is
-/// known, so nothing is parsed twice and the nonce's digits are exactly those that were signed.
+/// JSON field values stay raw JSON text borrowed from the body until the endpoint's type is
+/// known, so nothing is parsed twice. The nonce's text is exactly what the client signed:
+/// the digits of a JSON number, the content of a JSON string, or a form value.
 pub(crate) struct RequestBody<'a> {
-    nonce_digits: &'a str,
-    nonce: u64,
-    fields: Vec<(String, &'a RawValue)>,
+    nonce_text: Cow<'a, str>,
+    otp: Option<Cow<'a, str>>,
+    fields: Vec<(String, FieldValue<'a>)>,
+    /// A field sent twice, refused once the request is authenticated.
+    duplicate: Option<String>,
 }
 
 impl<'a> RequestBody<'a> {
-    /// Splits `body`: it must be one JSON object, without duplicate keys, whose `nonce` is an
-    /// unsigned 64-bit integer written as plain digits.
-    pub(crate) fn parse(body: &'a [u8]) -> Result<Self, InvalidArguments> {
-        let Members(members) =
-            serde_json::from_slice(body).map_err(|_| InvalidArguments::whole_body())?;
+    /// Splits `body` as `format`. Fails only when the body does not parse as its type at
+    /// all, or has no single nonce (without one the signature cannot be checked); everything
+    /// else about the fields is judged after authentication, in Kraken's order.
+    pub(crate) fn parse(body: &'a [u8], format: BodyFormat) -> Result<Self, Unreadable> {
+        let members: Vec<(String, FieldValue<'a>)> = match format {
+            BodyFormat::Json => {
+                let Members(members) = serde_json::from_slice(body)
+                    .map_err(|_| Unreadable::new("the body is not one JSON object"))?;
+                members
+                    .into_iter()
+                    .map(|(name, value)| (name, FieldValue::Json(value)))
+                    .collect()
+            }
+            BodyFormat::Form => form_pairs(body)?
+                .into_iter()
+                .map(|(name, value)| (name, FieldValue::Text(value)))
+                .collect(),
+        };
         let mut nonce = None;
-        let mut fields = Vec::with_capacity(members.len());
+        let mut otp = None;
+        let mut fields: Vec<(String, FieldValue<'a>)> = Vec::with_capacity(members.len());
+        let mut duplicate = None;
         for (name, value) in members {
-            if fields.iter().any(|(seen, _)| *seen == name) || (name == "nonce" && nonce.is_some())
-            {
-                // Duplicate keys are ambiguous (which one counts?), so they are refused.
-                return Err(InvalidArguments::field(name));
-            }
-            if name == "nonce" {
-                nonce = Some(value);
-            } else {
-                fields.push((name, value));
+            match name.as_str() {
+                "nonce" if nonce.is_some() => {
+                    // Which one was signed? Ambiguous, so refused.
+                    return Err(Unreadable::field("nonce", "the nonce is sent twice"));
+                }
+                "nonce" => nonce = Some(text_of(value)),
+                "otp" if otp.is_some() => {
+                    return Err(Unreadable::field("otp", "the otp is sent twice"));
+                }
+                "otp" => otp = Some(text_of(value)),
+                _ => {
+                    if duplicate.is_none() && fields.iter().any(|(seen, _)| *seen == name) {
+                        duplicate = Some(name.clone());
+                    }
+                    fields.push((name, value));
+                }
             }
         }
-        let nonce_raw = nonce.ok_or_else(|| InvalidArguments::field("nonce"))?;
-        let nonce_digits = nonce_raw.get();
-        // Only plain digits: no sign, fraction, exponent or quotes. JSON already excludes
-        // leading zeros, so the digits are canonical.
-        if nonce_digits.is_empty() || !nonce_digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvalidArguments::field("nonce"));
-        }
-        let nonce = nonce_digits
-            .parse::<u64>()
-            .map_err(|_| InvalidArguments::field("nonce"))?;
+        let nonce_text =
+            nonce.ok_or_else(|| Unreadable::field("nonce", "the body has no nonce"))?;
         Ok(Self {
-            nonce_digits,
-            nonce,
+            nonce_text,
+            otp,
             fields,
+            duplicate,
         })
     }
 
-    /// The nonce's decimal digits as they appear in the body (what `API-Sign` covers).
-    pub(crate) fn nonce_digits(&self) -> &'a str {
-        self.nonce_digits
+    /// The nonce's text as sent (what `API-Sign` covers).
+    pub(crate) fn nonce_text(&self) -> &str {
+        &self.nonce_text
     }
 
-    /// The nonce.
-    pub(crate) fn nonce(&self) -> u64 {
-        self.nonce
+    /// The nonce: plain decimal digits of an unsigned 64-bit integer, as a JSON number, a
+    /// JSON string or a form value.
+    pub(crate) fn nonce(&self) -> Result<u64, InvalidArguments> {
+        let text = self.nonce_text.as_ref();
+        // Only plain digits: no sign, fraction, exponent or spaces.
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidArguments::field("nonce"));
+        }
+        text.parse::<u64>()
+            .map_err(|_| InvalidArguments::field("nonce"))
     }
 
-    /// Deserializes the fields other than `nonce` into the endpoint's request type (which
-    /// denies unknown fields) and runs its own validation.
+    /// The `otp` field (API two-factor authentication), if sent.
+    pub(crate) fn otp(&self) -> Option<&str> {
+        self.otp.as_deref()
+    }
+
+    /// Deserializes the fields other than `nonce` and `otp` into the endpoint's request type
+    /// (which denies unknown fields) and runs its own validation.
     pub(crate) fn arguments<E: Endpoint + DeserializeOwned>(&self) -> Result<E, InvalidArguments> {
+        if let Some(name) = &self.duplicate {
+            // Duplicate keys are ambiguous (which one counts?), so they are refused.
+            return Err(InvalidArguments::field(name.clone()));
+        }
         let failed_field = RefCell::new(None);
         let parsed = E::deserialize(Fields {
             members: &self.fields,
@@ -120,6 +228,67 @@ impl<'a> RequestBody<'a> {
             }
         }
     }
+}
+
+/// A value as text: a JSON string's content, any other JSON value's raw text, a form value.
+fn text_of(value: FieldValue<'_>) -> Cow<'_, str> {
+    match value {
+        FieldValue::Json(raw) => match serde_json::from_str::<Cow<'_, str>>(raw.get()) {
+            Ok(text) => text,
+            Err(_) => Cow::Borrowed(raw.get()),
+        },
+        FieldValue::Text(text) => Cow::Owned(text),
+    }
+}
+
+/// `name=value&…` pairs of an `application/x-www-form-urlencoded` body, decoded (`+` is a
+/// space, `%XX` a byte; the result must be UTF-8). Strict: every pair needs a `=` and a name,
+/// so a JSON body labelled as a form does not parse.
+fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, Unreadable> {
+    const NOT_FORM: &str = "the body is not application/x-www-form-urlencoded name=value pairs";
+    let text = std::str::from_utf8(body).map_err(|_| Unreadable::new(NOT_FORM))?;
+    if text.is_empty() {
+        return Err(Unreadable::new("the body is empty"));
+    }
+    text.split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').ok_or(Unreadable::new(NOT_FORM))?;
+            let name = form_decode(name).ok_or(Unreadable::new(NOT_FORM))?;
+            let value = form_decode(value).ok_or(Unreadable::new(NOT_FORM))?;
+            let plain_name = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if plain_name {
+                Ok((name, value))
+            } else {
+                Err(Unreadable::new(
+                    "a form field name is empty or not flat (only letters, digits, _ - .)",
+                ))
+            }
+        })
+        .collect()
+}
+
+/// One form component decoded, or `None` for a bad `%` escape or bytes that are not UTF-8.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(at + 1..at + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                at += 2;
+            }
+            byte => out.push(byte),
+        }
+        at += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The first `` `name` `` in a serde message.
@@ -159,7 +328,7 @@ impl<'de> de::Deserialize<'de> for Members<'de> {
 /// A deserializer over the body's fields that remembers which field failed, so the error can
 /// name it like Kraken's `EGeneral:Invalid arguments:<field>`.
 struct Fields<'a, 'b> {
-    members: &'b [(String, &'a RawValue)],
+    members: &'b [(String, FieldValue<'a>)],
     failed_field: &'b RefCell<Option<String>>,
 }
 
@@ -182,8 +351,8 @@ impl<'de> de::Deserializer<'de> for Fields<'de, '_> {
 }
 
 struct FieldAccess<'a, 'b> {
-    members: std::slice::Iter<'b, (String, &'a RawValue)>,
-    current: Option<&'b (String, &'a RawValue)>,
+    members: std::slice::Iter<'b, (String, FieldValue<'a>)>,
+    current: Option<&'b (String, FieldValue<'a>)>,
     failed_field: &'b RefCell<Option<String>>,
 }
 
@@ -216,60 +385,158 @@ impl<'a> MapAccess<'a> for FieldAccess<'a, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let Some((name, raw)) = self.current.take() else {
+        let Some((name, value)) = self.current.take() else {
             return Err(de::Error::custom("a value was read without its key"));
         };
-        let mut json = serde_json::Deserializer::from_str(raw.get());
-        seed.deserialize(&mut json)
-            .inspect_err(|_| self.blame(name))
+        match value {
+            FieldValue::Json(raw) => {
+                let mut json = serde_json::Deserializer::from_str(raw.get());
+                seed.deserialize(&mut json)
+            }
+            FieldValue::Text(text) => seed.deserialize(FormValue(text)),
+        }
+        .inspect_err(|_| self.blame(name))
+    }
+}
+
+/// A form value: text, read as a number or a boolean where the request type wants one.
+/// Lists and objects cannot be sent flat, so they fail (the field is named).
+struct FormValue<'b>(&'b str);
+
+impl FormValue<'_> {
+    fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T, serde_json::Error> {
+        self.0
+            .parse()
+            .map_err(|_| de::Error::custom(format_args!("a form value that is not {what}")))
+    }
+}
+
+macro_rules! parse_as {
+    ($($method:ident => $visit:ident: $ty:ty,)+) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            visitor.$visit(self.parse::<$ty>(stringify!($ty))?)
+        })+
+    };
+}
+
+impl<'de> de::Deserializer<'de> for FormValue<'_> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_str(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom(
+            "a list cannot be sent as a flat form field",
+        ))
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom(
+            "an object cannot be sent as a flat form field",
+        ))
+    }
+
+    parse_as! {
+        deserialize_bool => visit_bool: bool,
+        deserialize_i8 => visit_i8: i8,
+        deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+        deserialize_u8 => visit_u8: u8,
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_f64 => visit_f64: f64,
+    }
+
+    serde::forward_to_deserialize_any! {
+        i128 u128 f32 char str string bytes byte_buf unit unit_struct newtype_struct tuple
+        tuple_struct struct enum identifier ignored_any
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use prime_core::endpoints::{CreateApiUser, ListApiUsers, ListSettlementBatches, Role};
+    use prime_core::endpoints::{
+        CreateApiUser, ListApiUsers, ListSettlementBatches, Role, UpdateApiUserKey,
+    };
 
     use super::*;
 
     fn parse(body: &str) -> Result<RequestBody<'_>, String> {
-        RequestBody::parse(body.as_bytes()).map_err(|e| e.to_string())
+        RequestBody::parse(body.as_bytes(), BodyFormat::Json).map_err(|e| e.rejection().to_string())
+    }
+
+    fn form(body: &str) -> Result<RequestBody<'_>, String> {
+        RequestBody::parse(body.as_bytes(), BodyFormat::Form).map_err(|e| e.rejection().to_string())
     }
 
     fn arguments<E: Endpoint + DeserializeOwned>(body: &str) -> Result<E, String> {
         parse(body)?.arguments::<E>().map_err(|e| e.to_string())
     }
 
+    fn form_arguments<E: Endpoint + DeserializeOwned>(body: &str) -> Result<E, String> {
+        form(body)?.arguments::<E>().map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn the_nonce_keeps_its_exact_digits() {
+    fn the_nonce_keeps_its_exact_text() {
         let body = parse(r#"{"nonce":1616492376594,"name":"A","role":"Trader"}"#).unwrap();
-        assert_eq!(body.nonce_digits(), "1616492376594");
-        assert_eq!(body.nonce(), 1_616_492_376_594);
+        assert_eq!(body.nonce_text(), "1616492376594");
+        assert_eq!(body.nonce(), Ok(1_616_492_376_594));
         let user: CreateApiUser = body.arguments().unwrap();
         assert_eq!(user, CreateApiUser::new("A", Role::Trader));
+        // A JSON string of digits, as Kraken's JSON examples and python-kraken-sdk send it:
+        // the signature covers the digits inside the quotes.
+        let body = parse(r#"{"nonce":"1795880000625677440"}"#).unwrap();
+        assert_eq!(body.nonce_text(), "1795880000625677440");
+        assert_eq!(body.nonce(), Ok(1_795_880_000_625_677_440));
+        let body = form("nonce=1795880000625677440&name=A+B&role=Trader").unwrap();
+        assert_eq!(body.nonce_text(), "1795880000625677440");
     }
 
     #[test]
     fn bad_nonces_name_the_nonce() {
+        // Readable bodies with an unusable nonce: refused once the signature is checked.
         for body in [
-            r#"{"name":"A"}"#,
-            r#"{"nonce":"1"}"#,
+            r#"{"nonce":"1a"}"#,
+            r#"{"nonce":""}"#,
+            r#"{"nonce":" 1"}"#,
             r#"{"nonce":-1}"#,
             r#"{"nonce":1.0}"#,
             r#"{"nonce":1e3}"#,
+            r#"{"nonce":true}"#,
             r#"{"nonce":18446744073709551616}"#,
-            r#"{"nonce":1,"nonce":2}"#,
+            r#"{"nonce":"18446744073709551616"}"#,
         ] {
+            assert_eq!(
+                parse(body).unwrap().nonce().map_err(|e| e.to_string()),
+                Err("EGeneral:Invalid arguments:nonce".to_owned()),
+                "{body}"
+            );
+        }
+        // Without exactly one nonce there is nothing to check the signature against.
+        for body in [r#"{"name":"A"}"#, r#"{"nonce":1,"nonce":2}"#] {
             assert_eq!(
                 parse(body).err().as_deref(),
                 Some("EGeneral:Invalid arguments:nonce"),
                 "{body}"
             );
         }
-        assert!(parse(r#"{"nonce":18446744073709551615}"#).is_ok());
+        assert_eq!(
+            parse(r#"{"nonce":18446744073709551615}"#).unwrap().nonce(),
+            Ok(u64::MAX)
+        );
     }
 
     #[test]
-    fn bodies_that_are_not_objects_name_no_field() {
+    fn bodies_that_do_not_parse_as_their_type_name_no_field() {
         for body in [
             "",
             "nonce=1",
@@ -283,6 +550,114 @@ mod tests {
                 Some("EGeneral:Invalid arguments"),
                 "{body}"
             );
+        }
+        // JSON labelled as a form, broken escapes, nested (non-flat) names.
+        for body in [
+            r#"{"nonce":1}"#,
+            "",
+            "nonce",
+            "nonce=1&",
+            "nonce=1&=x",
+            "nonce=%G1",
+            "nonce=1&name=%FF",
+            "nonce=1&statuses[]=unsettled",
+        ] {
+            assert_eq!(
+                form(body).err().as_deref(),
+                Some("EGeneral:Invalid arguments"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn form_fields_are_decoded_and_typed_by_the_request() {
+        let user: CreateApiUser = form_arguments("nonce=1&name=Desk+1%2FEU&role=Trader").unwrap();
+        assert_eq!(user, CreateApiUser::new("Desk 1/EU", Role::Trader));
+        let list: ListSettlementBatches =
+            form_arguments("nonce=1&limit=20&from=5&asset_kind=currency").unwrap();
+        assert_eq!(list.limit, Some(20));
+        assert_eq!(list.from, Some(5));
+        assert_eq!(
+            form_arguments::<ListSettlementBatches>("nonce=1&limit=lots").err(),
+            Some("EGeneral:Invalid arguments:limit".to_owned())
+        );
+        // Lists cannot be sent flat.
+        assert_eq!(
+            form_arguments::<ListSettlementBatches>("nonce=1&statuses=unsettled").err(),
+            Some("EGeneral:Invalid arguments:statuses".to_owned())
+        );
+        assert_eq!(
+            form_arguments::<UpdateApiUserKey>(
+                "nonce=1&user_id=U&key_id=K&whitelisted_ips=1.2.3.4"
+            )
+            .err(),
+            Some("EGeneral:Invalid arguments:whitelisted_ips".to_owned())
+        );
+        assert!(form_arguments::<ListApiUsers>("nonce=1&otp=123456").is_ok());
+    }
+
+    #[test]
+    fn every_byte_survives_form_encoding() {
+        // What Python's urlencode (quote_plus) produces for every ASCII character, and for
+        // multi-byte UTF-8, decodes back to the text.
+        let mut text: String = (0u8..128).map(char::from).collect();
+        text.push_str("é€😀 +%&=");
+        let encoded: String = text
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                b => format!("%{b:02X}"),
+            })
+            .collect();
+        assert_eq!(form_decode(&encoded).as_deref(), Some(text.as_str()));
+        // Lower-case escapes are as good; broken ones are refused, never guessed at.
+        assert_eq!(form_decode("%c3%a9").as_deref(), Some("é"));
+        for broken in ["%", "%4", "%G0", "%C3", "%FF"] {
+            assert_eq!(form_decode(broken), None, "{broken}");
+        }
+    }
+
+    #[test]
+    fn the_otp_is_read_apart_from_the_fields() {
+        let body = parse(r#"{"nonce":1,"otp":"123456"}"#).unwrap();
+        assert_eq!(body.otp(), Some("123456"));
+        assert!(body.arguments::<ListApiUsers>().is_ok());
+        assert_eq!(
+            form("nonce=1&otp=pass+word").unwrap().otp(),
+            Some("pass word")
+        );
+        assert_eq!(parse(r#"{"nonce":1}"#).unwrap().otp(), None);
+        assert_eq!(
+            parse(r#"{"nonce":1,"otp":"1","otp":"2"}"#).err().as_deref(),
+            Some("EGeneral:Invalid arguments:otp")
+        );
+    }
+
+    #[test]
+    fn content_types_pick_the_parser() {
+        let format = |value: Option<&str>| {
+            BodyFormat::from_content_type(value.map(str::as_bytes)).map_err(|e| e.reason())
+        };
+        assert_eq!(format(None), Ok(BodyFormat::Json));
+        assert_eq!(format(Some("application/json")), Ok(BodyFormat::Json));
+        assert_eq!(
+            format(Some("Application/JSON; charset=utf-8")),
+            Ok(BodyFormat::Json)
+        );
+        assert_eq!(
+            format(Some("application/x-www-form-urlencoded")),
+            Ok(BodyFormat::Form)
+        );
+        assert_eq!(
+            format(Some("application/x-www-form-urlencoded; charset=UTF-8")),
+            Ok(BodyFormat::Form)
+        );
+        for other in ["text/plain", "multipart/form-data; boundary=x", "", "json"] {
+            assert!(format(Some(other)).is_err(), "{other}");
         }
     }
 

@@ -8,6 +8,7 @@ use prime_core::endpoints::AssetKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::account_keys::{AccountKeySpec, Permission};
 use crate::fault::{Fault, FaultKind};
 use crate::response_body::MockBody;
 use crate::server::{Shared, json_response};
@@ -45,6 +46,16 @@ struct ConfirmRequest {
 struct NonceWindowRequest {
     api_key: String,
     window: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountKeyRequest {
+    #[serde(default)]
+    permissions: Vec<String>,
+    otp: Option<String>,
+    #[serde(default)]
+    whitelisted_ips: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +179,34 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
             } else {
                 failure(StatusCode::NOT_FOUND, "no such live key")
             }
+        }
+        (HttpMethod::POST, "account-keys") => {
+            let spec: AccountKeyRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            let permissions: Result<Vec<Permission>, _> =
+                spec.permissions.iter().map(|p| p.parse()).collect();
+            let mut key_spec = match permissions {
+                Ok(permissions) => {
+                    AccountKeySpec::new(permissions).whitelisted_ips(spec.whitelisted_ips)
+                }
+                Err(e) => return failure(StatusCode::BAD_REQUEST, &e.to_string()),
+            };
+            if let Some(otp) = spec.otp {
+                if let Err(e) = prime_core::Otp::password(&otp) {
+                    return failure(StatusCode::BAD_REQUEST, &format!("otp: {e}"));
+                }
+                key_spec = key_spec.otp(otp);
+            }
+            let minted = shared.simulator().mint_account_key(&key_spec);
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "api_key": minted.api_key,
+                    "api_secret": minted.api_secret.expose(),
+                }),
+            )
         }
         (HttpMethod::POST, "rate-limit") => {
             let spec: RateLimitRequest = match read_json(request).await {

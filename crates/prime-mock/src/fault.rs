@@ -50,17 +50,32 @@ impl FaultKind {
 
     /// `EAPI:Rate limit exceeded`, not executed.
     pub fn rate_limited() -> Self {
-        Self::KrakenError("EAPI:Rate limit exceeded".to_owned())
+        Self::KrakenError(prime_core::ErrorCode::RateLimitExceeded.as_str().to_owned())
+    }
+
+    /// `EService: Throttled: <until>` (Kraken's spelling, with spaces): not executed; try
+    /// again after the Unix time `until` (seconds).
+    pub fn throttled(until: u64) -> Self {
+        Self::KrakenError(prime_core::ErrorCode::Throttled { until: Some(until) }.to_string())
+    }
+
+    /// `EGeneral:Too many requests`, not executed.
+    pub fn too_many_requests() -> Self {
+        Self::KrakenError(prime_core::ErrorCode::TooManyRequests.as_str().to_owned())
     }
 
     /// `EService:Unavailable`, not executed.
     pub fn service_unavailable() -> Self {
-        Self::KrakenError("EService:Unavailable".to_owned())
+        Self::KrakenError(
+            prime_core::ErrorCode::ServiceUnavailable
+                .as_str()
+                .to_owned(),
+        )
     }
 
     /// `EService:Busy`, not executed.
     pub fn service_busy() -> Self {
-        Self::KrakenError("EService:Busy".to_owned())
+        Self::KrakenError(prime_core::ErrorCode::ServiceBusy.as_str().to_owned())
     }
 
     /// Whether the request is carried out before the fault spoils the answer.
@@ -288,6 +303,8 @@ mod tests {
             FaultKind::TruncatedBody,
             FaultKind::OversizedBody(1 << 20),
             FaultKind::rate_limited(),
+            FaultKind::throttled(1_795_880_000),
+            FaultKind::too_many_requests(),
             FaultKind::service_unavailable(),
         ] {
             assert_eq!(kind.to_string().parse::<FaultKind>(), Ok(kind));

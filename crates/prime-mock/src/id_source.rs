@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use zeroize::Zeroizing;
 
 /// The characters of Kraken-style ids (`2T0RXL9B8K5D6`).
 const ID_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -42,6 +43,26 @@ impl IdSource {
         let mut bytes = [0u8; 42];
         self.rng.fill_bytes(&mut bytes);
         STANDARD.encode(bytes)
+    }
+
+    /// A key CreatePrimeApiUserKey issues, shaped like the documented `KRA5L19LAW8Z`: 12
+    /// uppercase letters and digits.
+    pub(crate) fn issued_api_key(&mut self) -> String {
+        self.word(12)
+    }
+
+    /// An issued key's secret, shaped like the documented `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`:
+    /// 31 lowercase letters and digits. Opaque text, never base64 (31 characters cannot be
+    /// padded base64), used as-is as an HMAC-SHA256 key by Prime WebSocket and FIX.
+    pub(crate) fn issued_secret(&mut self) -> Zeroizing<String> {
+        const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut secret = Zeroizing::new(String::with_capacity(31));
+        for _ in 0..31 {
+            secret.push(char::from(
+                ALPHABET[self.rng.random_range(0..ALPHABET.len())],
+            ));
+        }
+        secret
     }
 
     /// 64 secret bytes. The caller encodes them once for the client and keeps only the
@@ -90,6 +111,28 @@ mod tests {
         let trade = ids.trade_id();
         assert_eq!(trade.len(), 36);
         assert_eq!(&trade[14..15], "4");
+    }
+
+    #[test]
+    fn issued_credentials_look_like_the_documented_example_and_are_not_base64() {
+        let mut ids = IdSource::new(11);
+        for _ in 0..200 {
+            let key = ids.issued_api_key();
+            assert_eq!(key.len(), "KRA5L19LAW8Z".len());
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            );
+            let secret = ids.issued_secret();
+            assert_eq!(secret.len(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf".len());
+            assert!(
+                secret
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            );
+            assert!(STANDARD.decode(secret.as_bytes()).is_err());
+            assert!(prime_core::SigningKey::from_base64(&secret).is_err());
+        }
     }
 
     #[test]

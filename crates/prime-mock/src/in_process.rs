@@ -4,8 +4,9 @@ use std::net::IpAddr;
 
 use prime_core::http::header::CONTENT_TYPE;
 use prime_core::http::{HeaderValue, Method as HttpMethod, Request, Response, StatusCode};
-use prime_core::{ApiSecret, Credentials};
+use prime_core::{ApiSecret, Credentials, CredentialsError, ErrorCode, Otp};
 
+use crate::account_keys::{AccountKeySpec, MintedKey};
 use crate::simulator::{AccountKey, Call, Method, Simulator as Core, error_body};
 
 /// The Prime simulator as a plain value: hand it a request, get the response.
@@ -58,10 +59,22 @@ impl Simulator {
     /// # Panics
     /// Never in practice: the simulator issues well-formed keys and secrets.
     pub fn account_credentials(&self) -> Credentials {
-        self.account
-            .secret
-            .credentials_for(&self.account.api_key)
+        Credentials::new(&self.account.api_key, self.account.secret.expose())
             .expect("the simulator issues valid credentials")
+    }
+
+    /// Mints another account (REST) key holding `spec`'s permissions and optional API 2FA.
+    ///
+    /// # Errors
+    /// The 2FA password is empty or holds a control character.
+    pub fn mint_account_key(
+        &mut self,
+        spec: &AccountKeySpec,
+    ) -> Result<MintedKey, CredentialsError> {
+        if let Some(password) = &spec.otp {
+            Otp::password(password)?;
+        }
+        Ok(self.core.mint_account_key(spec))
     }
 
     /// Checks and, if it passes, executes one request sent from `peer`. Kraken errors come back
@@ -74,12 +87,15 @@ impl Simulator {
             .strip_prefix("/0/private/")
             .and_then(Method::from_name)
         else {
-            return json(StatusCode::NOT_FOUND, error_body("EGeneral:Unknown method"));
+            return json(
+                StatusCode::NOT_FOUND,
+                error_body(crate::errors::UNKNOWN_METHOD),
+            );
         };
         if request.method() != HttpMethod::POST {
             return json(
                 StatusCode::METHOD_NOT_ALLOWED,
-                error_body("EGeneral:Invalid arguments"),
+                error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
             );
         }
         let call = Call::new(

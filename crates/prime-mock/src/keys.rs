@@ -11,13 +11,14 @@ use prime_core::endpoints::{
 
 use crate::simulator::{Rejection, Simulator, invalid, success};
 
-/// The permission strings a key reports. Kraken documents only the shape
+/// The permission strings an issued key reports. Kraken documents only the shape
 /// (`read::marketdata`); these names are the simulator's, derived from the owner's role at
-/// the time of the call.
+/// the time of the call ("Viewer: read-only — query orders, balances, and exposure";
+/// "Trader: read + trade — submit and amend orders").
 fn permissions(role: &Role) -> Vec<String> {
-    let mut permissions = vec!["read::settlement".to_owned()];
+    let mut permissions = vec!["read::marketdata".to_owned(), "read::orders".to_owned()];
     if *role == Role::Trader {
-        permissions.push("write::settlement".to_owned());
+        permissions.push("write::orders".to_owned());
     }
     permissions
 }
@@ -35,17 +36,12 @@ impl Simulator {
             .ok_or_else(|| invalid("key_id"))
     }
 
-    /// The secret is encoded here once, put in the response, and dropped: the simulator keeps
-    /// only the prepared signing key. The response is built with `json!` because the core's
+    /// The secret text is put in the response once; the simulator keeps it only for the
+    /// WebSocket/FIX checks of the key (its own copy, zeroized on drop). The response is built with `json!` because the core's
     /// `CreatedApiUserKey` deliberately cannot be serialized.
     pub(crate) fn create_key(&mut self, args: CreateApiUserKey) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
-        let (api_key, secret) = self.issue_key(Some(user));
-        // What the WebSocket and FIX checks verify against: the secret's text bytes, prepared
-        // as an HMAC-SHA256 key (the text itself is not kept).
-        let verifier = IssuedCredentials::from_secret(&api_key, &secret)
-            .map_err(|_| "EGeneral:Internal error".to_owned())?;
-        self.issued_verifiers.insert(api_key.clone(), verifier);
+        let (api_key, secret) = self.issue_key(user);
         let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
         let body = serde_json::json!({
             "error": [],
@@ -58,7 +54,8 @@ impl Simulator {
                 "whitelisted_ips": key.whitelisted_ips,
             }
         });
-        serde_json::to_vec(&body).map_err(|_| "EGeneral:Internal error".to_owned())
+        serde_json::to_vec(&body)
+            .map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())
     }
 
     pub(crate) fn list_keys(&self, args: &ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
@@ -143,17 +140,18 @@ impl Simulator {
         api_key: &str,
         peer: IpAddr,
     ) -> Result<IssuedKey, &'static str> {
-        let index = self
-            .live_key(api_key.as_bytes())
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
-        let key = &self.keys[index];
-        let credentials = key
-            .owner
-            .and_then(|_| self.issued_verifiers.get(api_key))
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        let view = self.live_issued_key(api_key).ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        // Prepared per check from the kept text: the secret is used as text, never decoded.
+        let credentials =
+            IssuedCredentials::new(view.api_key, view.secret).map_err(|_| NOT_A_LIVE_ISSUED_KEY)?;
+        let peer_allowed = view.whitelisted_ips.is_empty()
+            || view
+                .whitelisted_ips
+                .iter()
+                .any(|entry| crate::simulator::ip_matches(entry, peer));
         Ok(IssuedKey {
-            credentials: credentials.clone(),
-            peer_allowed: key.allows(peer),
+            credentials,
+            peer_allowed,
         })
     }
 }

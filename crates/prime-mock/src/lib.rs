@@ -3,30 +3,48 @@
 //!
 //! [`MockServer::start`] listens on `127.0.0.1` at a free port, on its own thread and tokio
 //! runtime (so it works from plain `#[test]`s, `#[tokio::test]`s and `main` alike), and hands
-//! out its base URL and the account (admin) credentials. Dropping it shuts it down.
+//! out its base URL and the account key's credentials. Dropping it shuts it down.
 //!
 //! # What it simulates
 //!
-//! - **Authentication as Kraken does it.** `API-Sign` is verified over the exact body received
+//! The model is Kraken's documented one: the institution's **account key** (a REST key with a
+//! base64 secret) calls all 13 Prime REST endpoints; the keys `CreatePrimeApiUserKey` issues
+//! belong to Prime API users and authenticate on Prime WebSocket and FIX, not REST.
+//!
+//! - **Authentication as Kraken does it**, checked in Kraken's order: key, signature, nonce,
+//!   permission, then arguments. `API-Sign` is verified over the exact body received
 //!   (constant time); unknown, deleted and disabled-user keys get `EAPI:Invalid key`; a bad
 //!   signature `EAPI:Invalid signature`; a nonce not above the key's last accepted one
 //!   `EAPI:Invalid nonce` (unless inside the key's [nonce window](MockServer::set_nonce_window));
-//!   malformed JSON, unknown fields, wrong types and missing fields `EGeneral:Invalid
-//!   arguments[:<field>]`. A refused call changes nothing, not even the key's nonce.
-//! - **All 13 endpoints** with state: users (`Viewer`/`Trader`, `Enabled`/`Disabled`), keys
-//!   (a 64-byte secret returned once by `CreatePrimeApiUserKey` and kept only as a prepared
-//!   signing key; IP allow-lists enforced against the peer address), and settlement (see
-//!   below).
-//! - **Permissions.** The account key manages users and keys; a `Viewer` user's key may read
-//!   settlement batches; a `Trader` user's key may also create batches and settle legs;
-//!   anything else is `EGeneral:Permission denied`.
+//!   unknown fields, wrong types and missing fields `EGeneral:Invalid arguments[:<field>]`.
+//!   A refused call changes nothing, not even the key's nonce. A wrong signature is never
+//!   reported as bad arguments.
+//! - **Bodies as real clients send them.** The parser follows `Content-Type`:
+//!   `application/json` (a missing `Content-Type` counts as JSON, the Prime pages' format), or
+//!   `application/x-www-form-urlencoded` with flat fields (`name=value`, as krakenex and ccxt
+//!   send; list fields such as `statuses` cannot be sent this way). The nonce may be a JSON
+//!   integer or a JSON string of digits (`{"nonce":"1795880000625677440"}`, as Kraken's JSON
+//!   examples and python-kraken-sdk send it); the signature covers the digits as sent. A body
+//!   that does not parse as its declared type is `EGeneral:Invalid arguments`, with the reason
+//!   in the log.
+//! - **Permissions as documented.** The settlement endpoints need
+//!   [`Permission::CreateAndModifyOrders`] (create, settle) or
+//!   [`Permission::QueryOpenOrdersAndTrades`] (get, list); the user and key endpoints name
+//!   none. The account key holds both; [`MockServer::mint_account_key`] (or
+//!   `POST /__mock/account-keys`) mints further account keys with chosen permissions. A key
+//!   without the permission gets `EGeneral:Permission denied` and nothing is executed.
+//! - **API 2FA.** A minted key may require an `otp` (a static password, [`AccountKeySpec::otp`]);
+//!   a call without it or with another one gets `EAPI:Invalid signature`, as Kraken answers.
+//!   Keys without 2FA ignore an `otp` field.
+//! - **All 13 endpoints** with state: users (`Viewer`/`Trader`, `Enabled`/`Disabled`), issued
+//!   keys (shaped like the documented `KRA5L19LAW8Z` / `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`: an
+//!   uppercase alphanumeric key and an opaque alphanumeric secret that is not base64; IP
+//!   allow-lists enforced against the peer address), and settlement (see below).
 //! - **Settlement.** Unsettled trades (a few seeded at start, more via
 //!   [`MockServer::add_trade`]) are netted per asset into a batch with exact decimal amounts,
 //!   one active batch per asset kind; a batch is confirmed with [`MockServer::confirm_batch`];
 //!   settling a leg starts a pending transfer that [`MockServer::complete_transfers`]
-//!   completes. Simulator-specific refusals use `ESettlement:…` strings (`Active batch
-//!   exists`, `No unsettled trades`, `Batch not confirmed`, `Leg not settleable`); unknown
-//!   ids are `EGeneral:Invalid arguments:<field>`.
+//!   completes. Unknown ids are `EGeneral:Invalid arguments:<field>`.
 //! - **Issued keys where Kraken uses them.** A key from `CreatePrimeApiUserKey` authenticates
 //!   on the Prime WebSocket check, `GET /ws/v1` on the same server (a real upgrade: `101`
 //!   then a normal close; else `401` with a one-line reason; see [`MockServer::ws_url`]), and
@@ -39,11 +57,35 @@
 //!   accepted.
 //! - **Faults** ([`Fault`], [`FaultKind`]): delays, dropped connections before or after
 //!   executing, 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
-//!   string (`EAPI:Rate limit exceeded`, `EService:Unavailable`, …). An optional rate-limit
+//!   string (`EAPI:Rate limit exceeded`, `EService: Throttled: <ts>`,
+//!   `EGeneral:Too many requests`, `EService:Unavailable`, …). An optional rate-limit
 //!   model ([`MockBuilder::rate_limit`]) counts calls per key with decay, like Kraken.
 //! - **Deterministic** ids and secrets with [`MockBuilder::seed`]; random otherwise.
 //!   Logs (`tracing`) never contain secrets, signatures or bodies.
 //!
+//! # The simulator's own choices
+//!
+//! Error strings use only Kraken's documented categories (General, Auth, API, Query, Order,
+//! Trade, Funding, Service). Where Kraken documents no answer, the simulator chooses one:
+//!
+//! | Situation | Answer (the simulator's choice) |
+//! |---|---|
+//! | REST call signed with a key `CreatePrimeApiUserKey` issued | `EAPI:Invalid key` |
+//! | unknown path under `/0/private/` | HTTP 404, `EGeneral:Unknown method` |
+//! | HTTP method other than POST | HTTP 405, `EGeneral:Invalid arguments` |
+//! | body over 64 KiB | HTTP 413, `EGeneral:Invalid arguments` |
+//! | `Content-Type` other than JSON or form | `EGeneral:Invalid arguments` (reason logged) |
+//! | no nonce, or two | `EGeneral:Invalid arguments:nonce` (nothing to check the signature against) |
+//! | a nonce that is not plain digits of a `u64` | `EGeneral:Invalid arguments:nonce`, after the signature check |
+//! | a field sent twice | `EGeneral:Invalid arguments:<field>` |
+//! | a batch while one of the same asset kind is active | `ETrade:Active batch exists` |
+//! | a batch for an asset kind without unsettled trades | `ETrade:No unsettled trades` |
+//! | settling a leg of an unconfirmed batch | `EFunding:Batch not confirmed` |
+//! | settling a leg that is pending or settled | `EFunding:Leg not settleable` |
+//! | user and key endpoints | callable by any account key (the pages name no permission) |
+//! | an issued key's `permissions` | `read::marketdata`, `read::orders`, and for a Trader `write::orders` |
+//! | the fault [`FaultKind::InternalServerError`] | HTTP 500, `EGeneral:Internal error` |
+
 //! # Example
 //!
 //! ```
@@ -67,7 +109,8 @@
 //!
 //! # HTTP control interface
 //!
-//! Under `/__mock/` (JSON in and out; no authentication, no secrets):
+//! Under `/__mock/` (JSON in and out; no authentication; only `account-keys` answers a
+//! secret, the new key's):
 //!
 //! | Request | Body | Effect |
 //! |---|---|---|
@@ -80,6 +123,7 @@
 //! | `POST /__mock/transfers/complete` | | complete pending transfers |
 //! | `POST /__mock/nonce-window` | `{"api_key":"…","window":1000}` | set a key's nonce window |
 //! | `POST /__mock/rate-limit` | `{"enabled":true}` | switch the rate-limit model |
+//! | `POST /__mock/account-keys` | `{"permissions":["Orders and trades - Query open orders & trades"],"otp":"…","whitelisted_ips":["…"]}` (`otp`, `whitelisted_ips` optional) | mint an account key: `{"api_key":"…","api_secret":"…"}` |
 //!
 //! # Standalone
 //!
@@ -94,9 +138,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod account_keys;
 mod arguments;
 mod control;
 mod decimal;
+mod errors;
 mod fault;
 mod id_source;
 mod in_process;
@@ -111,6 +157,7 @@ mod settlement;
 mod simulator;
 mod users;
 
+pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
 pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};

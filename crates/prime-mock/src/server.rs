@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use prime_core::{ApiSecret, Credentials};
+use prime_core::{ApiSecret, Credentials, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -318,7 +318,8 @@ impl MockServer {
         self.seed
     }
 
-    /// The account (admin) key: it manages users and keys.
+    /// The account key: a REST key holding every [`Permission`](crate::Permission). It
+    /// manages users and keys and runs settlement.
     pub fn account_api_key(&self) -> &str {
         &self.account_api_key
     }
@@ -331,6 +332,21 @@ impl MockServer {
     /// Ready-to-sign credentials for the account key.
     pub fn account_credentials(&self) -> Credentials {
         self.account_credentials.clone()
+    }
+
+    /// Mints another account (REST) key holding `spec`'s permissions, optionally with API 2FA
+    /// (`POST /__mock/account-keys` over HTTP).
+    ///
+    /// # Errors
+    /// The 2FA password is empty or holds a control character.
+    pub fn mint_account_key(
+        &self,
+        spec: &crate::AccountKeySpec,
+    ) -> Result<crate::MintedKey, prime_core::CredentialsError> {
+        if let Some(password) = &spec.otp {
+            prime_core::Otp::password(password)?;
+        }
+        Ok(self.shared.simulator().mint_account_key(spec))
     }
 
     /// Queues a fault for the next matching request(s). See [`Fault`].
@@ -546,7 +562,7 @@ async fn route(
         Some(method) => private_call(shared, peer, method, request).await,
         None => Ok(json_response(
             StatusCode::NOT_FOUND,
-            error_body("EGeneral:Unknown method"),
+            error_body(crate::errors::UNKNOWN_METHOD),
         )),
     }
 }
@@ -560,7 +576,7 @@ async fn private_call(
     if request.method() != hyper::Method::POST {
         let mut response = json_response(
             StatusCode::METHOD_NOT_ALLOWED,
-            error_body("EGeneral:Invalid arguments"),
+            error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
         );
         response
             .headers_mut()
@@ -580,7 +596,7 @@ async fn private_call(
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
             return Ok(closing(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                error_body("EGeneral:Invalid arguments"),
+                error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
             )));
         }
         Ok(Err(_)) => return Err(Hangup),
@@ -602,7 +618,7 @@ async fn private_call(
         Some(FaultKind::InternalServerError) => {
             return Ok(json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                error_body("EGeneral:Internal error"),
+                error_body(ErrorCode::InternalError.as_str()),
             ));
         }
         Some(FaultKind::KrakenError(error)) => {

@@ -29,14 +29,9 @@ use prime_core::endpoints::{
 use crate::decimal::{Decimal, DecimalError};
 use crate::simulator::{Rejection, Simulator, invalid, success};
 
-/// A second batch while one of the same kind is still active.
-const ACTIVE_BATCH_EXISTS: &str = "ESettlement:Active batch exists";
-/// A batch of a kind that has no unsettled trades.
-const NO_UNSETTLED_TRADES: &str = "ESettlement:No unsettled trades";
-/// Settling before the batch is confirmed.
-const BATCH_NOT_CONFIRMED: &str = "ESettlement:Batch not confirmed";
-/// Settling a leg whose `can_settle` is false (already pending or settled).
-const LEG_NOT_SETTLEABLE: &str = "ESettlement:Leg not settleable";
+use crate::errors::{
+    ACTIVE_BATCH_EXISTS, BATCH_NOT_CONFIRMED, LEG_NOT_SETTLEABLE, NO_UNSETTLED_TRADES,
+};
 
 /// Kraken's default page size for `ListPrimeSettlementBatches`.
 const DEFAULT_BATCH_LIMIT: u32 = 50;
@@ -307,7 +302,7 @@ impl Simulator {
                 Some((_, total)) => {
                     *total = total
                         .checked_add(trade.amount)
-                        .map_err(|_| "EGeneral:Internal error".to_owned())?;
+                        .map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())?;
                 }
                 None => legs.push((trade.asset.clone(), trade.amount)),
             }

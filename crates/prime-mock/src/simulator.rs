@@ -1,24 +1,26 @@
 //! The simulated Prime account and the checks every private call goes through.
 //!
-//! Order of checks (the first failure answers; a refused call changes nothing, not even the
-//! key's nonce or rate counter):
+//! Order of checks, Kraken's (the first failure answers; a refused call changes nothing, not
+//! even the key's nonce or rate counter):
 //!
-//! 1. `API-Key` names a live key (not deleted, its user enabled) → else `EAPI:Invalid key`;
-//! 2. the body is a JSON object with an unsigned integer `nonce` → else
-//!    `EGeneral:Invalid arguments[:nonce]`;
-//! 3. `API-Sign` matches the signed path, the nonce's digits and the exact body (constant
-//!    time) → else `EAPI:Invalid signature`;
-//! 4. the nonce is above the key's last accepted one, or inside its window and unused → else
-//!    `EAPI:Invalid nonce`;
+//! 1. `API-Key` names a live account (REST) key → else `EAPI:Invalid key` (keys that
+//!    CreatePrimeApiUserKey issued are Prime WebSocket/FIX credentials: `EAPI:Invalid key`
+//!    here too, the simulator's choice);
+//! 2. the body parses as its `Content-Type` (JSON, or a flat form) and has one `nonce` → else
+//!    `EGeneral:Invalid arguments[:nonce]` (the reason goes to the log);
+//! 3. `API-Sign` matches the signed path, the nonce's text as sent and the exact body
+//!    (constant time), and a key with API 2FA got its `otp` → else `EAPI:Invalid signature`;
+//! 4. the nonce is plain digits (`EGeneral:Invalid arguments:nonce`) above the key's last
+//!    accepted one, or inside its window and unused → else `EAPI:Invalid nonce`;
 //! 5. the peer address is on the key's IP allow-list, when it has one → else
 //!    `EGeneral:Permission denied`;
 //! 6. the rate-limit counter has room (when the model is on) → else
 //!    `EAPI:Rate limit exceeded`;
-//! 7. the key may call the method → else `EGeneral:Permission denied`;
+//! 7. the key holds the permission the method documents → else `EGeneral:Permission denied`;
 //! 8. the fields match the endpoint's request type and its validation → else
 //!    `EGeneral:Invalid arguments:<field>`;
 //! 9. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules →
-//!    `ESettlement:…`).
+//!    the strings in [`crate::errors`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -27,34 +29,44 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use prime_core::endpoints::{self, Role, UserStatus};
-use prime_core::{ApiSecret, Endpoint, SigningKey};
+use prime_core::{ApiSecret, Endpoint, ErrorCode, SigningKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
 
-use crate::arguments::{InvalidArguments, RequestBody};
+use crate::account_keys::{AccountKeySpec, MintedKey, Permission};
+use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
 use crate::nonce_guard::NonceGuard;
 use crate::rate_limit::RateCounter;
 use crate::settlement::{Batch, Transfer, UnsettledTrade};
 
-pub(crate) const INVALID_KEY: &str = "EAPI:Invalid key";
-pub(crate) const INVALID_SIGNATURE: &str = "EAPI:Invalid signature";
-pub(crate) const INVALID_NONCE: &str = "EAPI:Invalid nonce";
-pub(crate) const PERMISSION_DENIED: &str = "EGeneral:Permission denied";
-pub(crate) const RATE_LIMIT_EXCEEDED: &str = "EAPI:Rate limit exceeded";
+fn reject(code: &ErrorCode) -> Rejection {
+    code.as_str().to_owned()
+}
 
 /// The `error` string a refused call answers with.
 pub(crate) type Rejection = String;
 
-/// What a call needs from its key.
+/// What a call needs from its (account) key, as the endpoint pages document it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// The account (admin) key: users and keys.
-    Account,
-    /// A `Viewer` or `Trader` user's key: reading settlement batches.
-    ReadSettlement,
-    /// A `Trader` user's key: creating batches and settling legs.
+    /// No permission line (user and key management): any account key.
+    Any,
+    /// `Orders and trades - Query open orders & trades`.
+    Query,
+    /// `Orders and trades - Create & modify orders`.
     Trade,
+}
+
+impl Access {
+    fn permission(self) -> Option<Permission> {
+        match self {
+            Self::Any => None,
+            Self::Query => Some(Permission::QueryOpenOrdersAndTrades),
+            Self::Trade => Some(Permission::CreateAndModifyOrders),
+        }
+    }
 }
 
 macro_rules! methods {
@@ -85,18 +97,18 @@ macro_rules! methods {
 }
 
 methods! {
-    CreateApiUserKey => Account;
-    ListApiUserKeys => Account;
-    UpdateApiUserKey => Account;
-    DeleteApiUserKey => Account;
-    CreateApiUser => Account;
-    GetApiUser => Account;
-    ListApiUsers => Account;
-    UpdateApiUser => Account;
-    UpdateApiUserRoles => Account;
+    CreateApiUserKey => Any;
+    ListApiUserKeys => Any;
+    UpdateApiUserKey => Any;
+    DeleteApiUserKey => Any;
+    CreateApiUser => Any;
+    GetApiUser => Any;
+    ListApiUsers => Any;
+    UpdateApiUser => Any;
+    UpdateApiUserRoles => Any;
     CreateSettlementBatch => Trade;
-    GetSettlementBatch => ReadSettlement;
-    ListSettlementBatches => ReadSettlement;
+    GetSettlementBatch => Query;
+    ListSettlementBatches => Query;
     SettleSettlementBatchAsset => Trade;
 }
 
@@ -114,6 +126,7 @@ pub(crate) struct Call<'a> {
     pub(crate) signed_path: &'a str,
     pub(crate) api_key: Option<&'a [u8]>,
     pub(crate) api_sign: Option<&'a [u8]>,
+    pub(crate) content_type: Option<&'a [u8]>,
     pub(crate) body: &'a [u8],
     pub(crate) peer: IpAddr,
 }
@@ -137,6 +150,9 @@ impl<'a> Call<'a> {
                 .map(prime_core::http::HeaderValue::as_bytes),
             api_sign: headers
                 .get("API-Sign")
+                .map(prime_core::http::HeaderValue::as_bytes),
+            content_type: headers
+                .get(prime_core::http::header::CONTENT_TYPE)
                 .map(prime_core::http::HeaderValue::as_bytes),
             body,
             peer,
@@ -163,13 +179,26 @@ impl User {
     }
 }
 
+/// What a key authenticates with, by kind.
+pub(crate) enum KeyAuth {
+    /// An account (REST) key: all that is kept of its base64 secret is the prepared signing
+    /// key (enough to verify, never the secret), with its permissions and optional 2FA.
+    Rest {
+        signing_key: Box<SigningKey>,
+        permissions: Vec<Permission>,
+        otp: Option<Zeroizing<String>>,
+    },
+    /// A key CreatePrimeApiUserKey issued, for Prime WebSocket and FIX. Those protocols use
+    /// the secret's text as an HMAC-SHA256 key, so the text itself is kept (zeroized on drop).
+    Issued { secret: Zeroizing<String> },
+}
+
 pub(crate) struct Key {
     pub(crate) id: String,
     pub(crate) api_key: String,
-    /// Index into the users; `None` for the account key.
+    /// Index into the users; `None` for account keys.
     pub(crate) owner: Option<usize>,
-    /// All that is kept of the secret: enough to verify, never the secret text.
-    pub(crate) signing_key: SigningKey,
+    pub(crate) auth: KeyAuth,
     pub(crate) whitelisted_ips: Vec<String>,
     pub(crate) updated_at: i64,
     pub(crate) deleted: bool,
@@ -178,7 +207,7 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub(crate) fn allows(&self, peer: IpAddr) -> bool {
+    fn allows(&self, peer: IpAddr) -> bool {
         self.whitelisted_ips.is_empty()
             || self
                 .whitelisted_ips
@@ -188,7 +217,7 @@ impl Key {
 }
 
 /// Whether `peer` is `entry` (an address or a CIDR range, as the core validates them).
-fn ip_matches(entry: &str, peer: IpAddr) -> bool {
+pub(crate) fn ip_matches(entry: &str, peer: IpAddr) -> bool {
     let peer = peer.to_canonical();
     let (address, prefix) = match entry.split_once('/') {
         Some((address, prefix)) => (address, prefix.parse::<u32>().ok()),
@@ -212,23 +241,17 @@ fn ip_matches(entry: &str, peer: IpAddr) -> bool {
     }
 }
 
-/// Who is calling, as far as permissions go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Caller {
-    Account,
-    Viewer,
-    Trader,
-}
-
-impl Caller {
-    fn may(self, access: Access) -> bool {
-        matches!(
-            (self, access),
-            (Self::Account, Access::Account)
-                | (Self::Viewer | Self::Trader, Access::ReadSettlement)
-                | (Self::Trader, Access::Trade)
-        )
-    }
+/// A live issued key as Prime WebSocket/FIX checks need it: the secret text (the HMAC-SHA256
+/// key), its user and the allow-list.
+// The WebSocket and FIX checks read the secret and the allow-list; the user is for tests and
+// logs.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct IssuedKeyView<'a> {
+    pub(crate) api_key: &'a str,
+    pub(crate) secret: &'a str,
+    pub(crate) user_id: &'a str,
+    pub(crate) role: &'a Role,
+    pub(crate) whitelisted_ips: &'a [String],
 }
 
 /// Unix milliseconds that strictly increase, so batches created in the same millisecond
@@ -266,9 +289,6 @@ pub(crate) struct Simulator {
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
     pub(crate) rate_limit: bool,
-    /// Issued keys' prepared HMAC-SHA256 secrets (by public key), for the WebSocket and FIX
-    /// checks; see `keys.rs`.
-    pub(crate) issued_verifiers: HashMap<String, prime_core::IssuedCredentials>,
 }
 
 impl Simulator {
@@ -285,39 +305,76 @@ impl Simulator {
             transfers: Vec::new(),
             executions: HashMap::new(),
             rate_limit,
-            issued_verifiers: HashMap::new(),
         };
-        let (api_key, secret) = simulator.issue_key(None);
+        let MintedKey {
+            api_key,
+            api_secret: secret,
+            ..
+        } = simulator.mint_account_key(&AccountKeySpec::new(Permission::ALL));
         if seed_trades {
             simulator.seed_trades();
         }
         (simulator, AccountKey { api_key, secret })
     }
 
-    /// Creates a key for `owner` (a user index, or the account) and returns its public key and
-    /// its secret: the only time the secret exists as text.
-    pub(crate) fn issue_key(&mut self, owner: Option<usize>) -> (String, ApiSecret) {
-        let id = self.unique(IdSource::key_id, |s, id| s.keys.iter().any(|k| k.id == id));
+    /// Creates an account (REST) key and returns its public key and base64 secret: the only
+    /// time the secret exists as text.
+    pub(crate) fn mint_account_key(&mut self, spec: &AccountKeySpec) -> MintedKey {
         let api_key = self.unique(IdSource::api_key, |s, key| s.key_index.contains_key(key));
         let mut secret_bytes = self.ids.secret();
         let signing_key = SigningKey::from_bytes(&secret_bytes);
         let secret = ApiSecret::new(STANDARD.encode(secret_bytes));
         // Best effort: the prepared key is all the simulator keeps.
         secret_bytes.fill(0);
+        let mut permissions = spec.permissions.clone();
+        permissions.dedup();
+        self.push_key(
+            api_key.clone(),
+            None,
+            KeyAuth::Rest {
+                signing_key: Box::new(signing_key),
+                permissions,
+                otp: spec.otp.clone(),
+            },
+        );
+        if let Some(key) = self.keys.last_mut() {
+            key.whitelisted_ips.clone_from(&spec.whitelisted_ips);
+        }
+        MintedKey {
+            api_key,
+            api_secret: secret,
+            otp: spec.otp.clone(),
+        }
+    }
+
+    /// Issues a Prime WebSocket/FIX key for the user at index `owner`, shaped like the
+    /// documented example (`KRA5L19LAW8Z` / `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`). Returns the key
+    /// and its secret text.
+    pub(crate) fn issue_key(&mut self, owner: usize) -> (String, ApiSecret) {
+        let api_key = self.unique(IdSource::issued_api_key, |s, key| {
+            s.key_index.contains_key(key)
+        });
+        let secret = self.ids.issued_secret();
+        let answer = ApiSecret::new(secret.to_string());
+        self.push_key(api_key.clone(), Some(owner), KeyAuth::Issued { secret });
+        (api_key, answer)
+    }
+
+    fn push_key(&mut self, api_key: String, owner: Option<usize>, auth: KeyAuth) {
+        let id = self.unique(IdSource::key_id, |s, id| s.keys.iter().any(|k| k.id == id));
         let updated_at = self.clock.now_ms();
         self.key_index.insert(api_key.clone(), self.keys.len());
         self.keys.push(Key {
             id,
-            api_key: api_key.clone(),
+            api_key,
             owner,
-            signing_key,
+            auth,
             whitelisted_ips: Vec::new(),
             updated_at,
             deleted: false,
             nonces: NonceGuard::default(),
             rate: RateCounter::default(),
         });
-        (api_key, secret)
     }
 
     /// Draws ids until one is not taken (a collision needs 36^13 luck, but ids must be unique
@@ -351,8 +408,8 @@ impl Simulator {
         self.users.iter().position(|u| u.id == user_id)
     }
 
-    /// The live key with this public key, if any.
-    pub(crate) fn live_key(&self, api_key: &[u8]) -> Option<usize> {
+    /// The live key with this public key, if any, of either kind.
+    fn live_key(&self, api_key: &[u8]) -> Option<usize> {
         let api_key = std::str::from_utf8(api_key).ok()?;
         let index = *self.key_index.get(api_key)?;
         let key = &self.keys[index];
@@ -362,12 +419,21 @@ impl Simulator {
         (!key.deleted && owner_enabled).then_some(index)
     }
 
-    fn caller(&self, key: usize) -> Caller {
-        match self.keys[key].owner {
-            None => Caller::Account,
-            Some(user) if self.users[user].role == Role::Trader => Caller::Trader,
-            Some(_) => Caller::Viewer,
-        }
+    /// A live key that CreatePrimeApiUserKey issued (not deleted, its user enabled), as the
+    /// WebSocket and FIX checks need it.
+    pub(crate) fn live_issued_key(&self, api_key: &str) -> Option<IssuedKeyView<'_>> {
+        let key = &self.keys[self.live_key(api_key.as_bytes())?];
+        let (KeyAuth::Issued { secret }, Some(owner)) = (&key.auth, key.owner) else {
+            return None;
+        };
+        let user = &self.users[owner];
+        Some(IssuedKeyView {
+            api_key: &key.api_key,
+            secret,
+            user_id: &user.id,
+            role: &user.role,
+            whitelisted_ips: &key.whitelisted_ips,
+        })
     }
 
     /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
@@ -375,36 +441,62 @@ impl Simulator {
         let key = call
             .api_key
             .and_then(|k| self.live_key(k))
-            .ok_or(INVALID_KEY)?;
-        let body = RequestBody::parse(call.body).map_err(|e| e.to_string())?;
+            .ok_or_else(|| reject(&ErrorCode::InvalidKey))?;
+        let KeyAuth::Rest {
+            signing_key,
+            permissions,
+            otp,
+        } = &self.keys[key].auth
+        else {
+            // Issued keys are for Prime WebSocket and FIX, not REST (the simulator's choice of
+            // answer; Kraken documents none).
+            return Err(reject(&ErrorCode::InvalidKey));
+        };
+        let body = BodyFormat::from_content_type(call.content_type)
+            .and_then(|format| RequestBody::parse(call.body, format))
+            .map_err(|unreadable| {
+                tracing::debug!(
+                    method = call.method.name(),
+                    reason = unreadable.reason(),
+                    "prime-mock: unreadable body"
+                );
+                unreadable.rejection().to_string()
+            })?;
         let signed = call.api_sign.is_some_and(|sign| {
-            self.keys[key].signing_key.verify(
+            signing_key.verify(
                 call.signed_path,
-                body.nonce_digits().as_bytes(),
+                body.nonce_text().as_bytes(),
                 call.body,
                 sign,
             )
         });
-        if !signed {
-            return Err(INVALID_SIGNATURE.to_owned());
+        // Kraken answers a missing or wrong second factor like a bad signature.
+        let second_factor = otp
+            .as_ref()
+            .is_none_or(|expected| body.otp().is_some_and(|sent| same_text(expected, sent)));
+        if !signed || !second_factor {
+            return Err(reject(&ErrorCode::InvalidSignature));
         }
-        if !self.keys[key].nonces.admits(body.nonce()) {
-            return Err(INVALID_NONCE.to_owned());
+        let nonce = body.nonce().map_err(|e| e.to_string())?;
+        let needs = call.method.access().permission();
+        let permitted = needs.is_none_or(|needed| permissions.contains(&needed));
+        if !self.keys[key].nonces.admits(nonce) {
+            return Err(reject(&ErrorCode::InvalidNonce));
         }
         if !self.keys[key].allows(call.peer) {
-            return Err(PERMISSION_DENIED.to_owned());
+            return Err(reject(&ErrorCode::PermissionDenied));
         }
         let now = Instant::now();
         if self.rate_limit && !self.keys[key].rate.admits(now) {
-            return Err(RATE_LIMIT_EXCEEDED.to_owned());
+            return Err(reject(&ErrorCode::RateLimitExceeded));
         }
-        if !self.caller(key).may(call.method.access()) {
-            return Err(PERMISSION_DENIED.to_owned());
+        if !permitted {
+            return Err(reject(&ErrorCode::PermissionDenied));
         }
         let answer = self.execute(call.method, &body)?;
         // Only an executed call uses up its nonce and counts against the rate limit.
         let key = &mut self.keys[key];
-        key.nonces.accept(body.nonce());
+        key.nonces.accept(nonce);
         if self.rate_limit {
             key.rate.charge(now);
         }
@@ -472,9 +564,24 @@ impl Simulator {
             .keys
             .iter()
             .map(|k| {
+                // The kind and, for account keys, the permissions and whether 2FA is on;
+                // never a secret or a 2FA password.
+                let (kind, permissions, otp) = match &k.auth {
+                    KeyAuth::Rest {
+                        permissions, otp, ..
+                    } => (
+                        "rest",
+                        Some(permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+                        Some(otp.is_some()),
+                    ),
+                    KeyAuth::Issued { .. } => ("issued", None, None),
+                };
                 serde_json::json!({
                     "id": k.id,
                     "api_key": k.api_key,
+                    "kind": kind,
+                    "permissions": permissions,
+                    "two_factor": otp,
                     "owner": k.owner.map_or("account", |u| self.users[u].id.as_str()),
                     "whitelisted_ips": k.whitelisted_ips,
                     "deleted": k.deleted,
@@ -508,13 +615,26 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
         result: &'a T,
     }
     serde_json::to_vec(&Envelope { error: [], result })
-        .unwrap_or_else(|_| error_body("EGeneral:Internal error"))
+        .unwrap_or_else(|_| error_body(ErrorCode::InternalError.as_str()))
 }
 
 /// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
 pub(crate) fn error_body(error: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "error": [error] }))
-        .unwrap_or_else(|_| br#"{"error":["EGeneral:Internal error"]}"#.to_vec())
+    serde_json::to_vec(&serde_json::json!({ "error": [error] })).unwrap_or_else(|_| {
+        format!(r#"{{"error":["{}"]}}"#, ErrorCode::InternalError.as_str()).into_bytes()
+    })
+}
+
+/// Whether two texts are equal, in time that depends only on their lengths (the expected
+/// one is a 2FA password).
+fn same_text(expected: &str, sent: &str) -> bool {
+    let (expected, sent) = (expected.as_bytes(), sent.as_bytes());
+    expected.len() == sent.len()
+        && expected
+            .iter()
+            .zip(sent)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }
 
 /// `EGeneral:Invalid arguments:<field>` as a rejection.
@@ -553,16 +673,60 @@ mod tests {
     }
 
     #[test]
-    fn the_permission_matrix() {
-        use Access::{Account, ReadSettlement, Trade};
-        let allowed = |caller: Caller| {
-            [Account, ReadSettlement, Trade]
-                .into_iter()
-                .filter(|&a| caller.may(a))
-                .collect::<Vec<_>>()
+    fn permissions_follow_the_endpoint_pages() {
+        let needs = |name: &str| {
+            Method::from_name(name)
+                .map(|m| m.access().permission())
+                .expect("a method")
         };
-        assert_eq!(allowed(Caller::Account), [Account]);
-        assert_eq!(allowed(Caller::Viewer), [ReadSettlement]);
-        assert_eq!(allowed(Caller::Trader), [ReadSettlement, Trade]);
+        assert_eq!(
+            needs("CreatePrimeSettlementBatch"),
+            Some(Permission::CreateAndModifyOrders)
+        );
+        assert_eq!(
+            needs("SettlePrimeSettlementBatchAsset"),
+            Some(Permission::CreateAndModifyOrders)
+        );
+        assert_eq!(
+            needs("GetPrimeSettlementBatch"),
+            Some(Permission::QueryOpenOrdersAndTrades)
+        );
+        assert_eq!(
+            needs("ListPrimeSettlementBatches"),
+            Some(Permission::QueryOpenOrdersAndTrades)
+        );
+        let unlisted = Method::ALL
+            .iter()
+            .filter(|m| m.access().permission().is_none())
+            .count();
+        assert_eq!(unlisted, 9, "the user and key endpoints name no permission");
+    }
+
+    #[test]
+    fn issued_keys_are_kept_as_text_for_websocket_and_fix() {
+        let (mut simulator, _) = Simulator::new(3, false, false);
+        simulator.users.push(User {
+            id: "U1".into(),
+            name: "Desk".into(),
+            role: Role::Trader,
+            status: UserStatus::Enabled,
+        });
+        let (api_key, secret) = simulator.issue_key(0);
+        let view = simulator.live_issued_key(&api_key).expect("live");
+        assert_eq!(view.api_key, api_key);
+        assert_eq!(view.secret, secret.expose());
+        assert_eq!((view.user_id, view.role), ("U1", &Role::Trader));
+        assert!(view.whitelisted_ips.is_empty());
+        simulator.users[0].status = UserStatus::Disabled;
+        assert!(simulator.live_issued_key(&api_key).is_none());
+        assert!(simulator.live_issued_key("NOPE").is_none());
+    }
+
+    #[test]
+    fn texts_compare_exactly() {
+        assert!(same_text("123456", "123456"));
+        assert!(!same_text("123456", "123457"));
+        assert!(!same_text("123456", "12345"));
+        assert!(!same_text("", "1"));
     }
 }

@@ -65,7 +65,13 @@ fn no_secret_or_signature_reaches_the_logs() {
         .ok(&admin, &CreateApiUser::new("U", Role::Trader))
         .id;
     let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    let own = key.api_secret.credentials_for(&key.api_key).unwrap();
+    let minted = server
+        .mint_account_key(
+            &prime_mock::AccountKeySpec::new([prime_mock::Permission::QueryOpenOrdersAndTrades])
+                .otp("zq7-2fa-password"),
+        )
+        .unwrap();
+    let own = minted.credentials().unwrap();
     let request = session.build(&own, &ListSettlementBatches::new(), session.next_nonce());
     let signature = request.headers()["API-Sign"].to_str().unwrap().to_owned();
     session.client.send(&request).response();
@@ -80,6 +86,22 @@ fn no_secret_or_signature_reaches_the_logs() {
         "NaN",
         prime_core::endpoints::AssetKind::Currency,
     ));
+    // An unreadable body and a wrong second factor are refused and logged, without content.
+    let wrong_otp = minted
+        .credentials()
+        .unwrap()
+        .with_otp(prime_core::Otp::password("zq7-wrong-guess").unwrap());
+    let _ = session.send(&wrong_otp, &ListSettlementBatches::new());
+    let _ = session.client.send_parts(
+        "POST",
+        "/0/private/ListPrimeApiUsers",
+        &[
+            ("Content-Type", b"text/plain"),
+            ("API-Key", admin.api_key().as_str().as_bytes()),
+        ],
+        b"nonce=1&otp=zq7-plain-text",
+    );
+    let minted_secret = minted.api_secret.expose().to_owned();
     drop(server);
 
     let logs = LOGS.lock().unwrap().clone();
@@ -88,8 +110,15 @@ fn no_secret_or_signature_reaches_the_logs() {
     assert!(logs.contains("EAPI:Invalid nonce"), "{logs}");
     assert!(logs.contains("drop-after-execute"), "{logs}");
     assert!(logs.contains("trade ignored"), "{logs}");
+    assert!(logs.contains("unreadable body"), "{logs}");
+    assert!(logs.contains("EAPI:Invalid signature"), "{logs}");
+    assert!(
+        !logs.contains("zq7"),
+        "a 2FA password or body content was logged"
+    );
     for secret in [
         key.api_secret.expose(),
+        &minted_secret,
         MockServer::builder()
             .seed(11)
             .start()

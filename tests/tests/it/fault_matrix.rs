@@ -1,7 +1,7 @@
 //! The fault matrix: every fault prime-mock can inject × three transports (both clients and
 //! the example transport over the call driver) × an idempotent
 //! endpoint (`ListPrimeApiUserKeys`) and a non-idempotent one (`CreatePrimeApiUserKey`), with
-//! the fault hitting once or every attempt. 13 faults × 2 × 2 × 3 = 156 cells, each on its own
+//! the fault hitting once or every attempt. 16 faults × 2 × 2 × 3 = 192 cells, each on its own
 //! simulator over real loopback HTTP.
 //!
 //! For every cell the test checks, against a model written from the design's retry rules (not
@@ -38,13 +38,12 @@ use prime_tests::RecordedNonces;
 mod tcp_transport;
 
 /// The retry budget every cell's client gets: the default's 3 attempts, with delays short
-/// enough to keep 104 cells fast.
+/// enough to keep 192 cells fast.
 fn retry_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
+        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// Per-attempt timeout of the cells with the long delay; the delay is well beyond it.
@@ -60,6 +59,8 @@ const RESPONSE_CAP: usize = 64 * 1024;
 const OVERSIZED_BODY: usize = 1024 * 1024;
 /// How many attempts an "every attempt" fault covers: more than any retry budget uses.
 const EVERY_ATTEMPT: u32 = 10;
+/// The Unix time the throttle faults name: in the past.
+const THROTTLED_UNTIL: u64 = 1_700_000_000;
 /// Cells run on this many threads (they mostly wait on sockets and delays).
 const CELL_THREADS: usize = 4;
 /// The whole matrix must finish within this, on a loaded 2-core machine in debug.
@@ -79,6 +80,12 @@ fn faults() -> Vec<FaultKind> {
         FaultKind::TruncatedBody,
         FaultKind::OversizedBody(OVERSIZED_BODY),
         FaultKind::rate_limited(),
+        // Throttles, as Kraken's rate-limit guide spells them and without the spaces. The time
+        // is fixed (so the table is reproducible) and past, so the resend waits nothing; the
+        // wait itself is covered by tests/tests/it/throttle_and_2fa.rs.
+        FaultKind::throttled(THROTTLED_UNTIL),
+        FaultKind::KrakenError(format!("EService:Throttled:{THROTTLED_UNTIL}")),
+        FaultKind::too_many_requests(),
         FaultKind::service_unavailable(),
         FaultKind::service_busy(),
         FaultKind::KrakenError("EAPI:Invalid nonce".to_owned()),
@@ -274,6 +281,8 @@ enum Rule {
     NonceResend,
     /// Rejected for rate before execution: retried with backoff, any endpoint.
     RateLimited,
+    /// Throttled until a named time, before execution: retried after it, any endpoint.
+    Throttled,
     /// An answer over the size cap would be over it again: never retried.
     Oversized,
     /// Anything else: retried only when the endpoint is idempotent.
@@ -283,7 +292,23 @@ enum Rule {
 fn rule(class: &Class) -> Rule {
     match class {
         Class::Api(codes) if codes.contains(&ErrorCode::InvalidNonce) => Rule::NonceResend,
-        Class::Api(codes) if codes.iter().all(|c| *c == ErrorCode::RateLimitExceeded) => {
+        Class::Api(codes)
+            if codes
+                .iter()
+                .all(|c| matches!(c, ErrorCode::Throttled { until: Some(_) })) =>
+        {
+            Rule::Throttled
+        }
+        Class::Api(codes)
+            if codes.iter().all(|c| {
+                matches!(
+                    c,
+                    ErrorCode::RateLimitExceeded
+                        | ErrorCode::TooManyRequests
+                        | ErrorCode::Throttled { until: None }
+                )
+            }) =>
+        {
             Rule::RateLimited
         }
         Class::MaybeSent(TransportErrorKind::BodyTooLarge { .. }) => Rule::Oversized,
@@ -327,9 +352,15 @@ fn expected(cell: &Cell) -> Expected {
             }
             Rule::NonceResend => Some("stop: the one nonce resend is spent"),
             Rule::Oversized => Some("not retried: it would be over the cap again"),
-            Rule::RateLimited | Rule::Transient if !budget_left => Some("stop: 3 attempts spent"),
+            Rule::RateLimited | Rule::Throttled | Rule::Transient if !budget_left => {
+                Some("stop: 3 attempts spent")
+            }
             Rule::RateLimited => {
                 retries.push("retried with backoff (rejected before execution)");
+                None
+            }
+            Rule::Throttled => {
+                retries.push("retried after the throttle time (rejected before execution)");
                 None
             }
             Rule::Transient if cell.endpoint.idempotent() => {
@@ -596,7 +627,8 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          (`ListPrimeApiUserKeys`) and a non-idempotent write (`CreatePrimeApiUserKey`), hitting the\n\
          first attempt only (*once*) or every attempt. Each cell runs on a fresh simulator over\n\
          loopback HTTP with the account key. Clients: retry policy of {} attempts with {}–{} ms\n\
-         backoff, a {} KiB response cap, a {} ms per-attempt timeout in the long-delay rows and\n\
+         backoff (rate limits too; a throttle naming a time waits until that second is over, and\n\
+         the throttle rows name a past one), a {} KiB response cap, a {} ms per-attempt timeout in the long-delay rows and\n\
          {} s elsewhere; the oversized body is {} KiB.\n\n\
          - **Outcome**: what the call returned (`Transport` errors say whether the request may\n  \
            have executed; `Response` errors keep the raw body).\n\
@@ -656,7 +688,7 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
         doc,
         "\n**Summary.** {} cells: {ok} succeeded (the fault was waited out or retried away), {} \
          returned a typed error. Of the {} key creations none executed more than once, and none \
-         was resent except after a rejection before execution (rate limit, invalid nonce). \
+         was resent except after a rejection before execution (rate limit, throttle, invalid nonce). \
          {unknown} ended with the outcome unknown; in {executed_unanswered} the key was created \
          although the call failed: list the user's keys and delete the one whose secret you do \
          not hold (a malformed answer that still holds the secret returns it in \

@@ -12,11 +12,10 @@ use prime_tests::{EndlessBodyServer, RecordedNonces, SilentServer};
 
 /// Retries as the default policy allows, only faster.
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(10), Duration::from_millis(50))
+        .with_rate_limit_delays(Duration::from_millis(10), Duration::from_millis(50))
 }
 
 fn transport_kind(error: &Error) -> (Delivery, TransportErrorKind) {

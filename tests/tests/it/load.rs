@@ -26,7 +26,7 @@ use prime_core::endpoints::{
     AssetKind, CreateSettlementBatch, ListSettlementBatches, Role, UpdateApiUser, UpdateApiUserKey,
 };
 use prime_core::{Credentials, Error};
-use prime_mock::{MockServer, Trade};
+use prime_mock::{AccountKeySpec, MockServer, Permission, Trade};
 use prime_tests::RecordedNonces;
 use serde_json::Value;
 
@@ -230,16 +230,20 @@ macro_rules! workers {
                 }
             }
 
-            /// A user with `role` and a key for it, made by `admin`, and a client for that key
-            /// with its own nonce source and the default ordered sends.
+            /// A user with `role` and a (WebSocket/FIX) key for it, made by `admin`, and a
+            /// client for a further account key with the permissions that role's work needs
+            /// (REST is always signed by account keys), with its own nonce source and the
+            /// default ordered sends.
             pub(super) $($async)? fn user_client(
                 admin: &$client,
+                server: &MockServer,
                 url: &str,
                 shared: &Shared,
                 sources: &KeySources,
                 name: &str,
                 role: Role,
             ) -> Option<$client> {
+                let trades = role == Role::Trader;
                 let created = admin.create_api_user(name, role.clone()) $($await)*;
                 let user = record(shared, "CreatePrimeApiUser", created)?;
                 ledger(shared).users.insert(
@@ -257,12 +261,18 @@ macro_rules! workers {
                         deleted: false,
                     },
                 );
+                let permissions = if trades {
+                    Permission::ALL.to_vec()
+                } else {
+                    vec![Permission::QueryOpenOrdersAndTrades]
+                };
+                let minted = server.mint_account_key(&AccountKeySpec::new(permissions)).ok()?;
                 let nonces = RecordedNonces::new();
                 sources
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(KeyNonces { api_key: key.api_key.clone(), nonces: nonces.clone() });
-                let credentials = key.api_secret.credentials_for(&key.api_key).ok()?;
+                    .push(KeyNonces { api_key: minted.api_key.clone(), nonces: nonces.clone() });
+                let credentials = minted.credentials().ok()?;
                 Some(client(url, credentials, nonces, false))
             }
 
@@ -350,6 +360,7 @@ fn run_blocking(
     );
     let trader = blocking::user_client(
         &admin,
+        server,
         &url,
         shared,
         sources,
@@ -358,6 +369,7 @@ fn run_blocking(
     );
     let viewer = blocking::user_client(
         &admin,
+        server,
         &url,
         shared,
         sources,
@@ -402,6 +414,7 @@ fn run_async(
         );
         let trader = asynchronous::user_client(
             &admin,
+            server,
             &url,
             shared,
             sources,
@@ -411,6 +424,7 @@ fn run_async(
         .await;
         let viewer = asynchronous::user_client(
             &admin,
+            server,
             &url,
             shared,
             sources,

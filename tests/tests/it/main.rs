@@ -7,6 +7,8 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod real_clients;
 mod secret_recovery;
+mod throttle_and_2fa;
 mod tls;
 mod workflow;

@@ -1,12 +1,13 @@
-//! The whole Prime workflow over real loopback HTTP against prime-mock, once per transport:
-//! create a user, create a key (secret present), let the new key sign its own calls, list keys
-//! (no secret), update the IP allow-list, create/confirm/get/list/settle a settlement batch,
-//! delete the key, and see the deleted key rejected.
+//! The whole Prime workflow over real loopback HTTP against prime-mock, once per transport, as
+//! Kraken documents it: the account key creates a user and a key (secret present), lists keys
+//! (no secret), updates the IP allow-list and runs a settlement batch (create, confirm, get,
+//! list, settle); the issued key, a WebSocket/FIX credential, is refused on REST before and
+//! after it is deleted.
 
 use prime_core::endpoints::{
     AssetKind, CreateSettlementBatch, ListSettlementBatches, Role, TransferStatus, UpdateApiUserKey,
 };
-use prime_core::{Error, ErrorCode};
+use prime_core::{ApiKey, Credentials, Error, ErrorCode, SigningKey};
 use prime_mock::{MockServer, Trade};
 
 fn mock() -> MockServer {
@@ -19,6 +20,15 @@ fn mock() -> MockServer {
     server.add_trade(Trade::new("BTC", "-0.25", AssetKind::Currency));
     server.add_trade(Trade::new("USD", "-56250.10", AssetKind::Currency));
     server
+}
+
+/// REST credentials from an issued key, as a client that mistakes it for a REST key would:
+/// the opaque secret's bytes as the HMAC key (it is not base64, so there is nothing to decode).
+fn issued_as_rest(api_key: &str, secret: &str) -> Credentials {
+    Credentials::from_parts(
+        ApiKey::new(api_key).unwrap(),
+        SigningKey::from_bytes(secret.as_bytes()),
+    )
 }
 
 fn assert_invalid_key(error: &Error) {
@@ -58,11 +68,18 @@ fn blocking_full_workflow() {
         "Debug leaks the secret"
     );
 
-    // The new key signs its own calls.
-    let bot = Client::builder(key.api_secret.credentials_for(&key.api_key).unwrap())
+    // REST, settlement included, runs on the account key. The issued key is a Prime
+    // WebSocket/FIX credential: a client that signs REST with it anyway is refused.
+    let bot = admin.clone();
+    let issued = Client::builder(issued_as_rest(&key.api_key, &secret))
         .base_url(&server.url())
         .build()
         .unwrap();
+    assert_invalid_key(
+        &issued
+            .list_settlement_batches(&ListSettlementBatches::new())
+            .unwrap_err(),
+    );
     assert!(
         bot.list_settlement_batches(&ListSettlementBatches::new())
             .unwrap()
@@ -123,7 +140,7 @@ fn blocking_full_workflow() {
             .deleted
     );
     assert_eq!(server.key_count(&user.id), 0);
-    let rejected = bot
+    let rejected = issued
         .list_settlement_batches(&ListSettlementBatches::new())
         .unwrap_err();
     assert_invalid_key(&rejected);
@@ -163,10 +180,17 @@ async fn async_full_workflow() {
         "Debug leaks the secret"
     );
 
-    let bot = Client::builder(key.api_secret.credentials_for(&key.api_key).unwrap())
+    let bot = admin.clone();
+    let issued = Client::builder(issued_as_rest(&key.api_key, &secret))
         .base_url(&server.url())
         .build()
         .unwrap();
+    assert_invalid_key(
+        &issued
+            .list_settlement_batches(&ListSettlementBatches::new())
+            .await
+            .unwrap_err(),
+    );
     let none = bot
         .list_settlement_batches(&ListSettlementBatches::new())
         .await
@@ -233,7 +257,7 @@ async fn async_full_workflow() {
             .deleted
     );
     assert_eq!(server.key_count(&user.id), 0);
-    let rejected = bot
+    let rejected = issued
         .list_settlement_batches(&ListSettlementBatches::new())
         .await
         .unwrap_err();

@@ -45,13 +45,23 @@ fn malformed_secrets_are_refused_with_what_to_fix() {
         CredentialsError::SecretWhitespace { position: 40 }
     );
     assert_eq!(
-        secret_refusal(&format!(" {SECRET}"), "remove spaces and line breaks"),
-        CredentialsError::SecretWhitespace { position: 0 }
+        secret_refusal(
+            &format!(" {} {}", &SECRET[..8], &SECRET[8..]),
+            "remove spaces and line breaks"
+        ),
+        CredentialsError::SecretWhitespace { position: 9 }
     );
-    assert_eq!(
-        secret_refusal(&format!("{SECRET}\t"), "byte 88"),
-        CredentialsError::SecretWhitespace { position: 88 }
-    );
+    // Whitespace around the secret (a file's trailing newline) is not an error.
+    for padded in [
+        format!(" {SECRET}"),
+        format!("{SECRET}\t"),
+        format!("{SECRET}\n"),
+    ] {
+        assert!(
+            Credentials::new("KRA5L19LAW8Z", &padded).is_ok(),
+            "{padded:?}"
+        );
+    }
     // Not base64: a URL-safe alphabet, a stray character, bad padding.
     let url_safe = SECRET.replace('/', "_").replace('+', "-");
     assert!(matches!(
@@ -68,26 +78,20 @@ fn malformed_secrets_are_refused_with_what_to_fix() {
         secret_refusal(SECRET.trim_end_matches('='), "not valid base64"),
         CredentialsError::SecretNotBase64 { .. }
     ));
-    // Valid base64 of the wrong length: a truncated copy, a doubled one, a hex secret.
-    assert_eq!(
-        secret_refusal(&SECRET[..44], "was it truncated?"),
-        CredentialsError::SecretLength { decoded_len: 33 }
-    );
-    // Two secrets pasted together (the first without its padding).
-    let doubled = format!("{}{SECRET}", &SECRET[..84]);
-    assert_eq!(
-        secret_refusal(&doubled, "Kraken API secrets are 64 bytes"),
-        CredentialsError::SecretLength { decoded_len: 127 }
-    );
-    assert_eq!(
-        secret_refusal(&"ab".repeat(64), "decodes to 96 bytes"),
-        CredentialsError::SecretLength { decoded_len: 96 }
-    );
-    // Far too long to be a secret: refused by length without decoding it all.
-    assert!(matches!(
-        secret_refusal(&"A".repeat(1 << 20), "but Kraken API secrets are 64 bytes"),
-        CredentialsError::SecretLength { .. }
-    ));
+    // Valid base64 of any length is a usable HMAC key: Kraken's own SDK tests with 32 bytes.
+    for other_length in [&SECRET[..44], &"ab".repeat(64), &"A".repeat(1 << 20)] {
+        assert!(Credentials::new("KRA5L19LAW8Z", other_length).is_ok());
+    }
+    // Not base64 however it is padded: reported, never guessed at.
+    for junk in ["=", "A", "AB=", "A===", "****"] {
+        assert!(
+            matches!(
+                Credentials::new("KRA5L19LAW8Z", junk),
+                Err(CredentialsError::SecretNotBase64 { .. } | CredentialsError::EmptySecret)
+            ),
+            "{junk:?}"
+        );
+    }
 }
 
 #[test]
@@ -469,4 +473,30 @@ fn oversized_bodies_are_refused_at_the_cap() {
         ),
         prime_core::RetryDecision::Stop
     );
+}
+
+#[test]
+fn unusable_second_factors_are_refused_before_signing() {
+    use prime_core::{Otp, RequestBuilder, endpoints::ListApiUsers};
+
+    assert_eq!(Otp::password("").unwrap_err(), CredentialsError::EmptyOtp);
+    for (password, position) in [("12\n34", 2), ("\t1", 0), ("1\u{7f}", 1)] {
+        let error = Otp::password(password).unwrap_err();
+        assert_eq!(
+            error,
+            CredentialsError::InvalidOtp { position },
+            "{password:?}"
+        );
+        assert!(error.to_string().contains(&format!("byte {position}")));
+    }
+    let credentials = Credentials::new("KRA5L19LAW8Z", SECRET)
+        .unwrap()
+        .with_otp(Otp::generator(|| {
+            zeroize::Zeroizing::new("12\r\n".to_owned())
+        }));
+    let error = RequestBuilder::new()
+        .build(&ListApiUsers::new(), &credentials, 1)
+        .unwrap_err();
+    assert_eq!(error.field(), "otp");
+    assert!(error.reason().contains("control character"), "{error}");
 }

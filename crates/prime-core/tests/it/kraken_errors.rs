@@ -124,3 +124,91 @@ fn unknown_strings_are_kept_verbatim() {
         assert_eq!(error.to_string(), text);
     }
 }
+
+#[test]
+fn throttles_keep_their_time_with_or_without_spaces() {
+    // Kraken's rate-limit guide spells it with spaces; the spaceless form must mean the same.
+    for text in [
+        "EService: Throttled: 1795880000",
+        "EService:Throttled:1795880000",
+        "EService:Throttled: 1795880000",
+        "EService : Throttled : 1795880000 ",
+    ] {
+        let error = KrakenError::parse(text);
+        assert_eq!(
+            error.code(),
+            &ErrorCode::Throttled {
+                until: Some(1_795_880_000)
+            },
+            "{text:?}"
+        );
+        assert_eq!(error.as_str(), text, "the raw string is kept");
+        assert!(error.code().is_rate_limit());
+    }
+    // Without a usable time it is still a throttle, just an untimed one.
+    for text in [
+        "EService: Throttled",
+        "EService:Throttled:",
+        "EService:Throttled:soon",
+        "EService:Throttled:-5",
+        "EService:Throttled:99999999999999999999999",
+    ] {
+        assert_eq!(
+            KrakenError::parse(text).code(),
+            &ErrorCode::Throttled { until: None },
+            "{text:?}"
+        );
+    }
+    let busy = KrakenError::parse("EGeneral:Too many requests");
+    assert_eq!(busy.code(), &ErrorCode::TooManyRequests);
+    assert!(busy.code().is_rate_limit());
+    assert!(!ErrorCode::ServiceBusy.is_rate_limit());
+}
+
+#[test]
+fn the_table_and_the_parser_agree() {
+    // Every code's own string (and its complete Display form) parses back to it: the
+    // simulator answers with these strings, the clients read them.
+    let codes = [
+        ErrorCode::InvalidKey,
+        ErrorCode::InvalidSignature,
+        ErrorCode::InvalidNonce,
+        ErrorCode::PermissionDenied,
+        ErrorCode::InvalidArguments { field: None },
+        ErrorCode::InvalidArguments {
+            field: Some("user_id".into()),
+        },
+        ErrorCode::RateLimitExceeded,
+        ErrorCode::Throttled { until: None },
+        ErrorCode::Throttled {
+            until: Some(1_795_880_000),
+        },
+        ErrorCode::TooManyRequests,
+        ErrorCode::TemporaryLockout,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::ServiceBusy,
+        ErrorCode::InternalError,
+    ];
+    for code in codes {
+        assert_eq!(
+            KrakenError::parse(&code.to_string()).code(),
+            &code,
+            "{code}"
+        );
+        assert!(code.as_str().starts_with('E'), "{code}");
+    }
+    assert_eq!(
+        ErrorCode::Throttled {
+            until: Some(1_795_880_000)
+        }
+        .to_string(),
+        "EService: Throttled: 1795880000"
+    );
+    assert_eq!(
+        ErrorCode::InvalidArguments {
+            field: Some("limit".into())
+        }
+        .to_string(),
+        "EGeneral:Invalid arguments:limit"
+    );
+}

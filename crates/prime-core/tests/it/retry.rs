@@ -65,19 +65,15 @@ fn maybe_executed() -> Vec<(&'static str, Error)> {
 }
 
 fn policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_delay: Duration::from_millis(100),
-        max_delay: Duration::from_millis(1_000),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(5)
+        .with_delays(Duration::from_millis(100), Duration::from_millis(1_000))
+        .with_rate_limit_delays(Duration::from_millis(100), Duration::from_millis(1_000))
 }
 
 #[test]
 fn create_api_user_key_is_never_resent_once_it_may_have_been_executed() {
-    let generous = RetryPolicy {
-        max_attempts: 100,
-        ..policy()
-    };
+    let generous = policy().with_max_attempts(100);
     for (name, failure) in maybe_executed() {
         for attempt in [
             Attempt::first(),
@@ -151,10 +147,7 @@ fn invalid_nonce_gives_exactly_one_immediate_resend() {
 
 #[test]
 fn the_nonce_resend_does_not_use_up_the_budget() {
-    let policy = RetryPolicy {
-        max_attempts: 2,
-        ..policy()
-    };
+    let policy = policy().with_max_attempts(2);
     let nonce = policy.decide(
         Idempotent,
         &kraken("EAPI:Invalid nonce"),
@@ -206,10 +199,7 @@ fn delays(
 #[test]
 fn transient_failures_back_off_exponentially_up_to_the_cap_and_the_budget() {
     let ms = Duration::from_millis;
-    let policy = RetryPolicy {
-        max_attempts: 7,
-        ..policy()
-    };
+    let policy = policy().with_max_attempts(7);
     let busy = kraken("EService:Busy");
     // jitter 1.0 is the full delay: doubling from 100 ms, capped at 1 s, 6 retries for 7
     // attempts in all.
@@ -249,10 +239,9 @@ fn rate_limits_are_retried_for_any_endpoint() {
 fn retry_after_is_respected_whatever_the_jitter() {
     for jitter in [0.0, 0.25, 0.5, 0.999, 1.0] {
         for failure in [response(503, Some("3"), ""), response(429, Some("3"), "")] {
-            let policy = RetryPolicy {
-                max_delay: Duration::from_secs(5),
-                ..policy()
-            };
+            let policy = policy()
+                .with_delays(Duration::from_millis(100), Duration::from_secs(5))
+                .with_rate_limit_delays(Duration::from_millis(100), Duration::from_secs(5));
             let RetryDecision::Retry { after, .. } =
                 policy.decide(Idempotent, &failure, Attempt::first(), jitter)
             else {
@@ -326,11 +315,9 @@ fn odd_jitter_and_huge_delays_do_not_panic() {
             "{after:?} at jitter {jitter}"
         );
     }
-    let unbounded = RetryPolicy {
-        max_attempts: 40,
-        base_delay: Duration::MAX,
-        max_delay: Duration::MAX,
-    };
+    let unbounded = RetryPolicy::default()
+        .with_max_attempts(40)
+        .with_delays(Duration::MAX, Duration::MAX);
     assert_eq!(delays(&unbounded, Idempotent, &busy, 1.0).len(), 39);
 }
 
@@ -377,11 +364,10 @@ proptest! {
             let retry_after = retry_after.map(|s| s.to_string());
             response(status, retry_after.as_deref(), &format!(r#"{{"error":["{code}"]}}"#))
         };
-        let policy = RetryPolicy {
-            max_attempts,
-            base_delay: Duration::from_millis(base_ms),
-            max_delay: Duration::from_millis(max_ms),
-        };
+        let policy = RetryPolicy::default()
+            .with_max_attempts(max_attempts)
+            .with_delays(Duration::from_millis(base_ms), Duration::from_millis(max_ms))
+            .with_rate_limit_delays(Duration::from_millis(base_ms), Duration::from_millis(max_ms));
         let mut attempt = Attempt::first();
         for _ in 0..attempts {
             let decision = policy.decide(NonIdempotent, &failure, attempt, jitter);
@@ -400,4 +386,134 @@ proptest! {
             attempt = attempt.next(&idempotent);
         }
     }
+}
+
+/// The moment the tests call "now": 10 s before the throttles below lift.
+fn now() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + Duration::from_secs(1_795_880_000)
+}
+
+#[test]
+fn a_throttle_is_resent_by_any_endpoint_after_its_time() {
+    // Kraken names the second after which to try again; the call was not executed, so even
+    // a create may be resent, but not before that second is over.
+    for text in [
+        "EService: Throttled: 1795880010",
+        "EService:Throttled:1795880010",
+    ] {
+        for idempotency in [Idempotent, NonIdempotent] {
+            for jitter in [0.0, 0.5, 0.999] {
+                assert_eq!(
+                    policy()
+                        .with_max_throttle_wait(Duration::from_secs(60))
+                        .decide_at(idempotency, &kraken(text), Attempt::first(), jitter, now()),
+                    RetryDecision::Retry {
+                        after: Duration::from_secs(11),
+                        reason: RetryReason::Throttled
+                    },
+                    "{text}"
+                );
+            }
+        }
+    }
+    // A time already past: resend at once.
+    assert_eq!(
+        policy().decide_at(
+            NonIdempotent,
+            &kraken("EService: Throttled: 1795879000"),
+            Attempt::first(),
+            0.5,
+            now()
+        ),
+        RetryDecision::Retry {
+            after: Duration::ZERO,
+            reason: RetryReason::Throttled
+        }
+    );
+}
+
+#[test]
+fn a_throttle_beyond_the_maximum_wait_stops() {
+    let failure = kraken("EService: Throttled: 1795880010");
+    let impatient = policy().with_max_throttle_wait(Duration::from_secs(10));
+    assert_eq!(
+        impatient.decide_at(Idempotent, &failure, Attempt::first(), 0.5, now()),
+        RetryDecision::Stop
+    );
+    let patient = policy().with_max_throttle_wait(Duration::from_secs(11));
+    assert!(matches!(
+        patient.decide_at(Idempotent, &failure, Attempt::first(), 0.5, now()),
+        RetryDecision::Retry { .. }
+    ));
+    // Without a clock the wait is unknown: stop rather than resend early.
+    assert_eq!(
+        patient.decide(Idempotent, &failure, Attempt::first(), 0.5),
+        RetryDecision::Stop
+    );
+    // Throttles count against the attempt budget like any retry.
+    let one = policy().with_max_attempts(1);
+    assert_eq!(
+        one.decide_at(Idempotent, &failure, Attempt::first(), 0.5, now()),
+        RetryDecision::Stop
+    );
+}
+
+#[test]
+fn untimed_throttles_and_too_many_requests_back_off_like_rate_limits() {
+    for text in [
+        "EGeneral:Too many requests",
+        "EService: Throttled",
+        "EAPI:Rate limit exceeded",
+    ] {
+        for idempotency in [Idempotent, NonIdempotent] {
+            let decision = policy().decide(idempotency, &kraken(text), Attempt::first(), 1.0);
+            assert_eq!(
+                decision,
+                RetryDecision::Retry {
+                    after: Duration::from_millis(100),
+                    reason: RetryReason::RateLimited
+                },
+                "{text}"
+            );
+        }
+    }
+    // A throttle beside a non-rate error is not a pure refusal for rate: it stops.
+    let mixed = Error::Response(
+        parse_response::<serde_json::Value>(
+            StatusCode::OK,
+            &HeaderMap::new(),
+            br#"{"error":["EService: Throttled: 1795880010","EGeneral:Invalid arguments"]}"#,
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(
+        policy().decide_at(NonIdempotent, &mixed, Attempt::first(), 0.5, now()),
+        RetryDecision::Stop
+    );
+}
+
+#[test]
+fn rate_limit_backoff_grows_exponentially_to_its_own_ceiling() {
+    let policy = RetryPolicy::default()
+        .with_max_attempts(10)
+        .with_delays(Duration::from_millis(1), Duration::from_millis(2))
+        .with_rate_limit_delays(Duration::from_secs(1), Duration::from_secs(10));
+    let limited = kraken("EAPI:Rate limit exceeded");
+    // Full jitter (1.0): 1, 2, 4, 8, then the 10 s ceiling; not the transient 2 ms ceiling.
+    assert_eq!(
+        delays(&policy, NonIdempotent, &limited, 1.0),
+        [1, 2, 4, 8, 10, 10, 10, 10, 10].map(Duration::from_secs)
+    );
+    // Jitter spreads each over [delay / 2, delay).
+    for (low, full) in delays(&policy, NonIdempotent, &limited, 0.0)
+        .into_iter()
+        .zip(delays(&policy, NonIdempotent, &limited, 1.0))
+    {
+        assert_eq!(low * 2, full);
+    }
+    // The transient backoff is untouched by the rate-limit settings.
+    assert_eq!(
+        delays(&policy, Idempotent, &kraken("EService:Busy"), 1.0)[..3],
+        [1, 2, 2].map(Duration::from_millis)
+    );
 }

@@ -6,22 +6,25 @@ use crate::http_client;
 use std::time::Duration;
 
 use prime_core::endpoints::{
-    CreateApiUser, CreateApiUserKey, ListApiUsers, ListSettlementBatches, Role, UpdateApiUserKey,
+    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, ListApiUsers, ListSettlementBatches,
+    Role, UpdateApiUserKey,
 };
 use prime_core::{Credentials, Endpoint};
-use prime_mock::MockServer;
+use prime_mock::{AccountKeySpec, MockServer, Permission};
 
 use http_client::{Received, Session};
 
-/// A key of a fresh `Viewer` user.
-fn viewer_key(session: &mut Session, server: &MockServer) -> (String, String, Credentials) {
-    let admin = server.account_credentials();
-    let user = session
-        .ok(&admin, &CreateApiUser::new("Viewer", Role::Viewer))
-        .id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    let credentials = key.api_secret.credentials_for(&key.api_key).unwrap();
-    (user, key.id, credentials)
+/// A second account key that may only query settlement.
+fn query_key(server: &MockServer, spec: AccountKeySpec) -> Credentials {
+    server
+        .mint_account_key(&spec)
+        .unwrap()
+        .credentials()
+        .unwrap()
+}
+
+fn query_only() -> AccountKeySpec {
+    AccountKeySpec::new([Permission::QueryOpenOrdersAndTrades])
 }
 
 /// Sends `body` to `ListPrimeApiUsers` with the account key, signed correctly for exactly
@@ -78,13 +81,11 @@ fn signatures_must_cover_the_exact_request() {
     let mut session = Session::new(&server);
 
     // The right key with another secret.
-    let other_secret = prime_core::ApiSecret::new(
-        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
-            .to_owned(),
-    );
-    let forged = other_secret
-        .credentials_for(server.account_api_key())
-        .unwrap();
+    let forged = Credentials::new(
+        server.account_api_key(),
+        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
+    )
+    .unwrap();
     assert_eq!(
         session.error(&forged, &ListApiUsers::new()),
         "EAPI:Invalid signature"
@@ -183,7 +184,7 @@ fn nonces_must_increase_per_key() {
     );
     assert_eq!(send(&mut session, &admin, 1001), None);
     // Nonces are per key: another key starts afresh.
-    let (_, _, viewer) = viewer_key(&mut session, &server);
+    let viewer = query_key(&server, query_only());
     let request = session.build(&viewer, &ListSettlementBatches::new(), 1);
     assert_eq!(session.client.send(&request).response().first_error(), None);
     // The largest nonce is accepted, and poisons the key for good (as on Kraken).
@@ -230,7 +231,11 @@ fn malformed_bodies_are_invalid_arguments() {
         ("1", r#"{"nonce":1"#, "EGeneral:Invalid arguments"),
         ("1", "[1]", "EGeneral:Invalid arguments"),
         ("1", r#"{"user":1}"#, "EGeneral:Invalid arguments:nonce"),
-        ("1", r#"{"nonce":"1"}"#, "EGeneral:Invalid arguments:nonce"),
+        (
+            "2a",
+            r#"{"nonce":"2a"}"#,
+            "EGeneral:Invalid arguments:nonce",
+        ),
         ("-1", r#"{"nonce":-1}"#, "EGeneral:Invalid arguments:nonce"),
         (
             "1.5",
@@ -250,6 +255,138 @@ fn malformed_bodies_are_invalid_arguments() {
             "{body}"
         );
     }
+}
+
+/// Sends `body` as `content_type` to `ListPrimeApiUsers` with the account key, signed over
+/// `nonce_text` and the exact bytes, or with a signature of other bytes when `forge` is set.
+fn send_typed(
+    session: &mut Session,
+    server: &MockServer,
+    content_type: &str,
+    nonce_text: &str,
+    body: &str,
+    forge: bool,
+) -> Option<String> {
+    let credentials = server.account_credentials();
+    let signed_body = if forge { "tampered" } else { body };
+    let sign = credentials.signing_key().sign(
+        ListApiUsers::PATH,
+        nonce_text.as_bytes(),
+        signed_body.as_bytes(),
+    );
+    session
+        .client
+        .send_parts(
+            "POST",
+            ListApiUsers::PATH,
+            &[
+                ("Content-Type", content_type.as_bytes()),
+                ("API-Key", credentials.api_key().as_str().as_bytes()),
+                ("API-Sign", sign.as_str().as_bytes()),
+            ],
+            body.as_bytes(),
+        )
+        .response()
+        .first_error()
+}
+
+#[test]
+fn bodies_are_read_by_content_type_and_signatures_checked_before_arguments() {
+    const JSON: &str = "application/json";
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    // Every way real clients send a body, nonce as number or string of digits.
+    let accepted = [
+        (JSON, "11", r#"{"nonce":11}"#),
+        (JSON, "12", r#"{"nonce":"12"}"#),
+        ("application/json; charset=utf-8", "13", r#"{"nonce":"13"}"#),
+        (FORM, "14", "nonce=14"),
+        (
+            "application/x-www-form-urlencoded; charset=utf-8",
+            "15",
+            "nonce=15",
+        ),
+        (JSON, "16", r#"{"nonce":"16","otp":"ignored without 2FA"}"#),
+        (FORM, "17", "nonce=17&otp=ignored"),
+    ];
+    for (content_type, nonce, body) in accepted {
+        assert_eq!(
+            send_typed(&mut session, &server, content_type, nonce, body, false),
+            None,
+            "{content_type} {body}"
+        );
+    }
+    assert_eq!(server.executions("ListPrimeApiUsers"), 7);
+    // A wrong signature is reported as such, whatever is wrong with the arguments.
+    let forged = [
+        (JSON, "20", r#"{"nonce":20}"#),
+        (FORM, "21", "nonce=21"),
+        (FORM, "22", "nonce=22&unknown=1"),
+        (JSON, "23", r#"{"nonce":"23","page":1}"#),
+        (JSON, "x", r#"{"nonce":"x"}"#),
+    ];
+    for (content_type, nonce, body) in forged {
+        assert_eq!(
+            send_typed(&mut session, &server, content_type, nonce, body, true).as_deref(),
+            Some("EAPI:Invalid signature"),
+            "{content_type} {body}"
+        );
+    }
+    // Correctly signed, then judged: a body that is not its declared type, an unknown field.
+    let refused = [
+        (FORM, "30", r#"{"nonce":30}"#, "EGeneral:Invalid arguments"),
+        (JSON, "31", "nonce=31", "EGeneral:Invalid arguments"),
+        (
+            "text/plain",
+            "32",
+            r#"{"nonce":32}"#,
+            "EGeneral:Invalid arguments",
+        ),
+        (
+            FORM,
+            "33",
+            "nonce=33&page=1",
+            "EGeneral:Invalid arguments:page",
+        ),
+        (FORM, "34", "nonce=3%4", "EGeneral:Invalid arguments"),
+    ];
+    for (content_type, nonce, body, expected) in refused {
+        assert_eq!(
+            send_typed(&mut session, &server, content_type, nonce, body, false).as_deref(),
+            Some(expected),
+            "{content_type} {body}"
+        );
+    }
+    assert_eq!(server.executions("ListPrimeApiUsers"), 7);
+}
+
+#[test]
+fn keys_with_2fa_need_the_otp_and_answer_invalid_signature_without_it() {
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    let minted = server
+        .mint_account_key(&AccountKeySpec::new(Permission::ALL).otp("s3cond factor"))
+        .unwrap();
+    let with_otp = minted.credentials().unwrap();
+    assert!(with_otp.otp().is_some());
+    session.ok(&with_otp, &ListSettlementBatches::new());
+    let without = Credentials::new(&minted.api_key, minted.api_secret.expose()).unwrap();
+    let wrong = without
+        .clone()
+        .with_otp(prime_core::Otp::password("s3cond factoR").unwrap());
+    let short = without
+        .clone()
+        .with_otp(prime_core::Otp::password("s3cond").unwrap());
+    for credentials in [&without, &wrong, &short] {
+        assert_eq!(
+            session.error(credentials, &ListSettlementBatches::new()),
+            "EAPI:Invalid signature"
+        );
+    }
+    assert_eq!(server.executions("ListPrimeSettlementBatches"), 1);
+    // A refused call did not use up its nonce: the next good call still passes.
+    session.ok(&with_otp, &ListSettlementBatches::new());
 }
 
 #[test]
@@ -307,7 +444,11 @@ fn a_rejected_request_changes_no_state() {
     let server = MockServer::builder().seed(3).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let (user, _, viewer) = viewer_key(&mut session, &server);
+    let user = session
+        .ok(&admin, &CreateApiUser::new("Viewer", Role::Viewer))
+        .id;
+    session.ok(&admin, &CreateApiUserKey::new(&user));
+    let viewer = query_key(&server, query_only());
     let before = server.state();
 
     // One rejection of each kind, all carrying the same nonce.
@@ -322,7 +463,7 @@ fn a_rejected_request_changes_no_state() {
             nonce,
         ),
         forged_request,
-        session.build(&viewer, &create, nonce),
+        session.build(&viewer, &CreateSettlementBatch::new(), nonce),
         session.build(&admin, &CreateApiUserKey::new("NOSUCHUSER"), nonce),
         session.build(
             &admin,
@@ -363,30 +504,21 @@ fn a_rejected_request_changes_no_state() {
 #[test]
 fn ip_allow_lists_are_enforced_against_the_peer_address() {
     let server = MockServer::start().unwrap();
-    let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let (user, key_id, viewer) = viewer_key(&mut session, &server);
-
-    session.ok(
-        &admin,
-        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(["192.0.2.1"]),
-    );
+    let elsewhere = query_key(&server, query_only().whitelisted_ips(["192.0.2.1"]));
     assert_eq!(
-        session.error(&viewer, &ListSettlementBatches::new()),
+        session.error(&elsewhere, &ListSettlementBatches::new()),
         "EGeneral:Permission denied"
     );
-    session.ok(
-        &admin,
-        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(["192.0.2.1", "127.0.0.0/8"]),
+    assert_eq!(server.executions("ListPrimeSettlementBatches"), 0);
+    let here = query_key(
+        &server,
+        query_only().whitelisted_ips(["192.0.2.1", "127.0.0.0/8"]),
     );
-    session.ok(&viewer, &ListSettlementBatches::new());
-    // An empty list lifts the restriction.
-    let empty: [&str; 0] = [];
-    session.ok(
-        &admin,
-        &UpdateApiUserKey::new(&user, &key_id).whitelisted_ips(empty),
-    );
-    session.ok(&viewer, &ListSettlementBatches::new());
+    session.ok(&here, &ListSettlementBatches::new());
+    // An empty list is no restriction.
+    let anywhere = query_key(&server, query_only().whitelisted_ips([""; 0]));
+    session.ok(&anywhere, &ListSettlementBatches::new());
 }
 
 #[test]
@@ -394,8 +526,10 @@ fn the_rate_limit_model_refuses_bursts_and_recovers() {
     let server = MockServer::builder().rate_limit(true).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    // Three admin calls so far: create user, create key, and the first of the burst below.
-    let (_, _, viewer) = viewer_key(&mut session, &server);
+    // One admin call so far: the first of the burst below.
+    session.ok(&admin, &ListApiUsers::new());
+    session.ok(&admin, &ListApiUsers::new());
+    let viewer = query_key(&server, query_only());
     let mut results = Vec::new();
     for _ in 0..19 {
         results.push(session.call(&admin, &ListApiUsers::new()).is_ok());

@@ -109,7 +109,7 @@ fn keys_can_be_created_listed_restricted_and_deleted() {
 
     let created = session.ok(&admin, &CreateApiUserKey::new(&user));
     assert_eq!(created.user_id, user);
-    assert_eq!(created.permissions, ["read::settlement"]);
+    assert_eq!(created.permissions, ["read::marketdata", "read::orders"]);
     assert!(created.whitelisted_ips.is_empty());
     assert_eq!(server.key_count(&user), 1);
 
@@ -170,12 +170,28 @@ fn key_responses_have_the_documented_shapes_and_the_secret_appears_once() {
             "whitelisted_ips"
         ]
     );
+    // Shaped like the documented example: `KRA5L19LAW8Z`, `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`.
+    let api_key = result["api_key"].as_str().unwrap();
+    assert_eq!(api_key.len(), 12);
+    assert!(
+        api_key
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    );
     let secret = result["api_secret"].as_str().unwrap().to_owned();
-    let decoded = base64_len(&secret);
-    assert_eq!(decoded, 64, "the secret is base64 of 64 bytes");
+    assert_eq!(secret.len(), 31);
+    assert!(
+        secret
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    );
+    assert!(
+        prime_core::SigningKey::from_base64(&secret).is_err(),
+        "opaque text, not base64"
+    );
     assert_eq!(
         result["permissions"],
-        serde_json::json!(["read::settlement", "write::settlement"])
+        serde_json::json!(["read::marketdata", "read::orders", "write::orders"])
     );
 
     // The list names the public key `key` (not `api_key`) and carries no secret.
@@ -189,63 +205,65 @@ fn key_responses_have_the_documented_shapes_and_the_secret_appears_once() {
     assert!(!server.state().to_string().contains(&secret));
 }
 
-fn base64_len(text: &str) -> usize {
-    let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
-    text.len() / 4 * 3 - padding
+/// REST credentials made from an issued key, as a client that mistakes it for a REST key
+/// would: the opaque secret's bytes as the HMAC key.
+fn issued_as_rest(key: &prime_core::endpoints::CreatedApiUserKey) -> Credentials {
+    Credentials::from_parts(
+        prime_core::ApiKey::new(&key.api_key).unwrap(),
+        prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+    )
 }
 
 #[test]
-fn a_created_key_signs_its_own_requests_until_deleted() {
+fn an_issued_key_is_a_websocket_and_fix_credential_refused_on_rest() {
     let server = MockServer::start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let user = create_user(&mut session, &server, "Reader", Role::Viewer);
+    let user = create_user(&mut session, &server, "Reader", Role::Trader);
     let created = session.ok(&admin, &CreateApiUserKey::new(&user));
-    let own: Credentials = created
-        .api_secret
-        .credentials_for(&created.api_key)
-        .unwrap();
+    let own = issued_as_rest(&created);
+    for _ in 0..2 {
+        assert_eq!(
+            session.error(&own, &ListSettlementBatches::new()),
+            "EAPI:Invalid key"
+        );
+    }
+    assert_eq!(server.executions("ListPrimeSettlementBatches"), 0);
 
-    let batches = session.ok(&own, &ListSettlementBatches::new());
-    assert!(batches.data.is_empty());
-    assert_eq!(server.executions("ListPrimeSettlementBatches"), 1);
-
+    // Listed, and deletable by the account key; deleted keys leave the list.
+    let listed = session.ok(&admin, &ListApiUserKeys::new(&user));
+    assert_eq!(listed.data.len(), 1);
+    assert_eq!(listed.data[0].key, created.api_key);
     session.ok(&admin, &DeleteApiUserKey::new(&user, &created.id));
+    assert!(
+        session
+            .ok(&admin, &ListApiUserKeys::new(&user))
+            .data
+            .is_empty()
+    );
     assert_eq!(
         session.error(&own, &ListSettlementBatches::new()),
         "EAPI:Invalid key"
     );
-    assert_eq!(server.executions("ListPrimeSettlementBatches"), 1);
 }
 
 #[test]
-fn disabled_users_keys_are_refused_until_enabled_again() {
+fn disabling_a_user_keeps_its_keys() {
     let server = MockServer::start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
     let user = create_user(&mut session, &server, "Reader", Role::Viewer);
-    let created = session.ok(&admin, &CreateApiUserKey::new(&user));
-    let own = created
-        .api_secret
-        .credentials_for(&created.api_key)
-        .unwrap();
-    session.ok(&own, &ListSettlementBatches::new());
-
+    session.ok(&admin, &CreateApiUserKey::new(&user));
     session.ok(
         &admin,
         &UpdateApiUser::new(&user).status(UserStatus::Disabled),
     );
-    assert_eq!(
-        session.error(&own, &ListSettlementBatches::new()),
-        "EAPI:Invalid key"
-    );
-    // Disabling keeps the keys; enabling makes them work again.
     assert_eq!(server.key_count(&user), 1);
     session.ok(
         &admin,
         &UpdateApiUser::new(&user).status(UserStatus::Enabled),
     );
-    session.ok(&own, &ListSettlementBatches::new());
+    assert_eq!(server.key_count(&user), 1);
 }
 
 #[test]
@@ -295,11 +313,8 @@ fn unknown_ids_name_the_field() {
         "EGeneral:Invalid arguments:key_id"
     );
     assert_eq!(server.key_count(&other), 1);
-    let trader = create_user(&mut session, &server, "T", Role::Trader);
-    let key = session.ok(&admin, &CreateApiUserKey::new(&trader));
-    let trader_key = key.api_secret.credentials_for(&key.api_key).unwrap();
     assert_eq!(
-        session.error(&trader_key, &GetSettlementBatch::new("B_NOSUCH")),
+        session.error(&admin, &GetSettlementBatch::new("B_NOSUCH")),
         "EGeneral:Invalid arguments:batch_id"
     );
 }

@@ -1,5 +1,8 @@
-//! The permission matrix: the account key manages users and keys, a `Viewer` user's key reads
-//! settlement batches, a `Trader` user's key also creates batches and settles legs.
+//! The permission matrix as Kraken documents it: account keys call REST; the settlement
+//! endpoints need `Orders and trades - Query open orders & trades` (get, list) or
+//! `Orders and trades - Create & modify orders` (create, settle); the user and key endpoints
+//! name no permission. Keys that CreatePrimeApiUserKey issued are WebSocket/FIX credentials:
+//! `EAPI:Invalid key` on every REST call, whatever their user's role.
 
 use crate::http_client;
 
@@ -9,27 +12,32 @@ use prime_core::endpoints::{
     SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey, UpdateApiUserRoles,
 };
 use prime_core::{Credentials, Endpoint};
-use prime_mock::MockServer;
+use prime_mock::{AccountKeySpec, MockServer, Permission};
 
 use http_client::Session;
 
 const DENIED: &str = "EGeneral:Permission denied";
+const INVALID_KEY: &str = "EAPI:Invalid key";
 
-/// Whether the account key, a `Viewer` key and a `Trader` key may call each method.
-const MATRIX: [(&str, [bool; 3]); 13] = [
-    ("CreatePrimeApiUser", [true, false, false]),
-    ("GetPrimeApiUser", [true, false, false]),
-    ("ListPrimeApiUsers", [true, false, false]),
-    ("UpdatePrimeApiUser", [true, false, false]),
-    ("UpdatePrimeApiUserRoles", [true, false, false]),
-    ("CreatePrimeApiUserKey", [true, false, false]),
-    ("ListPrimeApiUserKeys", [true, false, false]),
-    ("UpdatePrimeApiUserKey", [true, false, false]),
-    ("DeletePrimeApiUserKey", [true, false, false]),
-    ("GetPrimeSettlementBatch", [false, true, true]),
-    ("ListPrimeSettlementBatches", [false, true, true]),
-    ("CreatePrimeSettlementBatch", [false, false, true]),
-    ("SettlePrimeSettlementBatchAsset", [false, false, true]),
+/// Whether the account key (both permissions), a query-only key, a create-only key and a key
+/// without permissions may call each method.
+const MATRIX: [(&str, [bool; 4]); 13] = [
+    ("CreatePrimeApiUser", [true, true, true, true]),
+    ("GetPrimeApiUser", [true, true, true, true]),
+    ("ListPrimeApiUsers", [true, true, true, true]),
+    ("UpdatePrimeApiUser", [true, true, true, true]),
+    ("UpdatePrimeApiUserRoles", [true, true, true, true]),
+    ("CreatePrimeApiUserKey", [true, true, true, true]),
+    ("ListPrimeApiUserKeys", [true, true, true, true]),
+    ("UpdatePrimeApiUserKey", [true, true, true, true]),
+    ("DeletePrimeApiUserKey", [true, true, true, true]),
+    ("GetPrimeSettlementBatch", [true, true, false, false]),
+    ("ListPrimeSettlementBatches", [true, true, false, false]),
+    ("CreatePrimeSettlementBatch", [true, false, true, false]),
+    (
+        "SettlePrimeSettlementBatchAsset",
+        [true, false, true, false],
+    ),
 ];
 
 /// The first error of a call, or `None` if it succeeded.
@@ -41,11 +49,24 @@ fn outcome<E: Endpoint>(
     session.send(credentials, endpoint).response().first_error()
 }
 
-fn user_key(session: &mut Session, server: &MockServer, role: Role) -> (String, Credentials) {
+fn minted(server: &MockServer, permissions: &[Permission]) -> Credentials {
+    server
+        .mint_account_key(&AccountKeySpec::new(permissions.iter().copied()))
+        .unwrap()
+        .credentials()
+        .unwrap()
+}
+
+/// REST credentials made from an issued key, as a client that mistakes it for a REST key
+/// would: the opaque secret's bytes as the HMAC key.
+fn issued_as_rest(session: &mut Session, server: &MockServer, role: Role) -> Credentials {
     let admin = server.account_credentials();
     let user = session.ok(&admin, &CreateApiUser::new("User", role)).id;
     let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    (user, key.api_secret.credentials_for(&key.api_key).unwrap())
+    Credentials::from_parts(
+        prime_core::ApiKey::new(&key.api_key).unwrap(),
+        prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+    )
 }
 
 /// Valid targets, so that an allowed call succeeds and only permissions can refuse it.
@@ -111,13 +132,15 @@ fn each_method_answers_each_kind_of_key_as_the_matrix_says() {
     let server = MockServer::start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let (_, viewer) = user_key(&mut session, &server, Role::Viewer);
-    let (_, trader) = user_key(&mut session, &server, Role::Trader);
+    let query = minted(&server, &[Permission::QueryOpenOrdersAndTrades]);
+    let create = minted(&server, &[Permission::CreateAndModifyOrders]);
+    let none = minted(&server, &[]);
+    let issued_trader = issued_as_rest(&mut session, &server, Role::Trader);
     let user = session
         .ok(&admin, &CreateApiUser::new("Target", Role::Viewer))
         .id;
     let key = session.ok(&admin, &CreateApiUserKey::new(&user)).id;
-    let batch = session.ok(&trader, &CreateSettlementBatch::new()).batch;
+    let batch = session.ok(&admin, &CreateSettlementBatch::new()).batch;
     assert!(server.confirm_batch(&batch.id));
     let targets = Targets {
         admin: admin.clone(),
@@ -130,12 +153,22 @@ fn each_method_answers_each_kind_of_key_as_the_matrix_says() {
     for (method, allowed) in MATRIX {
         for (who, caller, may) in [
             ("account", &admin, allowed[0]),
-            ("viewer", &viewer, allowed[1]),
-            ("trader", &trader, allowed[2]),
+            ("query-only", &query, allowed[1]),
+            ("create-only", &create, allowed[2]),
+            ("no-permission", &none, allowed[3]),
         ] {
             let before = server.executions(method);
             let error = probe(method, &targets, &mut session, caller);
-            if may {
+            let rule = match method {
+                "CreatePrimeSettlementBatch" => Some("ETrade:Active batch exists"),
+                "SettlePrimeSettlementBatchAsset" => Some("EFunding:Leg not settleable"),
+                _ => None,
+            };
+            if may && error.is_some() && error.as_deref() == rule {
+                // The permission check passed; a settlement rule refused (the first allowed
+                // caller's batch is still active, its leg already settling).
+                assert_eq!(server.executions(method), before, "{method}");
+            } else if may {
                 assert_eq!(error, None, "{who} may call {method}");
                 assert_eq!(server.executions(method), before + 1, "{method}");
             } else {
@@ -147,26 +180,101 @@ fn each_method_answers_each_kind_of_key_as_the_matrix_says() {
                 assert_eq!(server.executions(method), before, "{method}");
             }
         }
+        // An issued key is not a REST key, whatever its user's role.
+        let before = server.executions(method);
+        assert_eq!(
+            probe(method, &targets, &mut session, &issued_trader).as_deref(),
+            Some(INVALID_KEY),
+            "{method}"
+        );
+        assert_eq!(server.executions(method), before, "{method}");
     }
 }
 
 #[test]
-fn a_role_change_takes_effect_on_the_next_call() {
+fn permissions_are_minted_over_http_too() {
+    let server = MockServer::start().unwrap();
+    let mut session = Session::new(&server);
+    let body = br#"{"permissions":["Orders and trades - Query open orders & trades"]}"#;
+    let answer = session
+        .client
+        .send_parts("POST", "/__mock/account-keys", &[], body)
+        .response();
+    assert_eq!(answer.status, 200);
+    let minted = answer.json();
+    let api_key = minted["api_key"].as_str().unwrap();
+    let query = Credentials::new(api_key, minted["api_secret"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        outcome(&mut session, &query, &ListSettlementBatches::new()),
+        None
+    );
+    assert_eq!(
+        outcome(&mut session, &query, &CreateSettlementBatch::new()).as_deref(),
+        Some(DENIED)
+    );
+    // The state shows each key's kind and permissions, never its secret.
+    let state = server.state();
+    let entry = state["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["api_key"] == api_key)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["kind"], "rest");
+    assert_eq!(
+        entry["permissions"],
+        serde_json::json!(["Orders and trades - Query open orders & trades"])
+    );
+    assert_eq!(entry["two_factor"], false);
+    assert!(
+        !state
+            .to_string()
+            .contains(minted["api_secret"].as_str().unwrap())
+    );
+    // Unknown permissions and fields are refused, naming the known labels.
+    for bad in [
+        &br#"{"permissions":["Funds - Withdraw"]}"#[..],
+        br#"{"permissions":"Orders"}"#,
+        br#"{"permission":[]}"#,
+        br#"{"otp":""}"#,
+    ] {
+        let answer = session
+            .client
+            .send_parts("POST", "/__mock/account-keys", &[], bad)
+            .response();
+        assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(bad));
+    }
+    let answer = session
+        .client
+        .send_parts(
+            "POST",
+            "/__mock/account-keys",
+            &[],
+            br#"{"permissions":["Bogus"]}"#,
+        )
+        .response();
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("Orders and trades - Create & modify orders")
+    );
+}
+
+#[test]
+fn a_role_change_never_turns_an_issued_key_into_a_rest_key() {
     let server = MockServer::start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let (user, key) = user_key(&mut session, &server, Role::Viewer);
-    let create = CreateSettlementBatch::new();
-    assert_eq!(
-        outcome(&mut session, &key, &create).as_deref(),
-        Some(DENIED)
-    );
-    session.ok(&admin, &UpdateApiUserRoles::new(&user, Role::Trader));
-    assert_eq!(outcome(&mut session, &key, &create), None);
-    session.ok(&admin, &UpdateApiUserRoles::new(&user, Role::Viewer));
-    let create = CreateSettlementBatch::new().asset_kind(AssetKind::TokenizedEquity);
-    assert_eq!(
-        outcome(&mut session, &key, &create).as_deref(),
-        Some(DENIED)
-    );
+    let key = issued_as_rest(&mut session, &server, Role::Viewer);
+    let users = session.ok(&admin, &ListApiUsers::new());
+    let user = users.data[0].id.clone();
+    for role in [Role::Trader, Role::Viewer] {
+        session.ok(&admin, &UpdateApiUserRoles::new(&user, role));
+        assert_eq!(
+            outcome(&mut session, &key, &ListSettlementBatches::new()).as_deref(),
+            Some(INVALID_KEY)
+        );
+    }
 }

@@ -19,8 +19,16 @@ fn trader(session: &mut Session, server: &MockServer) -> Credentials {
     let user = session
         .ok(&admin, &CreateApiUser::new("Trader", Role::Trader))
         .id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    key.api_secret.credentials_for(&key.api_key).unwrap()
+    // Users and their issued keys exist, but REST calls (settlement included) are made with
+    // an account key.
+    session.ok(&admin, &CreateApiUserKey::new(&user));
+    server
+        .mint_account_key(&prime_mock::AccountKeySpec::new(
+            prime_mock::Permission::ALL,
+        ))
+        .unwrap()
+        .credentials()
+        .unwrap()
 }
 
 fn legs(batch: &SettlementBatch) -> Vec<(String, String, LegStatus, bool)> {
@@ -89,7 +97,7 @@ fn the_lifecycle_from_trades_to_completed_transfers() {
             &key,
             &CreateSettlementBatch::new().asset_kind(AssetKind::Currency)
         ),
-        "ESettlement:Active batch exists"
+        "ETrade:Active batch exists"
     );
     let equity = session
         .ok(
@@ -106,7 +114,7 @@ fn the_lifecycle_from_trades_to_completed_transfers() {
     let settle_btc = SettleSettlementBatchAsset::new(&batch.id, "BTC");
     assert_eq!(
         session.error(&key, &settle_btc),
-        "ESettlement:Batch not confirmed"
+        "EFunding:Batch not confirmed"
     );
     assert!(server.confirm_batch(&batch.id));
     assert!(!server.confirm_batch("B_NOSUCH"));
@@ -121,11 +129,11 @@ fn the_lifecycle_from_trades_to_completed_transfers() {
     assert_eq!((leg.status, leg.can_settle), (LegStatus::Pending, false));
     assert_eq!(
         session.error(&key, &settle_btc),
-        "ESettlement:Leg not settleable"
+        "EFunding:Leg not settleable"
     );
     assert_eq!(
         session.error(&key, &SettleSettlementBatchAsset::new(&batch.id, "ETH")),
-        "ESettlement:Leg not settleable"
+        "EFunding:Leg not settleable"
     );
     assert_eq!(
         session.error(&key, &SettleSettlementBatchAsset::new(&batch.id, "DOGE")),
@@ -176,7 +184,7 @@ fn batches_need_unsettled_trades_of_a_batchable_kind() {
     let key = trader(&mut session, &server);
     assert_eq!(
         session.error(&key, &CreateSettlementBatch::new()),
-        "ESettlement:No unsettled trades"
+        "ETrade:No unsettled trades"
     );
     assert_eq!(
         session.error(

@@ -23,8 +23,16 @@ fn viewer_key(server: &MockServer) -> Credentials {
     let user = session
         .ok(&admin, &CreateApiUser::new("Load", Role::Viewer))
         .id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    key.api_secret.credentials_for(&key.api_key).unwrap()
+    // Users and their issued keys exist, but REST calls (settlement included) are made with
+    // an account key.
+    session.ok(&admin, &CreateApiUserKey::new(&user));
+    server
+        .mint_account_key(&prime_mock::AccountKeySpec::new(
+            prime_mock::Permission::ALL,
+        ))
+        .unwrap()
+        .credentials()
+        .unwrap()
 }
 
 /// Sends verified requests on one connection; returns how many succeeded.
