@@ -283,27 +283,35 @@ fn the_simulators_malformed_json_fault_on_create_still_delivers_a_working_secret
         "never resent"
     );
     let key: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let credentials = prime_core::Credentials::new(
-        key["api_key"].as_str().expect("api_key"),
-        key["api_secret"].as_str().expect("secret"),
-    )
-    .expect("a real secret");
-    prime_blocking::Client::builder(credentials)
+    let secret = key["api_secret"].as_str().expect("secret");
+    assert!(is_issued_secret(secret), "the simulator's issued secret");
+    let listed = prime_blocking::Client::builder(server.account_credentials())
         .base_url(&server.url())
         .build()
         .expect("client")
-        .list_settlement_batches(&Default::default())
-        .expect("the delivered secret signs for the new key");
+        .list_api_user_keys(&user)
+        .expect("listed");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(Some(listed[0].key.as_str()), key["api_key"].as_str());
+}
+
+/// Whether `text` looks like a secret CreatePrimeApiUserKey issues (the documented example
+/// is `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`: opaque text, not base64 REST material).
+fn is_issued_secret(text: &str) -> bool {
+    text.len() == 31
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Class 2: a stdout that cannot take the secret.
 
-/// The secret line on stderr after a failed delivery: a valid base64 secret of the simulator.
+/// The secret line on stderr after a failed delivery: a secret as the simulator issues them.
 fn secret_on_stderr(output: &Output) -> String {
     err(output)
         .lines()
-        .find(|l| prime_core::SigningKey::from_base64(l.trim()).is_ok())
+        .find(|l| is_issued_secret(l.trim()))
         .unwrap_or_else(|| panic!("no secret on stderr: {}", err(output)))
         .trim()
         .to_owned()
@@ -403,7 +411,10 @@ fn with_secret_out_a_failing_stdout_leaves_the_secret_safe_in_its_file() {
     assert_no_panic(&output, "secret-out + /dev/full");
     assert_eq!(output.status.code(), Some(1));
     let secret = std::fs::read_to_string(&file).expect("file");
-    assert!(prime_core::SigningKey::from_base64(secret.trim()).is_ok());
+    assert!(
+        is_issued_secret(secret.trim()),
+        "the issued secret is in the file"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
