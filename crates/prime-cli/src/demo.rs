@@ -174,9 +174,12 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     )?;
     step.line(&format!("      REST with the issued key: {refused}"))?;
 
-    step.next("delete the key")?;
+    step.next("delete the key: WebSocket and FIX refuse it from now on")?;
     let deleted = admin.delete_api_user_key(&user.id, &key.id)?;
     step.line(&format!("      deleted={}", deleted.deleted))?;
+    for line in crate::issued_check::demo_refused_lines(&server, &key, timeout)? {
+        step.line(&format!("      {line}"))?;
+    }
 
     step.line("")?;
     step.line(&format!(

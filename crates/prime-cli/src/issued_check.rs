@@ -570,3 +570,35 @@ pub fn check_for_rotation(
     }
     Ok(Ok(format!("authenticated on {}", passed.join(" and "))))
 }
+
+/// The demo's last word on a deleted key: both checks must now refuse it. Returns the two
+/// refusals, or why that did not happen.
+pub fn demo_refused_lines(
+    server: &prime_mock::MockServer,
+    key: &CreatedApiUserKey,
+    timeout: Duration,
+) -> Result<Vec<String>, Failure> {
+    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+        .map_err(|e| Failure::Call(format!("the key cannot sign: {e}")))?;
+    let fix = FixTarget {
+        addr: server.fix_addr().to_string(),
+        transport: FixTransport::Plain,
+        sender: MOCK_SENDER.to_owned(),
+        target: MOCK_TARGET.to_owned(),
+    };
+    let ws = check_ws(&server.ws_url(), &credentials, timeout);
+    let fix_outcome = check_fix(&fix, &credentials, timeout);
+    let mut lines = Vec::new();
+    for (what, outcome) in [("WebSocket", ws), ("FIX", fix_outcome)] {
+        match outcome {
+            Ok(Outcome::Refused(reason)) => lines.push(format!("{what}: refused ({reason})")),
+            Ok(Outcome::Authenticated(_)) => {
+                return Err(Failure::Call(format!(
+                    "the deleted key still authenticated on {what}"
+                )));
+            }
+            Err(error) => return Err(Failure::Call(format!("{what} check failed: {error}"))),
+        }
+    }
+    Ok(lines)
+}

@@ -78,6 +78,7 @@ fn rest(args: &SignArgs) -> Result<String, Failure> {
     let (secret, source) = secret(args.secret_file.as_deref())?;
     let key =
         SigningKey::from_base64(&secret).map_err(|e| Failure::Usage(format!("{source}: {e}")))?;
+    // Any length signs (HMAC takes every key length); an unusual one is worth a word.
     crate::credentials::warn_if_unusual_length(&key);
     Ok(key
         .sign(path, nonce.as_bytes(), body.as_bytes())

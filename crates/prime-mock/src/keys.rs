@@ -45,11 +45,6 @@ impl Simulator {
     ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let (api_key, secret) = self.issue_key(user);
-        // What the WebSocket and FIX checks verify against: the secret's text bytes, prepared
-        // as an HMAC-SHA256 key (the text itself is not kept).
-        let verifier = IssuedCredentials::from_secret(&api_key, &secret)
-            .map_err(|_| "EGeneral:Internal error".to_owned())?;
-        self.issued_verifiers.insert(api_key.clone(), verifier);
         let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
         let body = serde_json::json!({
             "error": [],
@@ -154,17 +149,18 @@ impl Simulator {
         api_key: &str,
         peer: IpAddr,
     ) -> Result<IssuedKey, &'static str> {
-        let index = self
-            .live_key(api_key.as_bytes())
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
-        let key = &self.keys[index];
-        let credentials = key
-            .owner
-            .and_then(|_| self.issued_verifiers.get(api_key))
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        let view = self.live_issued_key(api_key).ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        // Prepared per check from the kept text: the secret is used as text, never decoded.
+        let credentials =
+            IssuedCredentials::new(view.api_key, view.secret).map_err(|_| NOT_A_LIVE_ISSUED_KEY)?;
+        let peer_allowed = view.whitelisted_ips.is_empty()
+            || view
+                .whitelisted_ips
+                .iter()
+                .any(|entry| crate::simulator::ip_matches(entry, peer));
         Ok(IssuedKey {
-            credentials: credentials.clone(),
-            peer_allowed: key.allows(peer),
+            credentials,
+            peer_allowed,
         })
     }
 }

@@ -217,7 +217,7 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub(crate) fn allows(&self, peer: IpAddr) -> bool {
+    fn allows(&self, peer: IpAddr) -> bool {
         self.whitelisted_ips.is_empty()
             || self
                 .whitelisted_ips
@@ -227,7 +227,7 @@ impl Key {
 }
 
 /// Whether `peer` is `entry` (an address or a CIDR range, as the core validates them).
-fn ip_matches(entry: &str, peer: IpAddr) -> bool {
+pub(crate) fn ip_matches(entry: &str, peer: IpAddr) -> bool {
     let peer = peer.to_canonical();
     let (address, prefix) = match entry.split_once('/') {
         Some((address, prefix)) => (address, prefix.parse::<u32>().ok()),
@@ -253,7 +253,8 @@ fn ip_matches(entry: &str, peer: IpAddr) -> bool {
 
 /// A live issued key as Prime WebSocket/FIX checks need it: the secret text (the HMAC-SHA256
 /// key), its user and the allow-list.
-// Read by the WebSocket and FIX checks (next issue); the unit tests use it now.
+// The WebSocket and FIX checks read the secret and the allow-list; the user is for tests and
+// logs.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct IssuedKeyView<'a> {
     pub(crate) api_key: &'a str,
@@ -298,9 +299,6 @@ pub(crate) struct Simulator {
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
     pub(crate) rate_limit: bool,
-    /// Issued keys' prepared HMAC-SHA256 secrets (by public key), for the WebSocket and FIX
-    /// checks; see `keys.rs`.
-    pub(crate) issued_verifiers: HashMap<String, prime_core::IssuedCredentials>,
 }
 
 impl Simulator {
@@ -317,7 +315,6 @@ impl Simulator {
             transfers: Vec::new(),
             executions: HashMap::new(),
             rate_limit,
-            issued_verifiers: HashMap::new(),
         };
         let MintedKey {
             api_key,
@@ -422,7 +419,7 @@ impl Simulator {
     }
 
     /// The live key with this public key, if any, of either kind.
-    pub(crate) fn live_key(&self, api_key: &[u8]) -> Option<usize> {
+    fn live_key(&self, api_key: &[u8]) -> Option<usize> {
         let api_key = std::str::from_utf8(api_key).ok()?;
         let index = *self.key_index.get(api_key)?;
         let key = &self.keys[index];
@@ -434,7 +431,6 @@ impl Simulator {
 
     /// A live key that CreatePrimeApiUserKey issued (not deleted, its user enabled), as the
     /// WebSocket and FIX checks need it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn live_issued_key(&self, api_key: &str) -> Option<IssuedKeyView<'_>> {
         let key = &self.keys[self.live_key(api_key.as_bytes())?];
         let (KeyAuth::Issued { secret }, Some(owner)) = (&key.auth, key.owner) else {

@@ -602,7 +602,7 @@ fn prime_mock_names_its_issued_key_endpoints_and_create_check_uses_them() {
 }
 
 #[test]
-fn the_demo_shows_both_checks_passing() {
+fn the_demo_shows_both_checks_passing_then_refusing_the_deleted_key() {
     let output = run(prime().args(["demo", "--seed", "5"]));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
@@ -612,6 +612,15 @@ fn the_demo_shows_both_checks_passing() {
     );
     assert!(
         stdout.contains("FIX: authenticated (Logon 35=A"),
+        "{stdout}"
+    );
+    // Once deleted, both refuse it.
+    assert!(
+        stdout.contains("WebSocket: refused (401 Unauthorized: ApiKey is not a live issued key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FIX: refused (Logout 35=5: 58=554 (Password) is not a live issued key"),
         "{stdout}"
     );
 }
