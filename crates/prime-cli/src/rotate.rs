@@ -86,16 +86,8 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
         }
         None => {
             // Refused before anything is created: a fresh rotation writes a new file.
-            if let Some(file) = args
-                .secret_out
-                .as_ref()
-                .filter(|f| f.symlink_metadata().is_ok())
-            {
-                return Err(Failure::Usage(format!(
-                    "--secret-out {}: the file exists; refusing to overwrite it \
-                     (choose a new path); no key was created",
-                    file.display()
-                )));
+            if let Some(file) = &args.secret_out {
+                probe(file)?;
             }
             Rotation::new(&args.user_id, &args.key_id, options)
         }
@@ -210,6 +202,33 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             _ => return Err(Failure::Call("an action this version does not know".into())),
         }
     }
+}
+
+/// Refuses a `--secret-out` path the secret could not be written to, before any key exists:
+/// it is created (create-new, 0600, as the sink will) and removed again.
+fn probe(file: &Path) -> Result<(), Failure> {
+    let refuse = |reason: String| {
+        Failure::Usage(format!(
+            "--secret-out {}: {reason}; no key was created",
+            file.display()
+        ))
+    };
+    if file.symlink_metadata().is_ok() {
+        return Err(refuse(
+            "the path exists; refusing to overwrite it (choose a new path)".into(),
+        ));
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options
+        .open(file)
+        .map_err(|e| refuse(format!("cannot create it: {e}")))?;
+    std::fs::remove_file(file).map_err(|e| refuse(format!("cannot remove the probe: {e}")))
 }
 
 /// `FILE.rotation.json` beside `FILE`.

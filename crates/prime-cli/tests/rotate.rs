@@ -368,6 +368,19 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
     assert_eq!(no_sink.status.code(), Some(2), "{}", err(&no_sink));
     let exists = run(&mut rotate(&mock, &user, &old, &old_secret, &[]));
     assert_eq!(exists.status.code(), Some(2), "{}", err(&exists));
+    let missing = run(&mut rotate(
+        &mock,
+        &user,
+        &old,
+        &dir.join("no-such-dir").join("s"),
+        &[],
+    ));
+    assert_eq!(missing.status.code(), Some(2), "{}", err(&missing));
+    assert!(
+        err(&missing).contains("no key was created"),
+        "{}",
+        err(&missing)
+    );
     let file = dir.join("new");
     let unknown = run(&mut rotate(&mock, &user, "NOSUCHKEY", &file, &[]));
     assert_eq!(unknown.status.code(), Some(1), "{}", err(&unknown));
