@@ -59,6 +59,9 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 ));
             }
         };
+    // One rotation per journal at a time: two running at once could both create a key. The
+    // lock is the OS's, so a killed run leaves none behind.
+    let _lock = lock(&journal_path)?;
     let options = RotationOptions::default()
         .keep_old(args.keep_old)
         .check(!args.no_check);
@@ -229,6 +232,35 @@ fn probe(file: &Path) -> Result<(), Failure> {
         .open(file)
         .map_err(|e| refuse(format!("cannot create it: {e}")))?;
     std::fs::remove_file(file).map_err(|e| refuse(format!("cannot remove the probe: {e}")))
+}
+
+/// An exclusive lock on `JOURNAL.lock`, held while the returned file is open.
+fn lock(journal: &Path) -> Result<File, Failure> {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            Failure::Usage(format!(
+                "cannot create the lock {}: {e}; no key was created",
+                path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
+            "another `prime keys rotate` holds {}; wait for it to finish (nothing was changed)",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Usage(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// `FILE.rotation.json` beside `FILE`.

@@ -381,6 +381,23 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
         "{}",
         err(&missing)
     );
+    // A rotation already running on the same journal: the second one changes nothing.
+    let busy = dir.join("busy");
+    let holder = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join("busy.rotation.json.lock"))
+        .expect("lock file");
+    holder.lock().expect("lock");
+    let locked = run(&mut rotate(&mock, &user, &old, &busy, &[]));
+    assert_eq!(locked.status.code(), Some(2), "{}", err(&locked));
+    assert!(
+        err(&locked).contains("another `prime keys rotate`"),
+        "{}",
+        err(&locked)
+    );
+    drop(holder);
     let file = dir.join("new");
     let unknown = run(&mut rotate(&mock, &user, "NOSUCHKEY", &file, &[]));
     assert_eq!(unknown.status.code(), Some(1), "{}", err(&unknown));
