@@ -73,6 +73,7 @@ mod endpoint;
 mod endpoint_table;
 pub mod endpoints;
 mod error;
+pub mod example;
 pub mod issued;
 mod kraken_error;
 mod nonce;

@@ -39,7 +39,10 @@ impl Simulator {
     /// The secret text is put in the response once; the simulator keeps it only for the
     /// WebSocket/FIX checks of the key (its own copy, zeroized on drop). The response is built with `json!` because the core's
     /// `CreatedApiUserKey` deliberately cannot be serialized.
-    pub(crate) fn create_key(&mut self, args: CreateApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn create_api_user_key(
+        &mut self,
+        args: CreateApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let (api_key, secret) = self.issue_key(user);
         let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
@@ -58,7 +61,7 @@ impl Simulator {
             .map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())
     }
 
-    pub(crate) fn list_keys(&self, args: &ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn list_api_user_keys(&self, args: ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let role = &self.users[user].role;
         let keys: Vec<_> = self
@@ -83,7 +86,10 @@ impl Simulator {
 
     /// The list replaces the allow-list (`[]` clears it); without a list nothing changes but
     /// `updated_at`. The spec leaves both open; replacing is what a settings form does.
-    pub(crate) fn update_key(&mut self, args: UpdateApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn update_api_user_key(
+        &mut self,
+        args: UpdateApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let index = self.users_key(user, &args.key_id)?;
         let updated_at = self.clock.now_ms();
@@ -105,7 +111,10 @@ impl Simulator {
     }
 
     /// Deleted keys are kept as tombstones so they answer `EAPI:Invalid key` for good.
-    pub(crate) fn delete_key(&mut self, args: &DeleteApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn delete_api_user_key(
+        &mut self,
+        args: DeleteApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let index = self.users_key(user, &args.key_id)?;
         self.keys[index].deleted = true;

@@ -539,7 +539,7 @@ async fn route(
     if declared_length(&request).is_some_and(|length| length > MAX_REQUEST_BODY as u64) {
         return Ok(closing(json_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            error_body("EGeneral:Invalid arguments"),
+            error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
         )));
     }
     let path = request.uri().path();
@@ -683,7 +683,7 @@ fn closing(mut response: Response<MockBody>) -> Response<MockBody> {
 fn request_timeout() -> Response<MockBody> {
     closing(json_response(
         StatusCode::REQUEST_TIMEOUT,
-        error_body("EGeneral:Invalid arguments"),
+        error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
     ))
 }
 
