@@ -1,5 +1,6 @@
 //! Kraken's published examples, as data: the REST signing example (Kraken's Spot authentication
-//! guide; Prime signs the same way) and the API key shown in the Prime docs. For tests and
+//! guide; Prime signs the same way), and the API key and issued secret of the Prime docs'
+//! `CreatePrimeApiUserKey` example. For tests and
 //! documentation only: these are nobody's credentials.
 //!
 //! ```
@@ -36,4 +37,14 @@ pub const API_KEY: &str = "KRA5L19LAW8Z";
 pub fn credentials() -> Credentials {
     Credentials::new(API_KEY, SECRET)
         .unwrap_or_else(|_| unreachable!("Kraken's example secret is valid base64"))
+}
+
+/// The secret of the `CreatePrimeApiUserKey` example in the Prime docs: opaque text, not
+/// base64. Issued keys sign Prime WebSocket and FIX with it (see [`crate::issued`]).
+pub const ISSUED_SECRET: &str = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+
+/// [`API_KEY`] with [`ISSUED_SECRET`], as an issued key's credentials.
+pub fn issued_credentials() -> crate::IssuedCredentials {
+    crate::IssuedCredentials::new(API_KEY, ISSUED_SECRET)
+        .unwrap_or_else(|_| unreachable!("the documented example is valid issued-key text"))
 }

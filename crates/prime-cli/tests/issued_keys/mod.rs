@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
 use hmac::{Hmac, KeyInit, Mac};
 use prime_core::endpoints::Role;
+use prime_core::example::ISSUED_SECRET;
 use prime_mock::MockServer;
 use proptest::prelude::*;
 use sha2::Sha256;
@@ -76,13 +77,13 @@ fn sign_prime_ws_of_krakens_example_string() {
     ]
     .map(String::from);
     assert_eq!(
-        sign("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf", &args),
+        sign(ISSUED_SECRET, &args),
         "9dyoiBOs3lhpUVXfrcnDiJP8kcZu4F2US5U7RcgyoaM="
     );
     // The same from a file; its final line break is not part of the secret.
     let dir = scratch("sign-file");
     let file = dir.join("secret");
-    std::fs::write(&file, "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf\n").unwrap();
+    std::fs::write(&file, format!("{ISSUED_SECRET}\n")).unwrap();
     let output = run(prime()
         .arg("sign")
         .args(&args)
@@ -109,14 +110,14 @@ fn sign_prime_fix_of_a_pinned_logon() {
     ]
     .map(String::from);
     assert_eq!(
-        sign("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf", &args),
+        sign(ISSUED_SECRET, &args),
         "H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As="
     );
 }
 
 #[test]
 fn sign_with_json_names_the_field() {
-    let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+    let secret = ISSUED_SECRET;
     let fix = run(prime().env("KRAKEN_API_SECRET", secret).args([
         "--json",
         "sign",
@@ -148,7 +149,7 @@ fn sign_with_json_names_the_field() {
 
 #[test]
 fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
-    let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+    let secret = ISSUED_SECRET;
     let cases: &[(&[&str], &str)] = &[
         (
             &["--scheme=prime-ws", "--host=h", "--path=/ws/v1"],
