@@ -8,7 +8,7 @@
 //! use prime_blocking::sink::{CommandSink, FileSink, SecretSink};
 //! use prime_blocking::prime_core::ApiSecret;
 //!
-//! let secret = ApiSecret::new("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf".to_owned());
+//! let secret = ApiSecret::new(prime_blocking::prime_core::example::ISSUED_SECRET.to_owned());
 //! FileSink::new("desk1.secret").deliver(&secret)?;
 //! CommandSink::shell("vault kv put secret/desk1 api_secret=-").deliver(&secret)?;
 //! # Ok::<(), prime_blocking::sink::SinkError>(())

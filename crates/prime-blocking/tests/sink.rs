@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use prime_blocking::prime_core::ApiSecret;
 use prime_blocking::sink::{CommandSink, FileSink, SecretSink};
 
-const SECRET: &str = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+/// The documented example of an issued secret.
+const SECRET: &str = prime_blocking::prime_core::example::ISSUED_SECRET;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("prime-sink-{name}-{}", std::process::id()));
