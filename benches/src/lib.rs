@@ -18,8 +18,7 @@ use sha2::{Digest, Sha256, Sha512};
 /// The spec's example public key.
 pub const KEY: &str = "KRA5L19LAW8Z";
 /// The secret of Kraken's official signing vector.
-pub const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+pub const SECRET: &str = prime_core::example::SECRET;
 /// The spec's example user id.
 pub const USER_ID: &str = "2T0RXL9B8K5D6";
 /// A nanosecond nonce of realistic length (19 digits).

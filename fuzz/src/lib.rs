@@ -1,5 +1,5 @@
 //! What each fuzz target checks, as plain functions: the cargo-fuzz targets call them, and the
-//! workspace test `tests/tests/fuzz_corpus.rs` replays the committed corpora through them.
+//! workspace test `tests/tests/it/fuzz_corpus.rs` replays the committed corpora through them.
 //!
 //! Each function panics only when an invariant is broken (that is the finding); bad input
 //! itself must come back as a typed error.

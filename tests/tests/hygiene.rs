@@ -1037,8 +1037,7 @@ fn prime_demo_at_trace_prints_no_secret() {
 #[test]
 fn the_scanner_finds_a_secret_in_every_shape_it_looks_for() {
     // The scan above can only pass honestly if it would have failed on a leak.
-    let secret =
-        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+    let secret = prime_core::example::SECRET;
     let mut secrets = Secrets::default();
     secrets.add("s", secret);
     let decoded = decode_base64(secret).expect("valid");

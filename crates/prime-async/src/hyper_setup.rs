@@ -10,19 +10,25 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prime_core::BuildError;
 use prime_core::transport::{BodyBuffer, ClientCore, TransportError};
+use tokio::time::{Instant, timeout_at};
 
 use crate::{HyperClient, failure};
 
-/// Reads the body frame by frame into a capped, zeroizing buffer: an oversized body fails as
-/// soon as it crosses the cap instead of being buffered whole.
+/// Reads the body frame by frame into a capped, zeroizing buffer until `deadline`: an oversized
+/// body fails as soon as it crosses the cap instead of being buffered whole.
 pub(crate) async fn read_capped(
     core: &ClientCore,
     mut body: Incoming,
+    deadline: Instant,
 ) -> Result<BodyBuffer, TransportError> {
     let mut buffer = core.body_buffer(body.size_hint().exact())?;
-    while let Some(frame) = body.frame().await {
-        // The bytes received go along: a created key's secret among them is still delivered
-        // by the driver.
+    loop {
+        // Whatever ends the read early, the bytes received go along: a created key's secret
+        // among them is still delivered by the driver.
+        let Ok(next) = timeout_at(deadline, body.frame()).await else {
+            return Err(failure::timeout_error(true).with_received(buffer.as_bytes()));
+        };
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| failure::body_error(e).with_received(buffer.as_bytes()))?;
         if let Ok(data) = frame.into_data() {
             buffer

@@ -192,6 +192,9 @@ impl Client {
         driven.instrument(span).await
     }
 
+    // Multi-call workflows (key rotation, reconciled key creation) over `send`.
+    prime_core::workflow_methods!(async);
+
     /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
     /// (it refused to sign); the inner one is the transport's, for the driver to judge.
     async fn attempt<E: Endpoint>(
@@ -211,9 +214,8 @@ impl Client {
         Ok(match head {
             Ok(response) => {
                 let (head, body) = response.into_parts();
-                timeout_at(deadline, hyper_setup::read_capped(&inner.core, body))
+                hyper_setup::read_capped(&inner.core, body, deadline)
                     .await
-                    .unwrap_or_else(|_elapsed| Err(failure::timeout_error(true)))
                     .map(|body| (head, body))
             }
             Err(failure) => Err(failure),

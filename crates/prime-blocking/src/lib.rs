@@ -74,6 +74,7 @@ mod body;
 mod connector;
 mod failure;
 mod resolver;
+pub mod sink;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -167,6 +168,9 @@ impl Client {
             }
         }
     }
+
+    // Multi-call workflows (key rotation, reconciled key creation) over `send`.
+    prime_core::workflow_methods!(blocking);
 
     /// One attempt: sign in turn, send, read the capped body. The outer error is the driver's
     /// (it refused to sign); the inner one is the transport's, for the driver to judge.

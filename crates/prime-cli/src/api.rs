@@ -7,6 +7,7 @@ use prime_core::endpoints::{
     ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey,
     UpdateApiUserRoles, UserStatus,
 };
+use prime_core::workflow::{CreateKeyError, OrphanPolicy};
 use prime_core::{Endpoint, ResponseError};
 
 use crate::cli::{Global, KeysCommand, SettlementCommand, UsersCommand};
@@ -75,6 +76,7 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             user_id,
             secret_out,
             check,
+            delete_orphans,
             endpoints,
         } => {
             // Everything that could keep the secret from reaching its destination is checked
@@ -90,16 +92,28 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                 }
             };
             let client = client(global)?;
-            let endpoint = CreateApiUserKey::new(user_id);
-            match client.send(&endpoint) {
-                Ok(reply) => {
-                    new_key::deliver(&NewKey::from(&reply.result), file, json)?;
+            let policy = if delete_orphans {
+                OrphanPolicy::Delete
+            } else {
+                OrphanPolicy::Report
+            };
+            match client.create_api_user_key_reconciled(&user_id, policy) {
+                Ok(created) => {
+                    for orphan in &created.deleted_orphans {
+                        output::stderr(&format!(
+                            "prime: deleted orphaned key {} (api_key {}): a creation with an \
+                             unknown outcome made it and its secret was lost\n",
+                            output::clean(&orphan.id),
+                            output::clean(&orphan.key)
+                        ));
+                    }
+                    new_key::deliver(&NewKey::from(&created.key), file, json)?;
                     if check {
-                        crate::issued_check::created_key(global, &reply.result, &endpoints)?;
+                        crate::issued_check::created_key(global, &created.key, &endpoints)?;
                     }
                     Ok(())
                 }
-                Err(error) => {
+                Err(CreateKeyError::Call(error)) => {
                     // An odd reply that still carries the secret: the key exists and this is
                     // the only copy of its secret. Deliver it, then report what was odd.
                     if let Some(key) = error.response().and_then(ResponseError::salvaged_key) {
@@ -114,8 +128,10 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                     }
                     Err(Failure::from_call::<CreateApiUserKey>(error))
                 }
+                Err(error) => Err(orphan_report(&user_id, &error)),
             }
         }
+        KeysCommand::Rotate(args) => crate::rotate::run(global, &args),
         KeysCommand::Check {
             api_key,
             secret_file,
@@ -202,4 +218,34 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
             emit(json, &call(&client, &endpoint)?.transfer, output::transfer)
         }
     }
+}
+
+/// An unknown creation outcome, reconciled: the orphans with the command that deletes each.
+fn orphan_report(user_id: &str, error: &CreateKeyError) -> Failure {
+    let mut text = format!("prime: {}\n", output::clean(&error.to_string()));
+    match error {
+        CreateKeyError::Orphaned { orphans, .. } if orphans.is_empty() => {
+            text.push_str("prime: no key was created; it is safe to run the command again\n");
+        }
+        CreateKeyError::Orphaned { orphans, .. } => {
+            text.push_str(
+                "prime: nobody has the secret of these keys; delete them (or rerun with \
+                 --delete-orphans, which deletes them and creates the key once more):\n",
+            );
+            for orphan in orphans {
+                text.push_str(&format!(
+                    "  prime keys delete --user-id {} --key-id {}\n",
+                    output::clean(user_id),
+                    output::clean(&orphan.id)
+                ));
+            }
+        }
+        _ => text.push_str(&format!(
+            "prime: list the keys with `prime keys list --user-id {}`: a key not listed before \
+             may be an orphan\n",
+            output::clean(user_id)
+        )),
+    }
+    output::stderr(&text);
+    Failure::Call("the key creation's outcome is unknown (see above)".to_owned())
 }

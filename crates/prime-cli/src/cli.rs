@@ -123,9 +123,18 @@ pub enum KeysCommand {
         /// --fix-addr), as `keys check` does.
         #[arg(long)]
         check: bool,
+        /// If the creation's outcome is unknown and keys appeared meanwhile (orphans: their
+        /// secrets are lost), delete them and create the key once more. Off by default: a key
+        /// another administrator created for the user at the same moment looks the same.
+        #[arg(long)]
+        delete_orphans: bool,
         #[command(flatten)]
         endpoints: CheckEndpoints,
     },
+    /// Rotate a key: create a new one, deliver its secret, give it the old key's allow-list,
+    /// check it authenticates, delete the old one. Resumable: rerun the same command after
+    /// any interruption (a journal records each step; it holds no secret).
+    Rotate(RotateArgs),
     /// Check that an issued key authenticates on Prime WebSocket and/or Prime FIX (exit 0),
     /// or print the server's refusal (exit 1).
     Check {
@@ -242,6 +251,37 @@ pub struct CheckEndpoints {
     /// tls or plain.
     #[arg(long, value_enum, default_value_t = FixTransport::Auto)]
     pub fix_transport: FixTransport,
+}
+
+/// `prime keys rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The user whose key is rotated.
+    #[arg(long)]
+    pub user_id: String,
+    /// The key to replace.
+    #[arg(long)]
+    pub key_id: String,
+    /// Write the new secret to this new file (mode 0600); the journal goes beside it as
+    /// FILE.rotation.json.
+    #[arg(long, value_name = "FILE", conflicts_with = "secret_cmd")]
+    pub secret_out: Option<PathBuf>,
+    /// Pipe the new secret to this shell command's stdin (e.g. 'vault kv put secret/desk1
+    /// api_secret=-'); only its exit status 0 counts as delivered.
+    #[arg(long, value_name = "COMMAND")]
+    pub secret_cmd: Option<String>,
+    /// The journal file (default: beside --secret-out, or
+    /// prime-rotate-USER-KEY.json in the current directory with --secret-cmd).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Keep the old key instead of deleting it.
+    #[arg(long)]
+    pub keep_old: bool,
+    /// Do not check that the new key authenticates before the old one is deleted.
+    #[arg(long)]
+    pub no_check: bool,
+    #[command(flatten)]
+    pub endpoints: CheckEndpoints,
 }
 
 /// How the FIX check connects.

@@ -65,12 +65,14 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     let key = admin.create_api_user_key(&user.id)?;
     secret_file::write_new(&secret_dir.file, &key.api_secret)?;
     step.line(&format!(
-        "      key {}  api_key={}  secret: {} characters of opaque text\n      \
-         secret written to {} (mode 0600), never printed; it signs Prime WebSocket and FIX \
-         logons, not REST",
+        "      key {}  api_key={}  secret: {} characters of opaque text",
         key.id,
         key.api_key,
         key.api_secret.expose().len(),
+    ))?;
+    step.line(&format!(
+        "      secret written to {} (mode 0600), never printed; it signs Prime WebSocket and \
+         FIX logons, not REST",
         secret_dir.file.display()
     ))?;
 
@@ -172,9 +174,12 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     )?;
     step.line(&format!("      REST with the issued key: {refused}"))?;
 
-    step.next("delete the key")?;
+    step.next("delete the key: WebSocket and FIX refuse it from now on")?;
     let deleted = admin.delete_api_user_key(&user.id, &key.id)?;
     step.line(&format!("      deleted={}", deleted.deleted))?;
+    for line in crate::issued_check::demo_refused_lines(&server, &key, timeout)? {
+        step.line(&format!("      {line}"))?;
+    }
 
     step.line("")?;
     step.line(&format!(

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::cli::{CheckEndpoints, FixTransport, Global};
 use crate::failure::Failure;
+use crate::output::clean;
 
 /// SenderCompID and TargetCompID used with the simulator when none are given: it accepts any.
 const MOCK_SENDER: &str = "CUSTOMER";
@@ -56,7 +57,12 @@ pub fn keys_check(
     let credentials = IssuedCredentials::new(api_key, &secret)
         .map_err(|e| Failure::Usage(format!("--api-key/--secret-file: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global), global.json)
+    run_plan(
+        &plan,
+        &credentials,
+        crate::credentials::timeout(global.timeout)?,
+        global.json,
+    )
 }
 
 /// `keys create --check`: the key just created, checked at once.
@@ -68,14 +74,12 @@ pub fn created_key(
     let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
         .map_err(|e| Failure::Call(format!("the created key cannot sign: {e}")))?;
     let plan = plan(global, endpoints)?;
-    run_plan(&plan, &credentials, timeout(global), global.json)
-}
-
-fn timeout(global: &Global) -> Duration {
-    Duration::try_from_secs_f64(global.timeout)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .unwrap_or(Duration::from_secs(30))
+    run_plan(
+        &plan,
+        &credentials,
+        crate::credentials::timeout(global.timeout)?,
+        global.json,
+    )
 }
 
 /// Endpoints from the flags; else from a simulator credentials file (`prime mock`'s first
@@ -228,19 +232,23 @@ pub fn run_plan(
         checks
             .iter()
             .map(|c| match c.result {
+                // The detail may quote the server: cleaned before it reaches a terminal.
                 "authenticated" => format!(
                     "{} {}: authenticated ({})\n",
-                    c.surface, c.endpoint, c.detail
+                    c.surface,
+                    clean(&c.endpoint),
+                    clean(&c.detail)
                 ),
-                other => format!("{} {}: {other}: {}\n", c.surface, c.endpoint, c.detail),
+                other => format!(
+                    "{} {}: {other}: {}\n",
+                    c.surface,
+                    clean(&c.endpoint),
+                    clean(&c.detail)
+                ),
             })
             .collect()
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Call(format!("cannot write to stdout: {e}")))?;
+    crate::output::stdout(&text)?;
     let failed: Vec<&str> = checks
         .iter()
         .filter(|c| c.result != "authenticated")
@@ -522,6 +530,71 @@ pub fn demo_lines(
             Ok(Outcome::Refused(reason)) => {
                 return Err(Failure::Call(format!(
                     "the new key was refused on {what}: {reason}"
+                )));
+            }
+            Err(error) => return Err(Failure::Call(format!("{what} check failed: {error}"))),
+        }
+    }
+    Ok(lines)
+}
+
+/// `keys rotate`'s check: the same checks as `keys check`, reported as one line (for the
+/// progress on stderr) instead of on stdout. `Err` says why the key did not authenticate.
+pub fn check_for_rotation(
+    global: &Global,
+    endpoints: &CheckEndpoints,
+    api_key: &str,
+    secret: &prime_core::ApiSecret,
+) -> Result<Result<String, String>, Failure> {
+    let credentials = IssuedCredentials::from_secret(api_key, secret)
+        .map_err(|e| Failure::Call(format!("the new key cannot sign: {e}")))?;
+    let plan = plan(global, endpoints)?;
+    let timeout = crate::credentials::timeout(global.timeout)?;
+    let mut passed = Vec::new();
+    let checks = [
+        plan.ws_url
+            .as_ref()
+            .map(|url| ("websocket", check_ws(url, &credentials, timeout))),
+        plan.fix
+            .as_ref()
+            .map(|fix| ("fix", check_fix(fix, &credentials, timeout))),
+    ];
+    for (surface, outcome) in checks.into_iter().flatten() {
+        match outcome {
+            Ok(Outcome::Authenticated(_)) => passed.push(surface),
+            Ok(Outcome::Refused(reason)) => {
+                return Ok(Err(format!("{surface}: refused: {reason}")));
+            }
+            Err(error) => return Ok(Err(format!("{surface}: {error}"))),
+        }
+    }
+    Ok(Ok(format!("authenticated on {}", passed.join(" and "))))
+}
+
+/// The demo's last word on a deleted key: both checks must now refuse it. Returns the two
+/// refusals, or why that did not happen.
+pub fn demo_refused_lines(
+    server: &prime_mock::MockServer,
+    key: &CreatedApiUserKey,
+    timeout: Duration,
+) -> Result<Vec<String>, Failure> {
+    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+        .map_err(|e| Failure::Call(format!("the key cannot sign: {e}")))?;
+    let fix = FixTarget {
+        addr: server.fix_addr().to_string(),
+        transport: FixTransport::Plain,
+        sender: MOCK_SENDER.to_owned(),
+        target: MOCK_TARGET.to_owned(),
+    };
+    let ws = check_ws(&server.ws_url(), &credentials, timeout);
+    let fix_outcome = check_fix(&fix, &credentials, timeout);
+    let mut lines = Vec::new();
+    for (what, outcome) in [("WebSocket", ws), ("FIX", fix_outcome)] {
+        match outcome {
+            Ok(Outcome::Refused(reason)) => lines.push(format!("{what}: refused ({reason})")),
+            Ok(Outcome::Authenticated(_)) => {
+                return Err(Failure::Call(format!(
+                    "the deleted key still authenticated on {what}"
                 )));
             }
             Err(error) => return Err(Failure::Call(format!("{what} check failed: {error}"))),

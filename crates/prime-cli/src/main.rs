@@ -14,6 +14,7 @@ mod issued_check;
 mod mock;
 mod new_key;
 mod output;
+mod rotate;
 mod secret_file;
 mod sign;
 mod vectors;

@@ -160,7 +160,7 @@ pub fn deliver(key: &NewKey<'_>, file: Option<SecretFile>, json: bool) -> Result
 }
 
 /// The secret on stderr, the last place left, and the failure to report.
-fn rescue(key: &NewKey<'_>, reason: &str) -> Failure {
+pub fn rescue(key: &NewKey<'_>, reason: &str) -> Failure {
     let (secret, note) = shown_secret(key.secret);
     let text = zeroize::Zeroizing::new(format!(
         "API secret of {} (shown once; store it now):\n{secret}\n{note}",

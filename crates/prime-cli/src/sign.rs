@@ -21,22 +21,19 @@ use crate::failure::Failure;
 use crate::output;
 
 pub fn run(args: &SignArgs, json: bool) -> Result<(), Failure> {
-    let signature = match args.scheme {
-        SignScheme::Rest => rest(args)?,
-        SignScheme::PrimeWs => prime_ws(args)?,
-        SignScheme::PrimeFix => prime_fix(args)?,
+    let (name, signature) = match args.scheme {
+        SignScheme::Rest => ("api_sign", rest(args)?),
+        SignScheme::PrimeWs => ("api_sign", prime_ws(args)?),
+        SignScheme::PrimeFix => ("raw_data", prime_fix(args)?),
     };
     if let Some(expected) = &args.expect {
         return expect(args, &signature, expected.trim(), json);
     }
     if json {
-        let field = match args.scheme {
-            SignScheme::Rest => "api_sign",
-            SignScheme::PrimeWs | SignScheme::PrimeFix => "signature",
-        };
-        let mut document = serde_json::Map::new();
-        document.insert(field.to_owned(), signature.into());
-        output::stdout(&format!("{}\n", output::to_json(&document)))
+        output::stdout(&format!(
+            "{}\n",
+            output::to_json(&serde_json::json!({ name: signature }))
+        ))
     } else {
         output::stdout(&format!("{signature}\n"))
     }

@@ -12,8 +12,7 @@ use std::process::{Command, Output, Stdio};
 use prime_core::endpoints::Role;
 use prime_mock::MockServer;
 
-const OFFICIAL_SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const OFFICIAL_SECRET: &str = prime_core::example::SECRET;
 
 /// `prime` with no credentials from the test's own environment.
 fn prime() -> Command {

@@ -62,6 +62,8 @@
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
 //! - [`RetryPolicy::decide_at`]: whether a failed call may be sent again, and when.
+//! - [`workflow`], [`rotation`]: multi-call key workflows as state machines — a key creation
+//!   that names its orphans, and a resumable key rotation with a secret-free journal.
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
@@ -74,17 +76,20 @@ mod endpoint;
 mod endpoint_table;
 pub mod endpoints;
 mod error;
+pub mod example;
 pub mod issued;
 mod kraken_error;
 mod nonce;
 mod request;
 mod response;
 mod retry;
+pub mod rotation;
 mod salvage;
 mod secret;
 mod settings;
 mod signature;
 pub mod transport;
+pub mod workflow;
 
 pub use credentials::{
     ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,

@@ -355,11 +355,8 @@ mod tests {
             const IDEMPOTENCY: crate::Idempotency = crate::Idempotency::Idempotent;
             type Response = serde_json::Value;
         }
-        let credentials = Credentials::new(
-            "KRA5L19LAW8Z",
-            "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-        )
-        .expect("valid credentials");
+        let credentials =
+            Credentials::new("KRA5L19LAW8Z", crate::example::SECRET).expect("valid credentials");
         let request = RequestBuilder::new()
             .with_base_url("https://proxy.example/kraken")
             .expect("valid base URL")

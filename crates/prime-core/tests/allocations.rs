@@ -10,8 +10,7 @@ use prime_core::{Credentials, RequestBuilder};
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 fn blocks_allocated_by(f: impl FnOnce()) -> u64 {
     let before = dhat::HeapStats::get().total_blocks;

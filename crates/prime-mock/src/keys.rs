@@ -39,14 +39,12 @@ impl Simulator {
     /// The secret text is put in the response once; the simulator keeps it only for the
     /// WebSocket/FIX checks of the key (its own copy, zeroized on drop). The response is built with `json!` because the core's
     /// `CreatedApiUserKey` deliberately cannot be serialized.
-    pub(crate) fn create_key(&mut self, args: CreateApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn create_api_user_key(
+        &mut self,
+        args: CreateApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let (api_key, secret) = self.issue_key(user);
-        // What the WebSocket and FIX checks verify against: the secret's text bytes, prepared
-        // as an HMAC-SHA256 key (the text itself is not kept).
-        let verifier = IssuedCredentials::from_secret(&api_key, &secret)
-            .map_err(|_| "EGeneral:Internal error".to_owned())?;
-        self.issued_verifiers.insert(api_key.clone(), verifier);
         let key = self.keys.last().ok_or_else(|| invalid("user_id"))?;
         let body = serde_json::json!({
             "error": [],
@@ -63,7 +61,7 @@ impl Simulator {
             .map_err(|_| prime_core::ErrorCode::InternalError.as_str().to_owned())
     }
 
-    pub(crate) fn list_keys(&self, args: &ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn list_api_user_keys(&self, args: ListApiUserKeys) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let role = &self.users[user].role;
         let keys: Vec<_> = self
@@ -88,7 +86,10 @@ impl Simulator {
 
     /// The list replaces the allow-list (`[]` clears it); without a list nothing changes but
     /// `updated_at`. The spec leaves both open; replacing is what a settings form does.
-    pub(crate) fn update_key(&mut self, args: UpdateApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn update_api_user_key(
+        &mut self,
+        args: UpdateApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let index = self.users_key(user, &args.key_id)?;
         let updated_at = self.clock.now_ms();
@@ -110,7 +111,10 @@ impl Simulator {
     }
 
     /// Deleted keys are kept as tombstones so they answer `EAPI:Invalid key` for good.
-    pub(crate) fn delete_key(&mut self, args: &DeleteApiUserKey) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn delete_api_user_key(
+        &mut self,
+        args: DeleteApiUserKey,
+    ) -> Result<Vec<u8>, Rejection> {
         let user = self.user_for_keys(&args.user_id)?;
         let index = self.users_key(user, &args.key_id)?;
         self.keys[index].deleted = true;
@@ -145,17 +149,18 @@ impl Simulator {
         api_key: &str,
         peer: IpAddr,
     ) -> Result<IssuedKey, &'static str> {
-        let index = self
-            .live_key(api_key.as_bytes())
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
-        let key = &self.keys[index];
-        let credentials = key
-            .owner
-            .and_then(|_| self.issued_verifiers.get(api_key))
-            .ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        let view = self.live_issued_key(api_key).ok_or(NOT_A_LIVE_ISSUED_KEY)?;
+        // Prepared per check from the kept text: the secret is used as text, never decoded.
+        let credentials =
+            IssuedCredentials::new(view.api_key, view.secret).map_err(|_| NOT_A_LIVE_ISSUED_KEY)?;
+        let peer_allowed = view.whitelisted_ips.is_empty()
+            || view
+                .whitelisted_ips
+                .iter()
+                .any(|entry| crate::simulator::ip_matches(entry, peer));
         Ok(IssuedKey {
-            credentials: credentials.clone(),
-            peer_allowed: key.allows(peer),
+            credentials,
+            peer_allowed,
         })
     }
 }

@@ -90,6 +90,12 @@
 //! | user and key endpoints | callable by any account key (the pages name no permission) |
 //! | an issued key's `permissions` | `read::marketdata`, `read::orders`, and for a Trader `write::orders` |
 //! | the fault [`FaultKind::InternalServerError`] | HTTP 500, `EGeneral:Internal error` |
+//! | WebSocket (`GET /ws/v1`) or FIX Logon refused | HTTP 401 with a one-line `text/plain` reason / Logout `35=5` with `58=<reason>` (Kraken documents neither) |
+//! | `ApiTimestamp` / FIX `52` SendingTime more than 30 s from the simulator's clock | refused as above |
+//! | the account key on WebSocket or FIX | refused as above: not an issued key |
+//! | FIX TargetCompID | any is accepted; the answer comes from it |
+//! | an authenticated WebSocket upgrade | `101`, then a close frame `1000 authenticated` (no channels are served) |
+//! | a request to `/ws/v1` that authenticates but is not an upgrade | HTTP 400 |
 
 //! # Example
 //!

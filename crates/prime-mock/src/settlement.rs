@@ -277,9 +277,9 @@ impl Simulator {
         completed
     }
 
-    pub(crate) fn create_batch(
+    pub(crate) fn create_settlement_batch(
         &mut self,
-        args: &CreateSettlementBatch,
+        args: CreateSettlementBatch,
     ) -> Result<Vec<u8>, Rejection> {
         let kind = args.asset_kind.clone().unwrap_or(AssetKind::Currency);
         if !matches!(kind, AssetKind::Currency | AssetKind::TokenizedEquity) {
@@ -354,7 +354,10 @@ impl Simulator {
             .ok_or_else(|| invalid("batch_id"))
     }
 
-    pub(crate) fn get_batch(&self, args: &GetSettlementBatch) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn get_settlement_batch(
+        &self,
+        args: GetSettlementBatch,
+    ) -> Result<Vec<u8>, Rejection> {
         let batch = self.find_batch(&args.batch_id, args.asset_kind.as_ref())?;
         Ok(success(&BatchResult {
             batch: self.batch_to_api(&self.batches[batch]),
@@ -363,7 +366,10 @@ impl Simulator {
     }
 
     /// Most recent first (creation times strictly increase, so that is reverse creation order).
-    pub(crate) fn list_batches(&self, args: &ListSettlementBatches) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn list_settlement_batches(
+        &self,
+        args: ListSettlementBatches,
+    ) -> Result<Vec<u8>, Rejection> {
         if args
             .asset_kind
             .as_ref()
@@ -411,9 +417,9 @@ impl Simulator {
         }))
     }
 
-    pub(crate) fn settle(
+    pub(crate) fn settle_settlement_batch_asset(
         &mut self,
-        args: &SettleSettlementBatchAsset,
+        args: SettleSettlementBatchAsset,
     ) -> Result<Vec<u8>, Rejection> {
         let batch_index = self.find_batch(&args.batch_id, None)?;
         let batch = &self.batches[batch_index];

@@ -32,7 +32,6 @@ use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
 use prime_core::endpoints::{self, Role, UserStatus};
 use prime_core::{ApiSecret, Endpoint, ErrorCode, SigningKey};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::account_keys::{AccountKeySpec, MintedKey, Permission};
@@ -70,53 +69,64 @@ impl Access {
     }
 }
 
+/// The methods the simulator serves, generated from prime-core's endpoint table: their names,
+/// and the dispatch of a call to the handler named like the clients' typed method (a new row
+/// in the table without a handler here does not compile).
 macro_rules! methods {
-    ($($variant:ident => $access:ident;)+) => {
-        /// The 13 Prime REST methods.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub(crate) enum Method {
-            $($variant,)+
-        }
+    (() $($(#[$doc:meta])* $endpoint:path as $handler:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr;)*) => {
+        /// The method names, in the table's order.
+        const METHOD_NAMES: &[&str] = &[$(<$endpoint as Endpoint>::NAME),*];
 
-        impl Method {
-            pub(crate) const ALL: &[Method] = &[$(Method::$variant,)+];
-
-            /// The method name as it appears in the path, e.g. `CreatePrimeApiUserKey`.
-            pub(crate) fn name(self) -> &'static str {
-                match self {
-                    $(Self::$variant => <endpoints::$variant as Endpoint>::NAME,)+
-                }
-            }
-
-            fn access(self) -> Access {
-                match self {
-                    $(Self::$variant => Access::$access,)+
-                }
+        impl Simulator {
+            /// Decodes the arguments as the method's request type and runs its handler.
+            fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
+                $(
+                    if method.name() == <$endpoint as Endpoint>::NAME {
+                        let args = body.arguments::<$endpoint>().map_err(|e| e.to_string())?;
+                        return self.$handler(args);
+                    }
+                )*
+                Err(format!("no handler for {}", method.name()))
             }
         }
     };
 }
 
-methods! {
-    CreateApiUserKey => Any;
-    ListApiUserKeys => Any;
-    UpdateApiUserKey => Any;
-    DeleteApiUserKey => Any;
-    CreateApiUser => Any;
-    GetApiUser => Any;
-    ListApiUsers => Any;
-    UpdateApiUser => Any;
-    UpdateApiUserRoles => Any;
-    CreateSettlementBatch => Trade;
-    GetSettlementBatch => Query;
-    ListSettlementBatches => Query;
-    SettleSettlementBatchAsset => Trade;
-}
+prime_core::for_each_endpoint!(methods!());
+
+/// One of the Prime REST methods, by its place in [`METHOD_NAMES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Method(usize);
 
 impl Method {
+    /// Every method, in the endpoint table's order.
+    pub(crate) fn all() -> impl Iterator<Item = Self> {
+        (0..METHOD_NAMES.len()).map(Self)
+    }
+
     /// The method for a path segment, if it is one of the 13.
     pub(crate) fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|m| m.name() == name)
+        METHOD_NAMES
+            .iter()
+            .position(|known| *known == name)
+            .map(Self)
+    }
+
+    /// The method name as it appears in the path, e.g. `CreatePrimeApiUserKey`.
+    pub(crate) fn name(self) -> &'static str {
+        METHOD_NAMES[self.0]
+    }
+
+    /// The key permission Kraken documents for the method: only the settlement endpoints name
+    /// one.
+    fn access(self) -> Access {
+        match self.name() {
+            <endpoints::CreateSettlementBatch as Endpoint>::NAME
+            | <endpoints::SettleSettlementBatchAsset as Endpoint>::NAME => Access::Trade,
+            <endpoints::GetSettlementBatch as Endpoint>::NAME
+            | <endpoints::ListSettlementBatches as Endpoint>::NAME => Access::Query,
+            _ => Access::Any,
+        }
     }
 }
 
@@ -288,7 +298,7 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub(crate) fn allows(&self, peer: IpAddr) -> bool {
+    fn allows(&self, peer: IpAddr) -> bool {
         self.whitelisted_ips.is_empty()
             || self
                 .whitelisted_ips
@@ -298,7 +308,7 @@ impl Key {
 }
 
 /// Whether `peer` is `entry` (an address or a CIDR range, as the core validates them).
-fn ip_matches(entry: &str, peer: IpAddr) -> bool {
+pub(crate) fn ip_matches(entry: &str, peer: IpAddr) -> bool {
     let peer = peer.to_canonical();
     let (address, prefix) = match entry.split_once('/') {
         Some((address, prefix)) => (address, prefix.parse::<u32>().ok()),
@@ -324,7 +334,8 @@ fn ip_matches(entry: &str, peer: IpAddr) -> bool {
 
 /// A live issued key as Prime WebSocket/FIX checks need it: the secret text (the HMAC-SHA256
 /// key), its user and the allow-list.
-// Read by the WebSocket and FIX checks (next issue); the unit tests use it now.
+// The WebSocket and FIX checks read the secret and the allow-list; the user is for tests and
+// logs.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct IssuedKeyView<'a> {
     pub(crate) api_key: &'a str,
@@ -369,9 +380,6 @@ pub(crate) struct Simulator {
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
     pub(crate) rate_limit: bool,
-    /// Issued keys' prepared HMAC-SHA256 secrets (by public key), for the WebSocket and FIX
-    /// checks; see `keys.rs`.
-    pub(crate) issued_verifiers: HashMap<String, prime_core::IssuedCredentials>,
     /// The latest `EAPI:Invalid signature` and what reproduces it
     /// (`GET /__mock/last-rejection`).
     pub(crate) last_rejection: Option<SignatureRejection>,
@@ -391,7 +399,6 @@ impl Simulator {
             transfers: Vec::new(),
             executions: HashMap::new(),
             rate_limit,
-            issued_verifiers: HashMap::new(),
             last_rejection: None,
         };
         let MintedKey {
@@ -498,7 +505,7 @@ impl Simulator {
     }
 
     /// The live key with this public key, if any, of either kind.
-    pub(crate) fn live_key(&self, api_key: &[u8]) -> Option<usize> {
+    fn live_key(&self, api_key: &[u8]) -> Option<usize> {
         let api_key = std::str::from_utf8(api_key).ok()?;
         let index = *self.key_index.get(api_key)?;
         let key = &self.keys[index];
@@ -510,7 +517,6 @@ impl Simulator {
 
     /// A live key that CreatePrimeApiUserKey issued (not deleted, its user enabled), as the
     /// WebSocket and FIX checks need it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn live_issued_key(&self, api_key: &str) -> Option<IssuedKeyView<'_>> {
         let key = &self.keys[self.live_key(api_key.as_bytes())?];
         let (KeyAuth::Issued { secret }, Some(owner)) = (&key.auth, key.owner) else {
@@ -604,30 +610,6 @@ impl Simulator {
         Ok(answer)
     }
 
-    fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
-        fn args<E: Endpoint + DeserializeOwned>(body: &RequestBody<'_>) -> Result<E, Rejection> {
-            body.arguments::<E>().map_err(|e| e.to_string())
-        }
-        match method {
-            Method::CreateApiUserKey => self.create_key(args(body)?),
-            Method::ListApiUserKeys => self.list_keys(&args(body)?),
-            Method::UpdateApiUserKey => self.update_key(args(body)?),
-            Method::DeleteApiUserKey => self.delete_key(&args(body)?),
-            Method::CreateApiUser => self.create_user(args(body)?),
-            Method::GetApiUser => self.get_user(&args(body)?),
-            Method::ListApiUsers => {
-                let endpoints::ListApiUsers {} = args(body)?;
-                Ok(self.list_users())
-            }
-            Method::UpdateApiUser => self.update_user(args(body)?),
-            Method::UpdateApiUserRoles => self.update_user_roles(args(body)?),
-            Method::CreateSettlementBatch => self.create_batch(&args(body)?),
-            Method::GetSettlementBatch => self.get_batch(&args(body)?),
-            Method::ListSettlementBatches => self.list_batches(&args(body)?),
-            Method::SettleSettlementBatchAsset => self.settle(&args(body)?),
-        }
-    }
-
     /// How many times `method` was executed successfully.
     pub(crate) fn executions(&self, method: &str) -> u64 {
         Method::from_name(method)
@@ -691,8 +673,7 @@ impl Simulator {
             })
             .collect();
         let users: Vec<_> = self.users.iter().map(User::to_api).collect();
-        let executions: serde_json::Map<_, _> = Method::ALL
-            .iter()
+        let executions: serde_json::Map<_, _> = Method::all()
             .map(|m| (m.name().to_owned(), self.executions(m.name()).into()))
             .collect();
         serde_json::json!({
@@ -764,10 +745,14 @@ mod tests {
 
     #[test]
     fn method_names_are_the_documented_paths() {
-        assert_eq!(Method::ALL.len(), 13);
+        assert_eq!(Method::all().count(), 13);
+        for method in Method::all() {
+            assert_eq!(Method::from_name(method.name()), Some(method));
+            assert!(method.name().contains("Prime"), "{}", method.name());
+        }
         assert_eq!(
-            Method::from_name("CreatePrimeApiUserKey"),
-            Some(Method::CreateApiUserKey)
+            Method::from_name("CreatePrimeApiUserKey").map(Method::name),
+            Some("CreatePrimeApiUserKey")
         );
         assert_eq!(Method::from_name("AddOrder"), None);
     }
@@ -795,8 +780,7 @@ mod tests {
             needs("ListPrimeSettlementBatches"),
             Some(Permission::QueryOpenOrdersAndTrades)
         );
-        let unlisted = Method::ALL
-            .iter()
+        let unlisted = Method::all()
             .filter(|m| m.access().permission().is_none())
             .count();
         assert_eq!(unlisted, 9, "the user and key endpoints name no permission");

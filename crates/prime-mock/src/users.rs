@@ -2,7 +2,8 @@
 //! `UpdatePrimeApiUserRoles`.
 
 use prime_core::endpoints::{
-    CreateApiUser, Data, Extra, GetApiUser, Role, UpdateApiUser, UpdateApiUserRoles, UserStatus,
+    CreateApiUser, Data, Extra, GetApiUser, ListApiUsers, Role, UpdateApiUser, UpdateApiUserRoles,
+    UserStatus,
 };
 
 use crate::simulator::{Rejection, Simulator, User, invalid, success};
@@ -16,7 +17,7 @@ fn known_role(role: Role) -> Result<Role, Rejection> {
 }
 
 impl Simulator {
-    pub(crate) fn create_user(&mut self, args: CreateApiUser) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn create_api_user(&mut self, args: CreateApiUser) -> Result<Vec<u8>, Rejection> {
         let role = known_role(args.role)?;
         let user = User {
             id: self.new_user_id(),
@@ -33,7 +34,7 @@ impl Simulator {
         self.user_index(user_id).ok_or_else(|| invalid("user_id"))
     }
 
-    pub(crate) fn get_user(&self, args: &GetApiUser) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn get_api_user(&self, args: GetApiUser) -> Result<Vec<u8>, Rejection> {
         let user = self.user(&args.user_id)?;
         Ok(success(&Data {
             data: self.users[user].to_api(),
@@ -41,16 +42,16 @@ impl Simulator {
         }))
     }
 
-    pub(crate) fn list_users(&self) -> Vec<u8> {
-        success(&Data {
+    pub(crate) fn list_api_users(&self, _: ListApiUsers) -> Result<Vec<u8>, Rejection> {
+        Ok(success(&Data {
             data: self.users.iter().map(User::to_api).collect::<Vec<_>>(),
             extra: Extra::new(),
-        })
+        }))
     }
 
     /// Disabling a user makes its keys `EAPI:Invalid key` until it is enabled again; its keys
     /// are kept, not deleted.
-    pub(crate) fn update_user(&mut self, args: UpdateApiUser) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn update_api_user(&mut self, args: UpdateApiUser) -> Result<Vec<u8>, Rejection> {
         let user = self.user(&args.user_id)?;
         let status = match args.status {
             None => None,
@@ -67,7 +68,7 @@ impl Simulator {
         Ok(success(&user.to_api()))
     }
 
-    pub(crate) fn update_user_roles(
+    pub(crate) fn update_api_user_roles(
         &mut self,
         args: UpdateApiUserRoles,
     ) -> Result<Vec<u8>, Rejection> {

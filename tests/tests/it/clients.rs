@@ -14,8 +14,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::{Layer, Registry};
 
 const KEY: &str = "KRA5L19LAW8Z";
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 fn credentials() -> Credentials {
     Credentials::new(KEY, SECRET).expect("Kraken's example credentials")

@@ -27,11 +27,7 @@ fn transport_kind(error: &Error) -> (Delivery, TransportErrorKind) {
 
 /// Credentials for servers that do not check them.
 fn any_credentials() -> prime_core::Credentials {
-    prime_core::Credentials::new(
-        "KRA5L19LAW8Z",
-        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-    )
-    .unwrap()
+    prime_core::Credentials::new("KRA5L19LAW8Z", prime_core::example::SECRET).unwrap()
 }
 
 /// Counts what one call cost: nonces issued (signed attempts).

@@ -8,6 +8,7 @@ mod faults;
 mod fuzz_corpus;
 mod load;
 mod real_clients;
+mod rotation;
 mod secret_recovery;
 mod throttle_and_2fa;
 mod tls;

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
 use hmac::{Hmac, KeyInit, Mac};
 use prime_core::endpoints::Role;
+use prime_core::example::ISSUED_SECRET;
 use prime_mock::MockServer;
 use proptest::prelude::*;
 use sha2::Sha256;
@@ -76,13 +77,13 @@ fn sign_prime_ws_of_krakens_example_string() {
     ]
     .map(String::from);
     assert_eq!(
-        sign("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf", &args),
+        sign(ISSUED_SECRET, &args),
         "9dyoiBOs3lhpUVXfrcnDiJP8kcZu4F2US5U7RcgyoaM="
     );
     // The same from a file; its final line break is not part of the secret.
     let dir = scratch("sign-file");
     let file = dir.join("secret");
-    std::fs::write(&file, "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf\n").unwrap();
+    std::fs::write(&file, format!("{ISSUED_SECRET}\n")).unwrap();
     let output = run(prime()
         .arg("sign")
         .args(&args)
@@ -109,14 +110,46 @@ fn sign_prime_fix_of_a_pinned_logon() {
     ]
     .map(String::from);
     assert_eq!(
-        sign("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf", &args),
+        sign(ISSUED_SECRET, &args),
         "H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As="
     );
 }
 
 #[test]
+fn sign_with_json_names_the_field() {
+    let secret = ISSUED_SECRET;
+    let fix = run(prime().env("KRAKEN_API_SECRET", secret).args([
+        "--json",
+        "sign",
+        "--scheme=prime-fix",
+        "--sending-time=20220915-18:29:58.756",
+        "--seq-num=1",
+        "--sender=CUSTOMER",
+        "--target=KRAKEN",
+    ]));
+    let document: serde_json::Value = serde_json::from_slice(&fix.stdout).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({ "raw_data": "H_AfO7_mhTvdvUnGG-OUZo4jhMVKJYGw12hT1LXz2As=" })
+    );
+    let ws = run(prime().env("KRAKEN_API_SECRET", secret).args([
+        "--json",
+        "sign",
+        "--scheme=prime-ws",
+        "--timestamp=2019-02-13T05:17:32.000000Z",
+        "--host=wss.sandbox.prime.kraken.com",
+        "--path=/ws/v1",
+    ]));
+    let document: serde_json::Value = serde_json::from_slice(&ws.stdout).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({ "api_sign": "9dyoiBOs3lhpUVXfrcnDiJP8kcZu4F2US5U7RcgyoaM=" })
+    );
+}
+
+#[test]
 fn sign_refuses_missing_foreign_and_malformed_inputs_with_exit_2() {
-    let secret = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+    let secret = ISSUED_SECRET;
     let cases: &[(&[&str], &str)] = &[
         (
             &["--scheme=prime-ws", "--host=h", "--path=/ws/v1"],
@@ -570,7 +603,7 @@ fn prime_mock_names_its_issued_key_endpoints_and_create_check_uses_them() {
 }
 
 #[test]
-fn the_demo_shows_both_checks_passing() {
+fn the_demo_shows_both_checks_passing_then_refusing_the_deleted_key() {
     let output = run(prime().args(["demo", "--seed", "5"]));
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
@@ -580,6 +613,15 @@ fn the_demo_shows_both_checks_passing() {
     );
     assert!(
         stdout.contains("FIX: authenticated (Logon 35=A"),
+        "{stdout}"
+    );
+    // Once deleted, both refuse it.
+    assert!(
+        stdout.contains("WebSocket: refused (401 Unauthorized: ApiKey is not a live issued key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FIX: refused (Logout 35=5: 58=554 (Password) is not a live issued key"),
         "{stdout}"
     );
 }

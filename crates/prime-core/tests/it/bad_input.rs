@@ -15,8 +15,7 @@ use prime_core::{
 };
 
 /// The official vector's secret: valid base64 of 64 bytes.
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 /// The refusal of `secret`, checked to name what to fix and to quote none of the secret.
 #[track_caller]

@@ -5,8 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use prime_core::{ApiKey, ApiSecret, Credentials, CredentialsError, SECRET_LEN, SigningKey};
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 #[test]
 fn valid_credentials_keep_the_key_and_mark_it_sensitive() {

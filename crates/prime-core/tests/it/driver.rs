@@ -17,8 +17,7 @@ const OK_USERS: &[u8] = br#"{"error":[],"result":{"data":[]}}"#;
 const OK_KEY: &[u8] = br#"{"error":[],"result":{"id":"K1","api_key":"KEY","api_secret":"c2VjcmV0","user_id":"U1","permissions":[],"whitelisted_ips":[]}}"#;
 
 /// Kraken's documented example secret.
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 fn core(nonces: &Arc<CountingNonce>) -> ClientCore {
     let credentials = Credentials::new("KRA5L19LAW8Z", SECRET).expect("valid credentials");

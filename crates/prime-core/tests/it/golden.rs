@@ -17,8 +17,7 @@ use prime_core::endpoints::{
 use prime_core::{Credentials, Endpoint, Idempotency, RequestBuilder, encode_body};
 
 /// The secret of Kraken's official signing vector (DESIGN.md).
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 /// The spec's example public key.
 const API_KEY: &str = "KRA5L19LAW8Z";
 

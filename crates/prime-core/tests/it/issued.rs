@@ -16,12 +16,13 @@ use prime_core::issued::{
 use proptest::prelude::*;
 use sha2::Sha256;
 
-/// The documented CreatePrimeApiUserKey example: key and (opaque, not base64) secret.
-const KEY: &str = "KRA5L19LAW8Z";
-const SECRET: &str = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
+/// The documented CreatePrimeApiUserKey example: key and (opaque, not base64) secret,
+/// `KRA5L19LAW8Z` and `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf` (the literal in the Python lines).
+const KEY: &str = prime_core::example::API_KEY;
+const SECRET: &str = prime_core::example::ISSUED_SECRET;
 
 fn credentials() -> IssuedCredentials {
-    IssuedCredentials::new(KEY, SECRET).expect("the documented example is valid")
+    prime_core::example::issued_credentials()
 }
 
 /// 2019-02-13T05:17:32Z, the instant of Kraken's WebSocket example.

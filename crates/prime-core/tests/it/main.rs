@@ -12,6 +12,7 @@ mod nonce;
 mod properties;
 mod responses;
 mod retry;
+mod rotation;
 mod salvage;
 mod secrets;
 mod signing;

@@ -351,8 +351,7 @@ fn list_settlement_batches() -> impl Strategy<Value = ListSettlementBatches> {
         })
 }
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 /// The body of `endpoint` with `nonce` parses back, minus the nonce, into an equal request;
 /// the built request carries exactly those bytes, signed.

@@ -10,8 +10,7 @@ use prime_core::endpoints::{
 };
 use prime_core::{Credentials, Endpoint, RequestBuilder, encode_body};
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 
 /// `endpoint` is refused for `field` by every entry point.
 #[track_caller]

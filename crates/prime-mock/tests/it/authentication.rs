@@ -81,11 +81,7 @@ fn signatures_must_cover_the_exact_request() {
     let mut session = Session::new(&server);
 
     // The right key with another secret.
-    let forged = Credentials::new(
-        server.account_api_key(),
-        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-    )
-    .unwrap();
+    let forged = Credentials::new(server.account_api_key(), prime_core::example::SECRET).unwrap();
     assert_eq!(
         session.error(&forged, &ListApiUsers::new()),
         "EAPI:Invalid signature"
