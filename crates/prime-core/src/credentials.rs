@@ -159,9 +159,7 @@ impl SigningKey {
     /// use prime_core::SigningKey;
     ///
     /// // Kraken's published Spot vector.
-    /// let key = SigningKey::from_base64(
-    ///     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-    /// )?;
+    /// let key = SigningKey::from_base64(prime_core::example::SECRET)?;
     /// let sign = key.sign(
     ///     "/0/private/AddOrder",
     ///     b"1616492376594",

@@ -10,8 +10,7 @@
 //! ```
 //! use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
 //!
-//! let secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
-//! let diagnoser = Diagnoser::from_base64_secret(secret)?;
+//! let diagnoser = Diagnoser::from_base64_secret(prime_core::example::SECRET)?;
 //! let inputs = RestInputs::new("/0/private/Balance", "1616492376594", b"nonce=1616492376594");
 //! // A client that signed "/private/Balance".
 //! let refused = diagnoser.key().sign("/private/Balance", b"1616492376594", b"nonce=1616492376594");

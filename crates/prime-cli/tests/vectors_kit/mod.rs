@@ -367,8 +367,8 @@ fn a_signer_that_crashes_hangs_or_answers_garbage_fails_the_run_promptly() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+/// Kraken's published example secret.
+const SECRET: &str = prime_core::example::SECRET;
 
 /// Every id, made the way a client with that mistake makes it (hmac/sha2 directly), on a JSON
 /// body with a query string, then explained by `prime sign --expect`.

@@ -8,8 +8,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
 use sha2::{Digest, Sha256, Sha512};
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+/// Kraken's published example secret.
+const SECRET: &str = prime_core::example::SECRET;
 
 /// The calls the mistakes are made on: a JSON body with a query string in the path (Kraken's
 /// custody example), a JSON body with nested values, and a form body.
