@@ -471,3 +471,93 @@ fn expect_names_each_mistake_and_accepts_the_right_signature() {
     }
     assert_eq!(named.len(), 10, "every id was shown: {named:?}");
 }
+
+/// Malformed vector files of every kind are usage errors naming the problem; a tampered vector
+/// of any scheme fails by name.
+#[test]
+fn bad_vector_files_are_refused_and_tampered_vectors_of_every_scheme_fail() {
+    let dir = scratch("bad-files");
+    let edges: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(workspace_file("vectors/edges.json")).expect("edges"),
+    )
+    .expect("JSON");
+    let of = |scheme: &str| {
+        edges
+            .iter()
+            .find(|v| v["scheme"].as_str().unwrap_or("rest") == scheme)
+            .expect("a vector of each scheme")
+            .clone()
+    };
+    let (rest, ws, fix) = (of("rest"), of("prime-ws"), of("prime-fix"));
+    let with = |mut v: serde_json::Value, field: &str, value: serde_json::Value| {
+        v[field] = value;
+        v
+    };
+    let without = |mut v: serde_json::Value, field: &str| {
+        v.as_object_mut().expect("object").remove(field);
+        v
+    };
+    let bad = [
+        (serde_json::json!({"not": "an array"}), "not a JSON array"),
+        (
+            serde_json::json!([with(rest.clone(), "scheme", "grpc".into())]),
+            "unknown scheme",
+        ),
+        (
+            serde_json::json!([with(rest.clone(), "host", "x".into())]),
+            "host does not belong to scheme rest",
+        ),
+        (
+            serde_json::json!([with(ws.clone(), "nonce", "1".into())]),
+            "nonce does not belong to scheme prime-ws",
+        ),
+        (
+            serde_json::json!([without(fix.clone(), "sender")]),
+            "needs sender",
+        ),
+        (
+            serde_json::json!([without(rest.clone(), "api_sign")]),
+            "needs api_sign",
+        ),
+        (
+            serde_json::json!([with(fix.clone(), "seq_num", 0.into())]),
+            "seq_num must be a positive integer",
+        ),
+        (
+            serde_json::json!([with(fix.clone(), "seq_num", "x1".into())]),
+            "seq_num must be a positive integer",
+        ),
+        (
+            serde_json::json!([with(rest.clone(), "extra", 1.into())]),
+            "unknown field",
+        ),
+    ];
+    for (i, (content, message)) in bad.iter().enumerate() {
+        let file = dir.join(format!("bad-{i}.json"));
+        std::fs::write(&file, content.to_string()).expect("write");
+        let output = run(prime().args(["vectors", "verify"]).arg(&file));
+        assert_eq!(output.status.code(), Some(2), "{content}");
+        assert!(
+            text(&output.stderr).contains(message),
+            "{message}: {}",
+            text(&output.stderr)
+        );
+    }
+    // One tampered vector of each scheme among good ones: exactly those fail, by name.
+    let tampered = serde_json::json!([
+        with(rest.clone(), "body", "{\"nonce\":0}".into()),
+        with(ws.clone(), "host", "other.example".into()),
+        with(fix.clone(), "target", "OTHER".into()),
+        rest,
+        ws,
+        fix,
+    ]);
+    let file = dir.join("tampered.json");
+    std::fs::write(&file, tampered.to_string()).expect("write");
+    let output = run(prime().args(["vectors", "verify"]).arg(&file));
+    assert_eq!(output.status.code(), Some(1));
+    let out = text(&output.stdout);
+    assert_eq!(out.matches("FAIL ").count(), 3, "{out}");
+    assert!(out.ends_with("3 passed, 3 failed\n"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
