@@ -1,6 +1,6 @@
 //! Printing results: short text for people, or JSON with `--json`.
 //!
-//! Nothing here uses `print!`/`println!` (they panic when stdout is closed or full): every
+//! Nothing here uses the standard print macros (they panic when stdout is closed or full): every
 //! write returns its error, and [`Failure::from_stdout`] turns a reader that went away into a
 //! quiet exit 0 and any other failure into exit 1. Server-provided text is passed through
 //! [`clean`] before it reaches a terminal.

@@ -535,11 +535,11 @@ impl Drop for Child {
     }
 }
 
-#[test]
-fn mock_prints_credentials_then_serves_them() {
+/// Starts `prime mock --seed SEED` and returns it with the JSON object of its first line.
+fn start_mock(seed: &str) -> (Child, serde_json::Value) {
     let mut child = Child(
         prime()
-            .args(["mock", "--seed", "7"])
+            .args(["mock", "--seed", seed])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -549,14 +549,20 @@ fn mock_prints_credentials_then_serves_them() {
     BufReader::new(child.0.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("first line");
-    let first: serde_json::Value = serde_json::from_str(&line).expect("one JSON object");
+    let first = serde_json::from_str(&line).expect("one JSON object");
+    (child, first)
+}
+
+#[test]
+fn mock_prints_credentials_then_serves_them() {
+    let (_child, first) = start_mock("7");
     let url = first["url"].as_str().expect("url");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     // The first line is a credentials file.
     let dir = scratch("mock");
     let file = dir.join("credentials.json");
-    std::fs::write(&file, &line).expect("write");
+    std::fs::write(&file, first.to_string()).expect("write");
     let created = json(
         prime()
             .arg("--credentials")

@@ -10,7 +10,9 @@
 //! use prime_core::transport::{ClientCore, Step};
 //! use prime_core::{Endpoint, Error, Reply};
 //! # fn send_over_the_wire(_: prime_core::http::Request<Vec<u8>>, _: &ClientCore)
-//! #     -> Result<(prime_core::http::StatusCode, prime_core::http::HeaderMap, Vec<u8>), prime_core::TransportError> { todo!() }
+//! #     -> Result<(prime_core::http::StatusCode, prime_core::http::HeaderMap, Vec<u8>), prime_core::TransportError> {
+//! #     Err(prime_core::transport::not_sent(prime_core::TransportErrorKind::Connect, "offline"))
+//! # }
 //!
 //! fn send<E: Endpoint>(core: &ClientCore, endpoint: &E) -> Result<Reply<E::Response>, Error> {
 //!     let mut call = core.start(endpoint, Instant::now())?;

@@ -2,7 +2,6 @@
 //! and `sha2` crates used directly) on random inputs, and `prime keys check` / `keys create
 //! --check` against the simulator's WebSocket and FIX checks.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -537,30 +536,9 @@ fn keys_create_check_on_a_loopback_base_url_checks_the_simulators_websocket() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn prime_mock_names_its_issued_key_endpoints_and_create_check_uses_them() {
-    let mut child = Child(
-        prime()
-            .args(["mock", "--seed", "11"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prime mock starts"),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let first: serde_json::Value = serde_json::from_str(&line).expect("one JSON object");
+    let (_child, first) = super::start_mock("11");
     let url = first["url"].as_str().unwrap();
     let ws_url = first["ws_url"].as_str().expect("ws_url");
     let fix_addr = first["fix_addr"].as_str().expect("fix_addr");
@@ -572,7 +550,7 @@ fn prime_mock_names_its_issued_key_endpoints_and_create_check_uses_them() {
 
     let dir = scratch("mock-file");
     let credentials = dir.join("mock.json");
-    std::fs::write(&credentials, &line).unwrap();
+    std::fs::write(&credentials, first.to_string()).unwrap();
     let created = run(prime().arg("--credentials").arg(&credentials).args([
         "--json", "users", "create", "--name", "N", "--role", "Trader",
     ]));
