@@ -1,8 +1,11 @@
 //! The built `prime` binary against the simulator: every command, the secret-out rules, the
 //! vector tools and the error exits.
 
-// Issued keys: `sign --scheme prime-ws|prime-fix`, `keys check`, `keys create --check`.
+// One binary: issued keys (`sign --scheme`, `keys check`), the reliability classes of issue
+// 14, key rotation, and the vector kit each live in a module of their own.
 mod issued_keys;
+mod reliability;
+mod rotate;
 mod vectors_kit;
 
 use std::io::{BufRead, BufReader};
@@ -223,7 +226,7 @@ fn keys_create_refuses_a_secret_out_in_a_missing_folder_before_creating_a_key() 
     let dir = scratch("unwritable");
     // A path inside a directory that does not exist: the file is opened before the request,
     // so this is refused before a key exists (the write-failure fallback to stderr is tested
-    // in tests/reliability.rs).
+    // in tests/reliability/mod.rs).
     let file = dir.join("missing-dir").join("secret");
     let output = run(prime_on(&server)
         .args(["keys", "create", "--user-id", &user, "--secret-out"])

@@ -1028,7 +1028,7 @@ fn outcome_unknown_advice_matches_reads_and_writes() {
         assert_eq!(output.status.code(), Some(1), "{method}: {}", err(&output));
         if method == "CreatePrimeApiUserKey" {
             // A key creation is reconciled instead: the orphan is named with the command that
-            // deletes it (tests/rotate.rs).
+            // deletes it (tests/rotate/mod.rs).
             assert!(
                 err(&output).contains("prime keys delete --user-id"),
                 "{}",
