@@ -17,7 +17,8 @@ use prime_mock::MockServer;
 
 const OFFICIAL_SECRET: &str = prime_core::example::SECRET;
 
-/// `prime` with no credentials from the test's own environment.
+/// `prime` with nothing from the test's own environment that would change what it does:
+/// credentials, logging, colour, the rotation test hook. Shared by every test module.
 fn prime() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
     command
@@ -25,6 +26,8 @@ fn prime() -> Command {
         .env_remove("KRAKEN_API_SECRET")
         .env_remove("KRAKEN_API_OTP")
         .env_remove("PRIME_LOG")
+        .env_remove("NO_COLOR")
+        .env_remove("PRIME_TEST_ABORT_AFTER")
         .stdin(Stdio::null());
     command
 }
@@ -70,7 +73,11 @@ fn json(command: &mut Command) -> serde_json::Value {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prime-cli-test-{}-{name}", std::process::id()));
+    // One test binary, one process id: a counter keeps every module's folders apart.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("prime-cli-test-{}-{n}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir

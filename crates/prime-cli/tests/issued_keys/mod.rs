@@ -2,8 +2,9 @@
 //! and `sha2` crates used directly) on random inputs, and `prime keys check` / `keys create
 //! --check` against the simulator's WebSocket and FIX checks.
 
+use super::{prime, prime_on, run, scratch};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
@@ -14,29 +15,8 @@ use prime_mock::MockServer;
 use proptest::prelude::*;
 use sha2::Sha256;
 
-fn prime() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
-    command
-        .env_remove("KRAKEN_API_KEY")
-        .env_remove("KRAKEN_API_SECRET")
-        .env_remove("PRIME_LOG")
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the prime binary runs")
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prime-issued-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 /// HMAC-SHA256 keyed with the secret's text bytes, URL-safe base64 with padding.
@@ -318,15 +298,6 @@ proptest! {
 }
 
 // --- keys check against the simulator ---
-
-fn prime_on(server: &MockServer) -> Command {
-    let mut command = prime();
-    command
-        .env("KRAKEN_API_KEY", server.account_api_key())
-        .env("KRAKEN_API_SECRET", server.account_secret().expose())
-        .args(["--base-url", &server.url()]);
-    command
-}
 
 fn new_user(server: &MockServer) -> String {
     let client = prime_blocking::Client::builder(server.account_credentials())

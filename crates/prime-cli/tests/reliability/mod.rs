@@ -3,6 +3,7 @@
 //! against the simulator, or against a scripted server (127.0.0.1, port 0) that answers with
 //! any bytes, to produce replies the simulator never would.
 
+use super::{prime, prime_on, run, scratch};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -18,17 +19,6 @@ const OFFICIAL_SECRET: &str =
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-fn prime() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
-    command
-        .env_remove("KRAKEN_API_KEY")
-        .env_remove("KRAKEN_API_SECRET")
-        .env_remove("PRIME_LOG")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null());
-    command
-}
-
 fn prime_at(url: &str) -> Command {
     let mut command = prime();
     command
@@ -36,19 +26,6 @@ fn prime_at(url: &str) -> Command {
         .env("KRAKEN_API_SECRET", OFFICIAL_SECRET)
         .args(["--base-url", url, "--timeout", "10"]);
     command
-}
-
-fn prime_on(server: &MockServer) -> Command {
-    let mut command = prime();
-    command
-        .env("KRAKEN_API_KEY", server.account_api_key())
-        .env("KRAKEN_API_SECRET", server.account_secret().expose())
-        .args(["--base-url", &server.url()]);
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the prime binary runs")
 }
 
 fn out(output: &Output) -> String {
@@ -76,13 +53,6 @@ fn assert_no_panic(output: &Output, context: &str) {
         "{context}: {}",
         err(output)
     );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prime-rel-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn new_user(server: &MockServer) -> String {

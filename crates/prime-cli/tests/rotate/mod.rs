@@ -2,6 +2,7 @@
 //! `prime mock --credentials-out` (a separate process) or the in-process simulator with
 //! faults, with the `prime` process aborted at every step and rerun.
 
+use super::{prime, prime_on, run, scratch};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,30 +10,8 @@ use std::time::{Duration, Instant};
 use prime_mock::{Fault, FaultKind, MockServer};
 use serde_json::Value;
 
-fn prime() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
-    command
-        .env_remove("KRAKEN_API_KEY")
-        .env_remove("KRAKEN_API_SECRET")
-        .env_remove("PRIME_LOG")
-        .env_remove("PRIME_TEST_ABORT_AFTER")
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the prime binary runs")
-}
-
 fn err(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prime-rotate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 /// `prime mock --credentials-out FILE` as its own process; killed on drop.
@@ -415,15 +394,6 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
 
 // ---------------------------------------------------------------------------------------------
 // keys create: orphans under a drop-after-execute fault.
-
-fn prime_on(server: &MockServer) -> Command {
-    let mut command = prime();
-    command
-        .env("KRAKEN_API_KEY", server.account_api_key())
-        .env("KRAKEN_API_SECRET", server.account_secret().expose())
-        .args(["--base-url", &server.url()]);
-    command
-}
 
 fn key_ids(server: &MockServer, user: &str) -> Vec<String> {
     let output = run(prime_on(server).args(["--json", "keys", "list", "--user-id", user]));

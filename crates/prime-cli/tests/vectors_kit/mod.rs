@@ -3,28 +3,15 @@
 //! pinned), external signers through `prime vectors verify --signer`, and `prime sign
 //! --expect` naming each known mistake.
 
+use super::{prime, run, scratch};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256, Sha512};
-
-fn prime() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
-    command
-        .env_remove("KRAKEN_API_KEY")
-        .env_remove("KRAKEN_API_SECRET")
-        .env_remove("PRIME_LOG")
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the prime binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -34,13 +21,6 @@ fn workspace_file(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(relative)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prime-vectors-kit-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn hmac512(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
