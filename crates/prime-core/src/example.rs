@@ -15,7 +15,7 @@
 //! assert_eq!(sign.as_str(), example::API_SIGN);
 //! ```
 
-use crate::credentials::Credentials;
+use crate::auth::Credentials;
 
 /// The example's secret: base64 of 64 bytes.
 pub const SECRET: &str =
@@ -44,7 +44,7 @@ pub fn credentials() -> Credentials {
 pub const ISSUED_SECRET: &str = "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
 
 /// [`API_KEY`] with [`ISSUED_SECRET`], as an issued key's credentials.
-pub fn issued_credentials() -> crate::IssuedCredentials {
-    crate::IssuedCredentials::new(API_KEY, ISSUED_SECRET)
+pub fn issued_credentials() -> crate::issued::IssuedCredentials {
+    crate::issued::IssuedCredentials::new(API_KEY, ISSUED_SECRET)
         .unwrap_or_else(|_| unreachable!("the documented example is valid issued-key text"))
 }

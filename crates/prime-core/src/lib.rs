@@ -51,6 +51,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Layers
+//!
+//! One folder per layer, each importing only the layers below it: `auth` (credentials,
+//! secrets, nonces, signing) → [`endpoints`] (the 13 request and result types and the
+//! endpoint table) → `wire` (signed requests, parsed responses, Kraken's error codes) →
+//! [`transport`] (the call driver, retry policy, settings) → [`workflow`] (multi-call state
+//! machines); [`issued`] (issued keys on WebSocket and FIX) stands on `auth` alone.
+//!
 //! # Modules
 //!
 //! - [`Credentials`], [`SigningKey`], [`ApiSecret`]: secret material, zeroized, never printed.
@@ -68,49 +76,30 @@
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
 
-mod body_buffer;
-mod call;
-mod credentials;
-pub mod diagnosis;
-mod endpoint;
-mod endpoint_table;
+mod auth;
 pub mod endpoints;
-mod error;
 pub mod example;
 pub mod issued;
-mod kraken_error;
-mod nonce;
-mod request;
-mod response;
-mod retry;
-pub mod rotation;
-mod salvage;
-mod secret;
-mod settings;
-mod signature;
 pub mod transport;
+mod wire;
 pub mod workflow;
 
-pub use credentials::{
-    ApiKey, Credentials, CredentialsError, Otp, OtpGenerator, SECRET_LEN, SigningKey,
+pub use auth::diagnosis;
+pub use auth::{
+    ApiKey, ApiSecret, ApiSign, ClockNonce, CountingNonce, Credentials, CredentialsError,
+    NonceSource, NonceUnit, Otp, OtpGenerator, SECRET_LEN, SigningKey, UnknownNonceUnit,
 };
-pub use endpoint::{Endpoint, Idempotency};
-pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use endpoints::{ArgumentError, Endpoint, Idempotency};
 pub use issued::IssuedCredentials;
-pub use kraken_error::{ErrorCode, KrakenError, Severity};
-pub use nonce::{ClockNonce, CountingNonce, NonceSource};
-pub use request::{
-    ArgumentError, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body,
-    encode_body_with_otp,
+pub use transport::{
+    BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Delivery,
+    Error, RetryPolicy, Settings, TransportError, TransportErrorKind,
 };
-pub use response::{RawBody, Reply, ResponseError, parse_response};
-pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
-pub use salvage::SalvagedKey;
-pub use secret::ApiSecret;
-pub use settings::{
-    BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,
+pub use wire::{
+    DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
+    ResponseError, SalvagedKey, Severity, encode_body, encode_body_with_otp, parse_response,
 };
-pub use signature::ApiSign;
+pub use workflow::rotation;
 
 // Re-exported so users name the same `http` version the core speaks.
 pub use http;

@@ -4,9 +4,10 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Data, Extra, check_id, endpoint};
-use crate::request::ArgumentError;
-use crate::secret::ApiSecret;
+use super::ArgumentError;
+use super::argument::check_id;
+use super::shape::{Data, Extra, endpoint};
+use crate::auth::ApiSecret;
 
 /// Most IP allow-list entries accepted before signing.
 pub const MAX_WHITELISTED_IPS: usize = 1000;

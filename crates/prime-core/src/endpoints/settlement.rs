@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Extra, check_id, check_word, endpoint, string_enum};
-use crate::request::ArgumentError;
+use super::ArgumentError;
+use super::argument::{check_id, check_word};
+use super::shape::{Extra, endpoint, string_enum};
 
 /// Largest `limit` `ListPrimeSettlementBatches` accepts.
 pub const MAX_BATCH_LIMIT: u32 = 200;

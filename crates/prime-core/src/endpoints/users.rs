@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Data, Extra, check_id, check_word, endpoint, string_enum};
-use crate::request::ArgumentError;
+use super::ArgumentError;
+use super::argument::{check_id, check_word};
+use super::shape::{Data, Extra, endpoint, string_enum};
 
 /// Longest user name accepted before signing.
 pub const MAX_NAME_LEN: usize = 256;

@@ -45,8 +45,8 @@ use base64::engine::general_purpose::URL_SAFE;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::credentials::{ApiKey, CredentialsError};
-use crate::secret::ApiSecret;
+use crate::auth::ApiSecret;
+use crate::auth::{ApiKey, CredentialsError};
 
 pub use fix::{
     FIX_BEGIN_STRING, FixEncodeError, FixLogon, FixMessage, FixParseError, FixRefusal,

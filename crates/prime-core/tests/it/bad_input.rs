@@ -467,10 +467,10 @@ fn oversized_bodies_are_refused_at_the_cap() {
         prime_core::RetryPolicy::default().decide(
             <GetApiUser as Endpoint>::IDEMPOTENCY,
             &error,
-            prime_core::Attempt::first(),
+            prime_core::transport::Attempt::first(),
             0.5
         ),
-        prime_core::RetryDecision::Stop
+        prime_core::transport::RetryDecision::Stop
     );
 }
 

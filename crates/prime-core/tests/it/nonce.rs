@@ -195,3 +195,30 @@ proptest! {
         prop_assert_eq!(source.last(), all[all.len() - 1]);
     }
 }
+
+#[test]
+fn each_unit_counts_the_clock_in_its_own_digits() {
+    use prime_core::NonceUnit;
+    use std::time::Duration;
+    // 2021-03-23T09:39:36.594Z, Kraken's example nonce, in each unit.
+    let at = Duration::from_millis(1_616_492_376_594);
+    assert_eq!(NonceUnit::Milliseconds.count(at), 1_616_492_376_594);
+    assert_eq!(NonceUnit::Microseconds.count(at), 1_616_492_376_594_000);
+    assert_eq!(NonceUnit::Nanoseconds.count(at), 1_616_492_376_594_000_000);
+    for unit in [
+        NonceUnit::Milliseconds,
+        NonceUnit::Microseconds,
+        NonceUnit::Nanoseconds,
+    ] {
+        assert_eq!(NonceUnit::guess(unit.count(at)), Some(unit));
+        assert_eq!(unit.as_str().parse::<NonceUnit>(), Ok(unit));
+        let source = ClockNonce::with_unit(unit);
+        assert_eq!(source.unit(), Some(unit));
+        let nonce = source.next_nonce();
+        assert_eq!(NonceUnit::guess(nonce), Some(unit), "{unit}: {nonce}");
+    }
+    assert_eq!(NonceUnit::guess(42), None);
+    assert!("seconds".parse::<NonceUnit>().is_err());
+    assert_eq!(NonceUnit::default(), NonceUnit::Nanoseconds);
+    assert_eq!(NonceUnit::Nanoseconds.count(Duration::MAX), u64::MAX);
+}

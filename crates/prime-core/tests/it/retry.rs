@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use prime_core::endpoints::ApiUser;
+use prime_core::transport::{Attempt, RetryDecision, RetryReason};
 use prime_core::{
-    ArgumentError, Attempt, Delivery, Error, Idempotency, RetryDecision, RetryPolicy, RetryReason,
-    TransportError, TransportErrorKind, parse_response,
+    ArgumentError, Delivery, Error, Idempotency, RetryPolicy, TransportError, TransportErrorKind,
+    parse_response,
 };
 use proptest::prelude::*;
 

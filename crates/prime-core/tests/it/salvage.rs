@@ -256,7 +256,8 @@ fn replies_without_a_string_secret_are_unchanged() {
 
 #[test]
 fn a_created_key_is_never_resent_whatever_the_problem() {
-    use prime_core::{Attempt, Error, Idempotency, RetryDecision, RetryPolicy};
+    use prime_core::transport::{Attempt, RetryDecision};
+    use prime_core::{Error, Idempotency, RetryPolicy};
     let result = documented();
     let bodies = [
         (

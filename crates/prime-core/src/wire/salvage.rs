@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::secret::ApiSecret;
+use crate::auth::ApiSecret;
 
 /// What could be read of a created key from a reply that did not decode as documented: the
 /// one-time secret (always) and whichever of the other fields were plain strings.

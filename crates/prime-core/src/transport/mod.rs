@@ -41,9 +41,20 @@
 
 use std::error::Error as StdError;
 
-pub use crate::body_buffer::BodyBuffer;
-pub use crate::call::{Call, ClientCore, Step};
-pub use crate::error::{Delivery, TransportError, TransportErrorKind};
+mod body_buffer;
+mod call;
+mod client_methods;
+mod error;
+mod retry;
+mod settings;
+
+pub use body_buffer::BodyBuffer;
+pub use call::{Call, ClientCore, Step};
+pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
+pub use settings::{
+    BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,
+};
 
 /// A failure before any byte of the request was written (name resolution, connect, TLS
 /// handshake): any call may be sent again.

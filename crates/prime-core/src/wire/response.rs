@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
-use crate::kraken_error::{JoinedErrors, KrakenError, Severity};
-use crate::salvage::{SalvagedKey, salvage_key};
+use super::kraken_error::{JoinedErrors, KrakenError, Severity};
+use super::salvage::{SalvagedKey, salvage_key};
 
 /// A successful result with any warnings (`W…` strings) that came with it.
 #[derive(Debug, Clone, PartialEq)]

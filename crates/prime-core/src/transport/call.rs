@@ -7,15 +7,15 @@ use std::time::{Duration, Instant, SystemTime};
 use http::{HeaderMap, Request, StatusCode};
 use tracing::field::Empty;
 
-use crate::body_buffer::BodyBuffer;
-use crate::credentials::{ApiKey, Credentials};
-use crate::endpoint::Endpoint;
-use crate::error::{Delivery, Error, TransportError};
-use crate::nonce::NonceSource;
-use crate::request::RequestBuilder;
-use crate::response::{Reply, ResponseError, parse_response};
-use crate::retry::{Attempt, RetryDecision, RetryPolicy};
-use crate::settings::{BuildError, Settings};
+use super::body_buffer::BodyBuffer;
+use super::error::{Delivery, Error, TransportError};
+use super::retry::{Attempt, RetryDecision, RetryPolicy};
+use super::settings::{BuildError, Settings};
+use crate::auth::NonceSource;
+use crate::auth::{ApiKey, Credentials};
+use crate::endpoints::Endpoint;
+use crate::wire::RequestBuilder;
+use crate::wire::{Reply, ResponseError, parse_response};
 
 /// What every call of one client shares: credentials, the validated [`Settings`] and the nonce
 /// source. A transport builds one and starts a [`Call`] from it for each request.
@@ -253,7 +253,7 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// endpoint cannot be encoded.
     pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
         if self.state == State::Finished {
-            return Err(crate::ArgumentError::new(
+            return Err(crate::endpoints::ArgumentError::new(
                 "call",
                 "this call has finished; start a new one",
             )

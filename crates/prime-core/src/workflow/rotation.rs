@@ -57,12 +57,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::machine::{KeyCall, KeyReply, Poll, Workflow, unexpected};
 use crate::endpoints::{
     ApiUserKeyInfo, CreateApiUserKey, CreatedApiUserKey, DeleteApiUserKey, ListApiUserKeys,
     UpdateApiUserKey,
 };
-use crate::error::Error;
-use crate::workflow::{KeyCall, KeyReply, Poll, Workflow, unexpected};
+use crate::transport::Error;
 
 /// The journal format this version writes and reads.
 pub const JOURNAL_VERSION: u32 = 1;

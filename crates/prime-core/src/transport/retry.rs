@@ -2,10 +2,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::endpoint::Idempotency;
-use crate::error::{Delivery, Error, TransportErrorKind};
-use crate::kraken_error::ErrorCode;
-use crate::response::ResponseError;
+use super::error::{Delivery, Error, TransportErrorKind};
+use crate::endpoints::Idempotency;
+use crate::wire::ErrorCode;
+use crate::wire::ResponseError;
 
 /// How many times and how patiently to retry.
 ///
@@ -214,7 +214,8 @@ impl RetryPolicy {
     /// ```
     /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
     /// use prime_core::http::{HeaderMap, StatusCode};
-    /// use prime_core::{Attempt, Error, Idempotency, RetryDecision, RetryPolicy, RetryReason, parse_response};
+    /// use prime_core::transport::{Attempt, RetryDecision, RetryReason};
+    /// use prime_core::{Error, Idempotency, RetryPolicy, parse_response};
     ///
     /// let body = br#"{"error":["EService: Throttled: 1795880010"]}"#;
     /// let failure = Error::Response(

@@ -4,9 +4,9 @@ use http::header::{CONTENT_TYPE, USER_AGENT};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
-use crate::credentials::Credentials;
-use crate::endpoint::Endpoint;
-use crate::endpoint_table::ENDPOINT_PATHS;
+use crate::auth::Credentials;
+use crate::endpoints::ENDPOINT_PATHS;
+use crate::endpoints::{ArgumentError, Endpoint};
 
 /// Kraken's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.kraken.com";
@@ -18,34 +18,6 @@ pub const DEFAULT_USER_AGENT: &str = concat!("kraken-prime/", env!("CARGO_PKG_VE
 pub const API_KEY: HeaderName = HeaderName::from_static("api-key");
 /// The `API-Sign` header name.
 pub const API_SIGN: HeaderName = HeaderName::from_static("api-sign");
-
-/// A request argument that was refused before signing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid argument `{field}`: {reason}")]
-pub struct ArgumentError {
-    field: &'static str,
-    reason: String,
-}
-
-impl ArgumentError {
-    /// An error for `field` saying what is wrong.
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
-    }
-
-    /// The argument's name as the API spells it (e.g. `user_id`).
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-
-    /// What is wrong with it.
-    pub fn reason(&self) -> &str {
-        &self.reason
-    }
-}
 
 /// Builds signed Prime REST requests for one base URL and `User-Agent`.
 ///
@@ -352,7 +324,8 @@ mod tests {
         impl Endpoint for Custom {
             const NAME: &'static str = "CustomCall";
             const PATH: &'static str = "/0/private/CustomCall";
-            const IDEMPOTENCY: crate::Idempotency = crate::Idempotency::Idempotent;
+            const IDEMPOTENCY: crate::endpoints::Idempotency =
+                crate::endpoints::Idempotency::Idempotent;
             type Response = serde_json::Value;
         }
         let credentials =

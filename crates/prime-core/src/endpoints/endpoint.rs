@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::request::ArgumentError;
+use super::ArgumentError;
 
 /// Whether a request may safely be sent again after it may have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

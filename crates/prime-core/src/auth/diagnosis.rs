@@ -26,7 +26,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::credentials::{CredentialsError, SigningKey};
+use super::credentials::{CredentialsError, SigningKey};
 
 /// The host Kraken's REST API is served from, for [`Mistake::FullUrlSigned`].
 pub const KRAKEN_REST_ORIGIN: &str = "https://api.kraken.com";

@@ -4,7 +4,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Delivery, TransportError, TransportErrorKind};
+use super::error::{Delivery, TransportError, TransportErrorKind};
 
 /// Where a body starts when the server announces no length: most Prime responses fit.
 const INITIAL_CAPACITY: usize = 4 * 1024;
@@ -160,8 +160,9 @@ mod tests {
 
     #[test]
     fn an_oversized_body_is_not_retried_even_for_reads() {
-        use crate::{Attempt, Idempotency, RetryDecision, RetryPolicy};
-        let failure = crate::Error::Transport(too_large(10));
+        use crate::endpoints::Idempotency;
+        use crate::transport::{Attempt, RetryDecision, RetryPolicy};
+        let failure = crate::transport::Error::Transport(too_large(10));
         let decision =
             RetryPolicy::default().decide(Idempotency::Idempotent, &failure, Attempt::first(), 0.5);
         assert_eq!(decision, RetryDecision::Stop);

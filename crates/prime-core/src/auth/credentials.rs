@@ -9,7 +9,7 @@ use http::HeaderValue;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::signature::ApiSign;
+use super::signature::ApiSign;
 
 /// Length in bytes of the secrets Kraken issues for REST API keys (base64 of 64 bytes).
 ///
@@ -129,7 +129,7 @@ impl SigningKey {
 
     /// Prepares a key from raw secret bytes (any length; HMAC accepts all).
     pub fn from_bytes(secret: &[u8]) -> Self {
-        use crate::signature::block::key_block_state;
+        use super::signature::block::key_block_state;
         // HMAC: a key longer than the hash's 128-byte block is replaced by its SHA-512.
         let hashed = Zeroizing::new(<[u8; 64]>::from(Sha512::digest(secret)));
         let key = if secret.len() > 128 {
@@ -196,13 +196,13 @@ impl SigningKey {
 
     /// The raw 64-byte HMAC-SHA512 tag over `path ++ SHA256(nonce ++ body)`.
     pub(crate) fn tag(&self, path: &[u8], nonce_digits: &[u8], body: &[u8]) -> [u8; 64] {
-        crate::signature::block::api_sign_tag(&self.inner, &self.outer, path, nonce_digits, body)
+        super::signature::block::api_sign_tag(&self.inner, &self.outer, path, nonce_digits, body)
     }
 
     /// The raw 64-byte HMAC-SHA512 tag over any message (`path ++ digest` for `API-Sign`):
     /// what the signature-diagnosis module recomputes for a client's known mistakes.
     pub(crate) fn mac(&self, first: &[u8], second: &[u8]) -> [u8; 64] {
-        use crate::signature::block::sha512_after_key_block;
+        use super::signature::block::sha512_after_key_block;
         let inner = sha512_after_key_block(self.inner, first, second);
         sha512_after_key_block(self.outer, &inner, &[])
     }

@@ -4,9 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::nonce::{ClockNonce, NonceSource};
-use crate::request::{DEFAULT_BASE_URL, RequestBuilder};
-use crate::retry::RetryPolicy;
+use super::retry::RetryPolicy;
+use crate::auth::{ClockNonce, NonceSource, NonceUnit};
+use crate::wire::{DEFAULT_BASE_URL, RequestBuilder};
 
 /// Default limit for one attempt, from connecting to the last body byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,6 +46,7 @@ pub struct Settings {
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) nonces: Option<Arc<dyn NonceSource>>,
+    pub(crate) nonce_unit: NonceUnit,
     pub(crate) concurrent_sends: bool,
 }
 
@@ -59,6 +60,7 @@ impl Default for Settings {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             nonces: None,
+            nonce_unit: NonceUnit::default(),
             concurrent_sends: false,
         }
     }
@@ -137,10 +139,19 @@ impl Settings {
         self
     }
 
-    /// Where nonces come from. Default: a new [`ClockNonce`] (nanoseconds) per client. Pass
-    /// the same source to every client that shares a key.
+    /// Where nonces come from. Default: a new [`ClockNonce`] in [`Settings::nonce_unit`] per
+    /// client. Pass the same source to every client that shares a key.
     pub fn nonce_source(mut self, nonces: Arc<dyn NonceSource>) -> Self {
         self.nonces = Some(nonces);
+        self
+    }
+
+    /// The unit of the default clock nonce (ignored when a [`Settings::nonce_source`] is set).
+    /// Every tool that uses the key must send the same unit: a key last used by a millisecond
+    /// tool needs [`NonceUnit::Milliseconds`] here, or the first nanosecond nonce locks that
+    /// tool out. Default [`NonceUnit::Nanoseconds`].
+    pub fn nonce_unit(mut self, unit: NonceUnit) -> Self {
+        self.nonce_unit = unit;
         self
     }
 
@@ -159,7 +170,7 @@ impl Settings {
     /// [`BuildError`] naming the setting: a base URL that is not `http(s)://host[/prefix]`, a
     /// `User-Agent` that cannot be a header value, a zero timeout or response cap.
     pub fn validate(&self) -> Result<RequestBuilder, BuildError> {
-        let refused = |e: crate::ArgumentError| BuildError::new(e.field(), e.reason());
+        let refused = |e: crate::endpoints::ArgumentError| BuildError::new(e.field(), e.reason());
         let mut requests = RequestBuilder::new()
             .with_base_url(&self.base_url)
             .map_err(refused)?;
@@ -184,7 +195,7 @@ impl Settings {
     pub(crate) fn nonces_or_clock(&self) -> Arc<dyn NonceSource> {
         self.nonces
             .clone()
-            .unwrap_or_else(|| Arc::new(ClockNonce::new()))
+            .unwrap_or_else(|| Arc::new(ClockNonce::with_unit(self.nonce_unit)))
     }
 }
 
@@ -198,6 +209,7 @@ impl fmt::Debug for Settings {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("custom_nonce_source", &self.nonces.is_some())
+            .field("nonce_unit", &self.nonce_unit)
             .field("concurrent_sends", &self.concurrent_sends)
             .finish()
     }
@@ -237,6 +249,8 @@ macro_rules! settings_setters {
             retry_policy(policy: $crate::RetryPolicy);
             /// See [`Settings::nonce_source`]($crate::Settings::nonce_source).
             nonce_source(nonces: ::std::sync::Arc<dyn $crate::NonceSource>);
+            /// See [`Settings::nonce_unit`]($crate::Settings::nonce_unit).
+            nonce_unit(unit: $crate::NonceUnit);
             /// See [`Settings::concurrent_sends`]($crate::Settings::concurrent_sends).
             concurrent_sends(on: bool);
         }

@@ -3,8 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::request::ArgumentError;
-use crate::response::{RawBody, ResponseError};
+use crate::endpoints::ArgumentError;
+use crate::wire::{RawBody, ResponseError};
 
 /// Whether a failed request could have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,7 +147,7 @@ impl Error {
         let Some(received) = error.received.take() else {
             return Self::Transport(error);
         };
-        let Some(key) = crate::salvage::salvage_key(received.as_bytes()) else {
+        let Some(key) = crate::wire::salvage_key(received.as_bytes()) else {
             return Self::Transport(error);
         };
         Self::Response(ResponseError::KeyCreated {

@@ -1,0 +1,16 @@
+//! The bytes on the wire: signed requests built from an endpoint, and responses parsed into
+//! typed results or typed errors (Kraken's error codes, and a created key's secret salvaged
+//! from a broken reply).
+
+mod kraken_error;
+mod request;
+mod response;
+mod salvage;
+
+pub use kraken_error::{ErrorCode, KrakenError, Severity};
+pub use request::{
+    DEFAULT_BASE_URL, DEFAULT_USER_AGENT, RequestBuilder, encode_body, encode_body_with_otp,
+};
+pub use response::{RawBody, Reply, ResponseError, parse_response};
+pub use salvage::SalvagedKey;
+pub(crate) use salvage::salvage_key;
