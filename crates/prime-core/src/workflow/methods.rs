@@ -2,8 +2,8 @@
 
 /// Writes a client's workflow methods inside its `impl` block (next to
 /// [`client_methods!`](crate::client_methods)): `run_workflow`, which sends each call a
-/// [`Workflow`] asks for through the client's own `send` until the workflow pauses, and
-/// `create_api_user_key_reconciled` (a [`ReconciledCreate`]).
+/// [`Workflow`](crate::workflow::Workflow) asks for through the client's own `send` until the workflow pauses, and
+/// `create_api_user_key_reconciled` (a [`ReconciledCreate`](crate::workflow::ReconciledCreate)).
 #[macro_export]
 macro_rules! workflow_methods {
     (blocking) => {

@@ -7,7 +7,7 @@
 //! Each client runs the calls with one generic method, `run_workflow`, written once by
 //! [`workflow_methods!`](crate::workflow_methods): it sends every requested call through the
 //! client's own `send` (so the call driver's retry rules apply to each) and returns at the
-//! first pause. [`rotation`](crate::rotation) is the larger workflow.
+//! first pause. [`rotation`] is the larger workflow.
 //!
 //! # Orphans
 //!

@@ -121,7 +121,7 @@ enum ReconcileState {
 }
 
 /// `CreatePrimeApiUserKey` with orphan reconciliation: list, create, and on an unknown
-/// outcome list again (see the [module docs](self)). Its pause is its result.
+/// outcome list again (see the [module docs](crate::workflow)). Its pause is its result.
 #[derive(Debug)]
 pub struct ReconciledCreate {
     user_id: String,
