@@ -8,8 +8,10 @@ use http::{HeaderMap, Request, StatusCode};
 use tracing::field::Empty;
 
 use super::body_buffer::BodyBuffer;
-use super::error::{Delivery, Error, TransportError};
+use super::error::{Delivery, Error, TransportError, TransportErrorKind};
+use super::nonce_refusal::{NonceRefusal, NonceUnitMismatch};
 use super::retry::{Attempt, RetryDecision, RetryPolicy};
+use super::send_order::{SendOrder, SendTurn};
 use super::settings::{BuildError, Settings};
 use crate::auth::NonceSource;
 use crate::auth::{ApiKey, Credentials};
@@ -41,6 +43,7 @@ pub struct ClientCore {
     connect_timeout: Duration,
     max_response_bytes: usize,
     concurrent_sends: bool,
+    send_order: Option<Arc<dyn SendOrder>>,
 }
 
 impl ClientCore {
@@ -66,6 +69,10 @@ impl ClientCore {
             connect_timeout: settings.connect_timeout,
             max_response_bytes: settings.max_response_bytes,
             concurrent_sends: settings.concurrent_sends,
+            send_order: settings
+                .send_order
+                .clone()
+                .filter(|_| !settings.concurrent_sends),
         })
     }
 
@@ -94,6 +101,7 @@ impl ClientCore {
             attempt: Attempt::first(),
             started: now,
             last_nonce: 0,
+            shared_turn: None,
             state: State::Ready,
             span,
         })
@@ -139,6 +147,13 @@ impl ClientCore {
     pub fn concurrent_sends(&self) -> bool {
         self.concurrent_sends
     }
+
+    /// The send order shared beyond this client ([`Settings::send_order`]), unless requests
+    /// are sent concurrently. The transport takes a turn of it inside its own send order, and
+    /// signs with [`Call::request_in_turn`].
+    pub fn send_order(&self) -> Option<&Arc<dyn SendOrder>> {
+        self.send_order.as_ref()
+    }
 }
 
 impl fmt::Debug for ClientCore {
@@ -147,6 +162,7 @@ impl fmt::Debug for ClientCore {
             .field("base_url", &self.base_url())
             .field("api_key", self.credentials.api_key())
             .field("concurrent_sends", &self.concurrent_sends)
+            .field("send_order", &self.send_order)
             .finish_non_exhaustive()
     }
 }
@@ -214,6 +230,9 @@ pub struct Call<'a, E: Endpoint> {
     started: Instant,
     /// The nonce of the latest signed request; seeds the retry jitter.
     last_nonce: u64,
+    /// What the shared send order said when the latest request was signed in a turn of it:
+    /// the key's floor then, and whether another process had just held it.
+    shared_turn: Option<(u64, bool)>,
     state: State,
     span: tracing::Span,
 }
@@ -252,6 +271,27 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// [`Error::InvalidArgument`] if the call already finished (a transport bug), or if the
     /// endpoint cannot be encoded.
     pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
+        let nonce = self.take_nonce(None)?;
+        self.signed(nonce)
+    }
+
+    /// **Output**: the next request, signed now inside `turn` of the client's
+    /// [`SendOrder`]: its nonce is the larger of the source's next and the turn's floor + 1,
+    /// and is recorded in the turn before this returns, so the request may leave.
+    ///
+    /// # Errors
+    /// As [`Call::request`]; also [`Error::NonceUnitMismatch`] when the key's recorded nonces
+    /// count in another unit than this client's (nothing is recorded or signed), and a
+    /// [`TransportError`] with [`TransportErrorKind::SendOrder`] (not sent) when the nonce
+    /// could not be recorded.
+    pub fn request_in_turn(&mut self, turn: &mut dyn SendTurn) -> Result<Request<Vec<u8>>, Error> {
+        let nonce = self.take_nonce(Some(turn))?;
+        self.signed(nonce)
+    }
+
+    /// The nonce for the next attempt: the source's next, raised above the floor of the
+    /// shared send order's turn (and recorded in it) when there is one.
+    fn take_nonce(&mut self, turn: Option<&mut dyn SendTurn>) -> Result<u64, Error> {
         if self.state == State::Finished {
             return Err(crate::endpoints::ArgumentError::new(
                 "call",
@@ -259,7 +299,33 @@ impl<'a, E: Endpoint> Call<'a, E> {
             )
             .into());
         }
-        let nonce = self.core.nonces.next_nonce();
+        let from_source = self.core.nonces.next_nonce();
+        let Some(turn) = turn else {
+            self.shared_turn = None;
+            return Ok(from_source);
+        };
+        let floor = turn.floor();
+        if let Some(mismatch) = self
+            .core
+            .nonces
+            .unit()
+            .and_then(|unit| NonceUnitMismatch::check(floor, unit))
+        {
+            return Err(mismatch.into());
+        }
+        let nonce = from_source.max(floor.saturating_add(1));
+        turn.record(nonce).map_err(|e| {
+            Error::Transport(TransportError::new(
+                Delivery::NotSent,
+                TransportErrorKind::SendOrder,
+                e,
+            ))
+        })?;
+        self.shared_turn = Some((floor, turn.waited_for_another()));
+        Ok(nonce)
+    }
+
+    fn signed(&mut self, nonce: u64) -> Result<Request<Vec<u8>>, Error> {
         let request = self
             .core
             .requests
@@ -369,7 +435,28 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 self.state = State::Ready;
                 Step::Retry { after }
             }
-            _ => self.finish(now, Err(failure)),
+            _ => {
+                let failure = self.explained(failure);
+                self.finish(now, Err(failure))
+            }
+        }
+    }
+
+    /// A refused nonce as [`Error::NonceRefused`], with what this call knew; any other
+    /// failure as it is.
+    fn explained(&self, failure: Error) -> Error {
+        let Error::Response(response) = failure else {
+            return failure;
+        };
+        match NonceRefusal::new(response, self.last_nonce, self.core.nonces.unit()) {
+            Ok(refusal) => {
+                let refusal = refusal.with_concurrent_sends(self.core.concurrent_sends);
+                Error::NonceRefused(Box::new(match self.shared_turn {
+                    Some((floor, waited)) => refusal.with_shared_order(floor, waited),
+                    None => refusal,
+                }))
+            }
+            Err(response) => Error::Response(response),
         }
     }
 
@@ -426,6 +513,8 @@ fn outcome_label(error: &Error) -> &'static str {
         Error::Response(ResponseError::Api { .. }) => "kraken_error",
         Error::Response(ResponseError::Status { .. }) => "http_status",
         Error::Response(_) => "bad_response",
+        Error::NonceRefused(_) => "kraken_error",
+        Error::NonceUnitMismatch(_) => "invalid_argument",
     }
 }
 

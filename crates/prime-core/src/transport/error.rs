@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use super::nonce_refusal::{NonceRefusal, NonceUnitMismatch};
 use crate::endpoints::ArgumentError;
 use crate::wire::{RawBody, ResponseError};
 
@@ -35,6 +36,9 @@ pub enum TransportErrorKind {
     Io,
     /// The HTTP client refused the request or configuration.
     Client,
+    /// The shared [`SendOrder`](crate::transport::SendOrder) could not be taken or the nonce
+    /// could not be recorded in it.
+    SendOrder,
 }
 
 /// A failure below HTTP: the request was not sent, or its outcome is unknown.
@@ -122,6 +126,7 @@ fn kind_label(kind: TransportErrorKind) -> &'static str {
         TransportErrorKind::BodyTooLarge { .. } => "response body exceeds the size cap",
         TransportErrorKind::Io => "connection failed",
         TransportErrorKind::Client => "HTTP client error",
+        TransportErrorKind::SendOrder => "the shared send order failed",
     }
 }
 
@@ -138,6 +143,15 @@ pub enum Error {
     /// The server answered, but not with a result.
     #[error(transparent)]
     Response(#[from] ResponseError),
+    /// Kraken refused the nonce (`EAPI:Invalid nonce`), also after the re-signed resend: what
+    /// the client sent and knew, and the likely causes with their remedies.
+    /// [`Error::response`] gives Kraken's answer.
+    #[error(transparent)]
+    NonceRefused(Box<NonceRefusal>),
+    /// The key's recorded nonces count in another unit than this client's; nothing was signed
+    /// or sent.
+    #[error(transparent)]
+    NonceUnitMismatch(#[from] NonceUnitMismatch),
 }
 
 impl Error {
@@ -170,6 +184,15 @@ impl Error {
     pub fn response(&self) -> Option<&ResponseError> {
         match self {
             Self::Response(r) => Some(r),
+            Self::NonceRefused(refusal) => Some(refusal.response()),
+            _ => None,
+        }
+    }
+
+    /// The explanation of a refused nonce, if Kraken refused one.
+    pub fn nonce_refusal(&self) -> Option<&NonceRefusal> {
+        match self {
+            Self::NonceRefused(refusal) => Some(refusal),
             _ => None,
         }
     }

@@ -45,13 +45,17 @@ mod body_buffer;
 mod call;
 mod client_methods;
 mod error;
+mod nonce_refusal;
 mod retry;
+mod send_order;
 mod settings;
 
 pub use body_buffer::BodyBuffer;
 pub use call::{Call, ClientCore, Step};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use nonce_refusal::{NonceCause, NonceRefusal, NonceUnitMismatch};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
+pub use send_order::{SendOrder, SendOrderError, SendTurn};
 pub use settings::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,
 };

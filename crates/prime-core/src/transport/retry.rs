@@ -330,7 +330,8 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
     let idempotent = idempotency == Idempotency::Idempotent;
     let transient = idempotent.then_some(RetryReason::Transient);
     match failure {
-        Error::InvalidArgument(_) => None,
+        // The driver makes these only once a call has stopped; a mismatch stays one.
+        Error::InvalidArgument(_) | Error::NonceRefused(_) | Error::NonceUnitMismatch(_) => None,
         // An oversized answer would be oversized again: resending only repeats the work.
         Error::Transport(t) if matches!(t.kind(), TransportErrorKind::BodyTooLarge { .. }) => None,
         Error::Transport(t) => match t.delivery() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::retry::RetryPolicy;
+use super::send_order::SendOrder;
 use crate::auth::{ClockNonce, NonceSource, NonceUnit};
 use crate::wire::{DEFAULT_BASE_URL, RequestBuilder};
 
@@ -48,6 +49,7 @@ pub struct Settings {
     pub(crate) nonces: Option<Arc<dyn NonceSource>>,
     pub(crate) nonce_unit: NonceUnit,
     pub(crate) concurrent_sends: bool,
+    pub(crate) send_order: Option<Arc<dyn SendOrder>>,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             nonces: None,
             nonce_unit: NonceUnit::default(),
             concurrent_sends: false,
+            send_order: None,
         }
     }
 }
@@ -164,6 +167,18 @@ impl Settings {
         self
     }
 
+    /// Shares the order of signed requests, and the key's nonce high-water mark, beyond this
+    /// client: a turn of `order` is held from signing until the response head arrives, and
+    /// each nonce is the larger of the nonce source's next and the last nonce recorded in the
+    /// order + 1. With an order every process of a host takes (the `prime-host-order` crate's,
+    /// re-exported by both clients), processes sharing a key no longer refuse each other's
+    /// nonces, and a clock stepped back across a restart reuses none. Not used with
+    /// [`Settings::concurrent_sends`]. Default: none (each client keeps its own order).
+    pub fn send_order(mut self, order: Arc<dyn SendOrder>) -> Self {
+        self.send_order = Some(order);
+        self
+    }
+
     /// Checks every setting and returns the request builder they describe.
     ///
     /// # Errors
@@ -211,6 +226,7 @@ impl fmt::Debug for Settings {
             .field("custom_nonce_source", &self.nonces.is_some())
             .field("nonce_unit", &self.nonce_unit)
             .field("concurrent_sends", &self.concurrent_sends)
+            .field("send_order", &self.send_order)
             .finish()
     }
 }
@@ -253,6 +269,8 @@ macro_rules! settings_setters {
             nonce_unit(unit: $crate::NonceUnit);
             /// See [`Settings::concurrent_sends`]($crate::Settings::concurrent_sends).
             concurrent_sends(on: bool);
+            /// See [`Settings::send_order`]($crate::Settings::send_order).
+            send_order(order: ::std::sync::Arc<dyn $crate::transport::SendOrder>);
         }
 
         /// Replaces every setting at once (e.g. settings shared by several clients).
