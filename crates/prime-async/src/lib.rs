@@ -53,8 +53,16 @@
 //! [`Client`] (and all its clones) therefore signs and sends one request at a time, in the
 //! order tasks asked (a fair lock): the next request is signed only once the previous one has
 //! its response head. Keys given a nonce window can opt out with
-//! [`ClientBuilder::concurrent_sends`]. Two *separate* clients with the same key do not
-//! coordinate: share one client (it is cheap to clone) instead.
+//! [`ClientBuilder::concurrent_sends`].
+//!
+//! Separate clients, and separate processes, with the same key do not coordinate unless they
+//! share a send order: [`ClientBuilder::host_send_order`] takes one turn per key across every
+//! process on the host (an OS file lock, waited for on tokio's blocking threads, never on the
+//! runtime's) and keeps the key's nonce high-water mark beside it, so a clock stepped back or
+//! a restart reuses no nonce ([`HostSendOrder`]; the `prime` command uses it by default).
+//! Recording a nonce writes a line to the key's state file on the calling task, and about
+//! once a second syncs it to disk. Kraken's answers beyond one host are a nonce window or one
+//! key per worker.
 //!
 //! # Retries
 //!
@@ -82,7 +90,10 @@ use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
 use prime_core::http::{Request, Response, response::Parts};
-use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
+use prime_core::TransportErrorKind;
+use prime_core::transport::{
+    BodyBuffer, Call, ClientCore, SendTurn, Step, TransportError, not_sent,
+};
 use prime_core::{Endpoint, Reply};
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep_until, timeout_at};
@@ -93,6 +104,7 @@ pub use prime_core::{
     self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
 };
+pub use prime_host_order::{self, HostSendOrder};
 pub use {hyper, hyper_rustls, hyper_util, rustls};
 
 /// The hyper client type this crate sends with; build one to pass to
@@ -206,10 +218,17 @@ impl Client {
             Some(order) => Some(order.lock().await),
             None => None,
         };
+        // The host's turn, inside this client's: held until the response head too.
+        let mut host_turn = self.host_turn().await?;
         // The deadline starts once it is this request's turn.
         let deadline = Instant::now() + inner.core.timeout();
-        let request = call.request()?.map(|body| Full::new(Bytes::from(body)));
+        let request = match host_turn.as_deref_mut() {
+            Some(host_turn) => call.request_in_turn(host_turn)?,
+            None => call.request()?,
+        }
+        .map(|body| Full::new(Bytes::from(body)));
         let head = self.response_head(request, deadline).await;
+        drop(host_turn);
         drop(turn);
         Ok(match head {
             Ok(response) => {
@@ -220,6 +239,25 @@ impl Client {
             }
             Err(failure) => Err(failure),
         })
+    }
+
+    /// A turn of the shared send order, if there is one, waited for on a blocking thread (it
+    /// may wait for another process). Dropping the future while it waits leaves the thread to
+    /// finish taking the turn, which it then hands on at once.
+    async fn host_turn(&self) -> Result<Option<Box<dyn SendTurn>>, Error> {
+        let Some(order) = self.inner.core.send_order() else {
+            return Ok(None);
+        };
+        let order = order.clone();
+        let key = self.inner.core.api_key().clone();
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+            Error::Transport(not_sent(TransportErrorKind::SendOrder, e))
+        };
+        match tokio::task::spawn_blocking(move || order.take_turn(&key)).await {
+            Ok(Ok(turn)) => Ok(Some(turn)),
+            Ok(Err(e)) => Err(failed(e.into())),
+            Err(joined) => Err(failed(joined.into())),
+        }
     }
 
     /// Sends the request and waits for the response head. Getting a connection (resolve,
@@ -261,6 +299,23 @@ impl Client {
 
 impl ClientBuilder {
     prime_core::settings_setters!();
+
+    /// Takes a turn of the host-wide send order for every request: one order per key across
+    /// every process on this host that does the same, with the key's nonce high-water mark,
+    /// kept in the user's state directory ([`HostSendOrder::new`]). For another directory,
+    /// pass `Arc::new(HostSendOrder::in_dir(dir))` to [`ClientBuilder::send_order`]. Not used
+    /// with [`ClientBuilder::concurrent_sends`].
+    ///
+    /// ```no_run
+    /// # use prime_async::{Client, Credentials};
+    /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
+    ///     .host_send_order()
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn host_send_order(self) -> Self {
+        self.send_order(Arc::new(HostSendOrder::new()))
+    }
 
     /// TLS settings (custom roots, client certificates) for the hyper client this crate
     /// builds, e.g. a `rustls::ClientConfig` with your gateway's CA as its only root (built as

@@ -49,8 +49,14 @@
 //! Kraken rejects a nonce lower than one it has already seen for the key. By default a
 //! [`Client`] (and all its clones) therefore signs and sends one request at a time: the next
 //! request is signed only once the previous one has its response head. Keys given a nonce
-//! window can opt out with [`ClientBuilder::concurrent_sends`]. Two *separate* clients with the
-//! same key do not coordinate: share one client (it is cheap to clone) instead.
+//! window can opt out with [`ClientBuilder::concurrent_sends`].
+//!
+//! Separate clients, and separate processes, with the same key do not coordinate unless they
+//! share a send order: [`ClientBuilder::host_send_order`] takes one turn per key across every
+//! process on the host (an OS file lock) and keeps the key's nonce high-water mark beside it,
+//! so a clock stepped back or a restart reuses no nonce ([`HostSendOrder`]; the `prime` command
+//! uses it by default). Kraken's answers beyond one host are a nonce window or one key per
+//! worker.
 //!
 //! # Retries
 //!
@@ -81,7 +87,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use prime_core::http::{Request, Response};
-use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
+use prime_core::TransportErrorKind;
+use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError, not_sent};
 use prime_core::{Endpoint, Reply};
 use ureq::{Agent, RequestExt as _};
 
@@ -90,6 +97,7 @@ pub use prime_core::{
     self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
 };
+pub use prime_host_order::{self, HostSendOrder};
 pub use {rustls, ureq};
 
 /// A blocking Prime REST client for one API key.
@@ -190,7 +198,16 @@ impl Client {
                 .send_order
                 .as_ref()
                 .map(|order| order.lock().unwrap_or_else(PoisonError::into_inner));
-            let request = call.request()?;
+            // The host's turn, inside this client's: held until the response head too.
+            let (request, _host_turn) = match inner.core.send_order() {
+                Some(order) => {
+                    let mut turn = order
+                        .take_turn(inner.core.api_key())
+                        .map_err(|e| not_sent(TransportErrorKind::SendOrder, e))?;
+                    (call.request_in_turn(&mut *turn)?, Some(turn))
+                }
+                None => (call.request()?, None),
+            };
             self.run(request)
         };
         Ok(response.and_then(|response| {
@@ -225,6 +242,23 @@ impl Client {
 
 impl ClientBuilder {
     prime_core::settings_setters!();
+
+    /// Takes a turn of the host-wide send order for every request: one order per key across
+    /// every process on this host that does the same, with the key's nonce high-water mark,
+    /// kept in the user's state directory ([`HostSendOrder::new`]). For another directory,
+    /// pass `Arc::new(HostSendOrder::in_dir(dir))` to [`ClientBuilder::send_order`]. Not used
+    /// with [`ClientBuilder::concurrent_sends`].
+    ///
+    /// ```no_run
+    /// # use prime_blocking::{Client, Credentials};
+    /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
+    ///     .host_send_order()
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn host_send_order(self) -> Self {
+        self.send_order(Arc::new(HostSendOrder::new()))
+    }
 
     /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
     /// this crate's default is rustls with `ring` and the webpki roots.

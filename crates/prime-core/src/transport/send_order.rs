@@ -25,30 +25,42 @@ use crate::auth::ApiKey;
 /// window does not need one order.
 ///
 /// ```
-/// use std::sync::Mutex;
+/// use std::sync::{Arc, Condvar, Mutex};
 /// use prime_core::ApiKey;
 /// use prime_core::transport::{SendOrder, SendOrderError, SendTurn};
 ///
-/// /// An in-memory order (one process): the high-water mark lives as long as the value.
+/// /// An order for the threads of one process: the mark lives as long as the value.
 /// #[derive(Debug, Default)]
-/// struct InMemory(Mutex<u64>);
+/// struct InMemory(Arc<(Mutex<(bool, u64)>, Condvar)>);
+///
+/// struct Turn(Arc<(Mutex<(bool, u64)>, Condvar)>, u64);
 ///
 /// impl SendOrder for InMemory {
-///     fn take_turn(&self, _key: &ApiKey) -> Result<Box<dyn SendTurn + '_>, SendOrderError> {
-///         let guard = self.0.lock().map_err(|_| SendOrderError::new("poisoned"))?;
-///         Ok(Box::new(Held(guard)))
+///     fn take_turn(&self, _key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError> {
+///         let (state, freed) = &*self.0;
+///         let mut state = state.lock().unwrap();
+///         while state.0 {
+///             state = freed.wait(state).unwrap();
+///         }
+///         state.0 = true;
+///         Ok(Box::new(Turn(self.0.clone(), state.1)))
 ///     }
 /// }
 ///
-/// struct Held<'a>(std::sync::MutexGuard<'a, u64>);
-///
-/// impl SendTurn for Held<'_> {
+/// impl SendTurn for Turn {
 ///     fn floor(&self) -> u64 {
-///         *self.0
+///         self.1
 ///     }
 ///     fn record(&mut self, nonce: u64) -> Result<(), SendOrderError> {
-///         *self.0 = nonce;
+///         self.0.0.lock().unwrap().1 = nonce;
 ///         Ok(())
+///     }
+/// }
+///
+/// impl Drop for Turn {
+///     fn drop(&mut self) {
+///         self.0.0.lock().unwrap().0 = false;
+///         self.0.1.notify_one();
 ///     }
 /// }
 ///
@@ -62,13 +74,13 @@ use crate::auth::ApiKey;
 /// ```
 pub trait SendOrder: Send + Sync + fmt::Debug {
     /// Waits until it is the caller's turn to sign and send for `key`, blocking the thread.
-    /// The turn lasts until the returned value is dropped. An async transport calls this off
-    /// its runtime's threads (e.g. in `spawn_blocking`).
+    /// The turn lasts until the returned value is dropped, and owns what it holds, so an
+    /// async transport can take it off its runtime's threads (e.g. in `spawn_blocking`).
     ///
     /// # Errors
     /// [`SendOrderError`] when the order cannot be taken (its state cannot be opened or read);
     /// nothing has been signed or sent then.
-    fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn + '_>, SendOrderError>;
+    fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError>;
 }
 
 /// One turn of a [`SendOrder`]: held from signing until the response head arrives; dropping it
@@ -94,7 +106,7 @@ pub trait SendTurn: Send {
 }
 
 impl<T: SendOrder + ?Sized> SendOrder for std::sync::Arc<T> {
-    fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn + '_>, SendOrderError> {
+    fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError> {
         (**self).take_turn(key)
     }
 }
