@@ -43,6 +43,42 @@ pub struct Global {
     /// More logging on stderr (-v, -vv). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The unit nonces count in: ms, us or ns. Every tool that uses a key must send the same
+    /// unit: a key used by a millisecond tool needs ms (a larger unit would be accepted once
+    /// and lock that tool out for good).
+    #[arg(
+        long,
+        global = true,
+        env = "PRIME_NONCE_UNIT",
+        value_name = "UNIT",
+        default_value = "ns"
+    )]
+    pub nonce_unit: prime_core::NonceUnit,
+    /// Whether to take the key's send order shared by every process on this host (an OS file
+    /// lock, with the key's last nonce beside it) for each request: host, or off (only for
+    /// keys with a nonce window, or when nothing else on the host uses the key).
+    #[arg(
+        long,
+        global = true,
+        env = "PRIME_NONCE_ORDER",
+        value_enum,
+        default_value_t = NonceOrder::Host
+    )]
+    pub nonce_order: NonceOrder,
+    /// Directory of the host send order (default: $XDG_STATE_HOME/kraken-prime/send-order,
+    /// else ~/.local/state/kraken-prime/send-order). Every process sharing a key must use the
+    /// same one.
+    #[arg(long, global = true, env = "PRIME_SEND_ORDER_DIR", value_name = "DIR")]
+    pub send_order_dir: Option<PathBuf>,
+}
+
+/// Which send order `prime` takes for each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NonceOrder {
+    /// One order per key for every process on this host that takes it.
+    Host,
+    /// Only this process's own order.
+    Off,
 }
 
 #[derive(Debug, Subcommand)]

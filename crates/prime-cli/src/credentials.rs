@@ -1,6 +1,7 @@
 //! Where the command's credentials come from: the environment or a JSON file.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::io::Write as _;
@@ -10,7 +11,7 @@ use prime_core::{ApiSecret, Credentials, Otp, SECRET_LEN, SigningKey};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::cli::Global;
+use crate::cli::{Global, NonceOrder};
 use crate::failure::Failure;
 
 /// Environment variable holding the public API key.
@@ -160,11 +161,18 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
         .clone()
         .or(loaded.url)
         .unwrap_or_else(|| prime_core::DEFAULT_BASE_URL.to_owned());
-    prime_blocking::Client::builder(loaded.credentials)
+    let builder = prime_blocking::Client::builder(loaded.credentials)
         .base_url(&base_url)
         .timeout(timeout)
-        .build()
-        .map_err(Failure::from)
+        .nonce_unit(global.nonce_unit);
+    let builder = match (global.nonce_order, &global.send_order_dir) {
+        (NonceOrder::Off, _) => builder,
+        (NonceOrder::Host, None) => builder.host_send_order(),
+        (NonceOrder::Host, Some(dir)) => builder.send_order(Arc::new(
+            prime_blocking::HostSendOrder::in_dir(dir.clone()),
+        )),
+    };
+    builder.build().map_err(Failure::from)
 }
 
 /// The longest `--timeout`: a day. Far larger values overflow the clock arithmetic below.

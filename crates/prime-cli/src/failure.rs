@@ -53,6 +53,7 @@ impl Failure {
     pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
+            prime_core::Error::NonceUnitMismatch(e) => Self::Usage(e.to_string()),
             other if other.is_outcome_unknown() => Self::Call(match E::IDEMPOTENCY {
                 Idempotency::Idempotent => format!(
                     "{}: {}; it only reads, so repeating it is safe",
@@ -85,6 +86,7 @@ impl From<prime_core::Error> for Failure {
     fn from(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
+            prime_core::Error::NonceUnitMismatch(e) => Self::Usage(e.to_string()),
             other => Self::Call(with_causes(&other)),
         }
     }

@@ -18,10 +18,16 @@ use prime_mock::MockServer;
 const OFFICIAL_SECRET: &str = prime_core::example::SECRET;
 
 /// `prime` with nothing from the test's own environment that would change what it does:
-/// credentials, logging, colour, the rotation test hook. Shared by every test module.
+/// credentials, logging, colour, the rotation test hook, the nonce settings. Shared by every
+/// test module. The host send order lives in a folder of this test run, not the user's.
 fn prime() -> Command {
+    static SEND_ORDER_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let send_order_dir = SEND_ORDER_DIR.get_or_init(|| scratch("send-order"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_prime"));
     command
+        .env("PRIME_SEND_ORDER_DIR", send_order_dir)
+        .env_remove("PRIME_NONCE_UNIT")
+        .env_remove("PRIME_NONCE_ORDER")
         .env_remove("KRAKEN_API_KEY")
         .env_remove("KRAKEN_API_SECRET")
         .env_remove("KRAKEN_API_OTP")

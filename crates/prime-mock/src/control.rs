@@ -93,14 +93,14 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
         .to_owned();
     match (request.method().clone(), route.as_str()) {
         (HttpMethod::GET, "state") => reply(StatusCode::OK, &shared.simulator().snapshot()),
-        // The latest `EAPI:Invalid signature` and the known mistake that reproduces it, or
-        // `null` before any.
+        // The latest `EAPI:Invalid signature` (with the known mistake that reproduces it) or
+        // `EAPI:Invalid nonce` (with the key's high-water mark), or `null` before any.
         (HttpMethod::GET, "last-rejection") => {
             let last = shared
                 .simulator()
                 .last_rejection
                 .as_ref()
-                .map(crate::simulator::SignatureRejection::to_json);
+                .map(crate::simulator::LastRejection::to_json);
             reply(StatusCode::OK, &last.unwrap_or(serde_json::Value::Null))
         }
         (HttpMethod::GET, "faults") => {

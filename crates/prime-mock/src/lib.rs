@@ -126,7 +126,7 @@
 //! | Request | Body | Effect |
 //! |---|---|---|
 //! | `GET /__mock/state` | | users, keys (no secrets), trades, batches, transfers, execution counts |
-//! | `GET /__mock/last-rejection` | | the latest `EAPI:Invalid signature` and the known client mistake that reproduces it (`{"error","method","path","api_key","diagnosis":[{"id","explanation"}]}`), or `null` |
+//! | `GET /__mock/last-rejection` | | the latest `EAPI:Invalid signature` and the known client mistake that reproduces it (`{"error","method","path","api_key","diagnosis":[{"id","explanation"}]}`), or the latest `EAPI:Invalid nonce` with the key's high-water mark (`{"error","method","path","api_key","nonce","high_water_mark","window","units":{"nonce","high_water_mark"}}`), or `null` |
 //! | `GET /__mock/faults` | | the queued faults |
 //! | `POST /__mock/faults` | `{"fault":"drop-after-execute","method":"CreatePrimeApiUserKey","times":1}` | queue a fault (text forms: [`FaultKind`]) |
 //! | `DELETE /__mock/faults` | | clear the queue |

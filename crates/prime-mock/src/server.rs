@@ -423,16 +423,19 @@ impl MockServer {
         self.shared.simulator().snapshot()
     }
 
-    /// The latest `EAPI:Invalid signature` this simulator returned and the known client
-    /// mistakes that reproduce its signature, as `GET /__mock/last-rejection` returns it:
-    /// `{"error", "method", "path", "api_key", "diagnosis": [{"id", "explanation"}]}` (the id
-    /// `unknown` when none does); `None` before any.
+    /// The latest `EAPI:Invalid signature` or `EAPI:Invalid nonce` this simulator returned, as
+    /// `GET /__mock/last-rejection` returns it; `None` before any. A signature refusal names
+    /// the known client mistakes that reproduce its signature: `{"error", "method", "path",
+    /// "api_key", "diagnosis": [{"id", "explanation"}]}` (the id `unknown` when none does). A
+    /// nonce refusal gives the nonce and the key's high-water mark (the highest nonce it
+    /// accepted), with the unit each looks like: `{"error", "method", "path", "api_key",
+    /// "nonce", "high_water_mark", "window", "units": {"nonce", "high_water_mark"}}`.
     pub fn last_rejection(&self) -> Option<serde_json::Value> {
         self.shared
             .simulator()
             .last_rejection
             .as_ref()
-            .map(crate::simulator::SignatureRejection::to_json)
+            .map(crate::simulator::LastRejection::to_json)
     }
 
     /// Blocks the calling thread while the server runs (for standalone use, e.g. `prime

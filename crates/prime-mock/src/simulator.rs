@@ -250,6 +250,58 @@ impl SignatureRejection {
     }
 }
 
+/// A nonce refusal: the nonce sent and the key's high-water mark (the highest nonce it
+/// accepted), so a client can see how far off it was and in which unit each looks.
+#[derive(Debug, Clone)]
+pub(crate) struct NonceRejection {
+    method: &'static str,
+    path: String,
+    api_key: String,
+    nonce: u64,
+    high_water_mark: Option<u64>,
+    window: u64,
+}
+
+impl NonceRejection {
+    /// `{"error", "method", "path", "api_key", "nonce", "high_water_mark", "window", "units":
+    /// {"nonce", "high_water_mark"}}`; a unit is `ms`, `us`, `ns` or `null` as
+    /// `NonceUnit::guess` reads the number.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let unit = |n: u64| prime_core::NonceUnit::guess(n).map(prime_core::NonceUnit::as_str);
+        serde_json::json!({
+            "error": ErrorCode::InvalidNonce.as_str(),
+            "method": self.method,
+            "path": self.path,
+            "api_key": self.api_key,
+            "nonce": self.nonce,
+            "high_water_mark": self.high_water_mark,
+            "window": self.window,
+            "units": {
+                "nonce": unit(self.nonce),
+                "high_water_mark": self.high_water_mark.and_then(unit),
+            },
+        })
+    }
+}
+
+/// The latest refusal a client may want explained (`GET /__mock/last-rejection`).
+#[derive(Debug, Clone)]
+pub(crate) enum LastRejection {
+    /// `EAPI:Invalid signature`, with the mistakes that reproduce it.
+    Signature(SignatureRejection),
+    /// `EAPI:Invalid nonce`, with the key's high-water mark.
+    Nonce(NonceRejection),
+}
+
+impl LastRejection {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Signature(rejection) => rejection.to_json(),
+            Self::Nonce(rejection) => rejection.to_json(),
+        }
+    }
+}
+
 pub(crate) struct User {
     pub(crate) id: String,
     pub(crate) name: String,
@@ -382,7 +434,7 @@ pub(crate) struct Simulator {
     pub(crate) rate_limit: bool,
     /// The latest `EAPI:Invalid signature` and what reproduces it
     /// (`GET /__mock/last-rejection`).
-    pub(crate) last_rejection: Option<SignatureRejection>,
+    pub(crate) last_rejection: Option<LastRejection>,
 }
 
 impl Simulator {
@@ -577,7 +629,7 @@ impl Simulator {
                 diagnosis = %rejection.ids(),
                 "prime-mock: EAPI:Invalid signature"
             );
-            self.last_rejection = Some(rejection);
+            self.last_rejection = Some(LastRejection::Signature(rejection));
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         if !second_factor {
@@ -587,6 +639,15 @@ impl Simulator {
         let needs = call.method.access().permission();
         let permitted = needs.is_none_or(|needed| permissions.contains(&needed));
         if !self.keys[key].nonces.admits(nonce) {
+            let guard = &self.keys[key].nonces;
+            self.last_rejection = Some(LastRejection::Nonce(NonceRejection {
+                method: call.method.name(),
+                path: call.signed_path.to_owned(),
+                api_key: String::from_utf8_lossy(call.api_key.unwrap_or_default()).into_owned(),
+                nonce,
+                high_water_mark: guard.highest(),
+                window: guard.window(),
+            }));
             return Err(reject(&ErrorCode::InvalidNonce));
         }
         if !self.keys[key].allows(call.peer) {
