@@ -15,6 +15,7 @@ mod retry;
 mod rotation;
 mod salvage;
 mod secrets;
+mod send_order;
 mod signing;
 mod validation;
 mod zeroize;
