@@ -4,6 +4,7 @@
 // One binary: issued keys (`sign --scheme`, `keys check`), the reliability classes of issue
 // 14, key rotation, and the vector kit each live in a module of their own.
 mod issued_keys;
+mod nonces;
 mod reliability;
 mod rotate;
 mod vectors_kit;
