@@ -89,8 +89,8 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
-use prime_core::http::{Request, Response, response::Parts};
 use prime_core::TransportErrorKind;
+use prime_core::http::{Request, Response, response::Parts};
 use prime_core::transport::{
     BodyBuffer, Call, ClientCore, SendTurn, Step, TransportError, not_sent,
 };

@@ -86,8 +86,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use prime_core::http::{Request, Response};
 use prime_core::TransportErrorKind;
+use prime_core::http::{Request, Response};
 use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError, not_sent};
 use prime_core::{Endpoint, Reply};
 use ureq::{Agent, RequestExt as _};

@@ -168,9 +168,9 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
     let builder = match (global.nonce_order, &global.send_order_dir) {
         (NonceOrder::Off, _) => builder,
         (NonceOrder::Host, None) => builder.host_send_order(),
-        (NonceOrder::Host, Some(dir)) => builder.send_order(Arc::new(
-            prime_blocking::HostSendOrder::in_dir(dir.clone()),
-        )),
+        (NonceOrder::Host, Some(dir)) => {
+            builder.send_order(Arc::new(prime_blocking::HostSendOrder::in_dir(dir.clone())))
+        }
     };
     builder.build().map_err(Failure::from)
 }

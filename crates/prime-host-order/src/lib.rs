@@ -279,7 +279,10 @@ struct HostTurn {
 impl HostTurn {
     fn failed(&self, what: &str, error: std::io::Error) -> SendOrderError {
         SendOrderError::with_source(
-            format!("cannot {what} the send-order file {}", self.key.path.display()),
+            format!(
+                "cannot {what} the send-order file {}",
+                self.key.path.display()
+            ),
             error,
         )
     }
@@ -313,7 +316,10 @@ impl SendTurn for HostTurn {
             .and_then(|_| file.write_all(line.as_bytes()))
             .map_err(|e| self.failed("write", e))?;
         if sync {
-            self.key.file.sync_data().map_err(|e| self.failed("sync", e))?;
+            self.key
+                .file
+                .sync_data()
+                .map_err(|e| self.failed("sync", e))?;
         }
         Ok(())
     }

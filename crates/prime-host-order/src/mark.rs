@@ -14,10 +14,8 @@ const MAGIC: &str = "prime-send-order 1";
 /// Boot ids are 36 characters (a UUID) where the OS has one; shorter ones are padded.
 const BOOT_WIDTH: usize = 36;
 /// The encoded length: every write covers the whole line.
-pub(crate) const LINE_LEN: usize = MAGIC.len() + " last=".len() + 20 + " durable=".len() + 20
-    + " boot=".len()
-    + BOOT_WIDTH
-    + 1;
+pub(crate) const LINE_LEN: usize =
+    MAGIC.len() + " last=".len() + 20 + " durable=".len() + 20 + " boot=".len() + BOOT_WIDTH + 1;
 
 /// What the file says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

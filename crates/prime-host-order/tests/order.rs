@@ -151,7 +151,11 @@ fn a_damaged_state_file_is_refused_not_replaced() {
     let key = ApiKey::new(KEY).expect("valid key");
     let path = order.file_for(&key).expect("a path");
     std::fs::create_dir_all(&dir).unwrap();
-    for damage in [&b"garbage"[..], b"prime-send-order 1 last=12", b"\xff\xfe\n"] {
+    for damage in [
+        &b"garbage"[..],
+        b"prime-send-order 1 last=12",
+        b"\xff\xfe\n",
+    ] {
         std::fs::write(&path, damage).unwrap();
         let order = HostSendOrder::in_dir(&dir);
         let error = match order.take_turn(&key) {
@@ -182,7 +186,10 @@ fn errors_reach_the_caller_as_not_sent() {
         .take_turn(&ApiKey::new(KEY).unwrap())
         .err()
         .expect("refused");
-    assert!(error.to_string().contains("send-order directory"), "{error}");
+    assert!(
+        error.to_string().contains("send-order directory"),
+        "{error}"
+    );
     let as_call_error = Error::Transport(prime_core::transport::not_sent(
         prime_core::TransportErrorKind::SendOrder,
         error,

@@ -91,7 +91,12 @@ fn eight_prime_processes_and_a_library_client_share_one_key_without_an_invalid_n
 
     // The ninth process: a library client with the shared order on.
     let library = Command::new(std::env::current_exe().expect("this test binary"))
-        .args(["--exact", "nonces::library_client_process", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "nonces::library_client_process",
+            "--test-threads",
+            "1",
+        ])
         .env(
             LIBRARY_ENV,
             serde_json::json!({
@@ -191,9 +196,8 @@ fn a_holder_killed_with_sigkill_lets_the_others_go_on_within_a_second() {
         .file_for(&key)
         .expect("a path");
     let held = || {
-        std::fs::File::open(&lock_file).is_ok_and(|file| {
-            matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
-        })
+        std::fs::File::open(&lock_file)
+            .is_ok_and(|file| matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
     };
     let asked = Instant::now();
     while !held() {
@@ -213,7 +217,11 @@ fn a_holder_killed_with_sigkill_lets_the_others_go_on_within_a_second() {
         .expect("the waiter starts");
     thread::sleep(Duration::from_millis(300));
     assert!(held(), "the holder still holds the turn");
-    assert_eq!(mock.executions(), 0, "the waiter has not sent: it waits its turn");
+    assert_eq!(
+        mock.executions(),
+        0,
+        "the waiter has not sent: it waits its turn"
+    );
 
     // SIGKILL: no destructor runs; the OS releases the lock with the process.
     let killed = Instant::now();
@@ -264,7 +272,12 @@ fn a_key_kept_in_milliseconds_stays_in_milliseconds_and_a_change_of_unit_is_expl
     let output = run(mock.prime(&order_dir).args(["users", "list"]));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let text = stderr(&output);
-    for expected in ["counts in ms", "sends ns nonces", "nothing was sent", "--nonce-unit ms"] {
+    for expected in [
+        "counts in ms",
+        "sends ns nonces",
+        "nothing was sent",
+        "--nonce-unit ms",
+    ] {
         assert!(text.contains(expected), "{expected:?} missing from: {text}");
     }
     assert_eq!(mock.executions(), 4, "nothing was sent");
@@ -295,7 +308,10 @@ fn a_key_kept_in_milliseconds_stays_in_milliseconds_and_a_change_of_unit_is_expl
     assert_eq!(last["error"], "EAPI:Invalid nonce", "{last}");
     assert_eq!(last["units"]["nonce"], "ms", "{last}");
     assert_eq!(last["units"]["high_water_mark"], "ns", "{last}");
-    assert!(last["high_water_mark"].as_u64() > last["nonce"].as_u64(), "{last}");
+    assert!(
+        last["high_water_mark"].as_u64() > last["nonce"].as_u64(),
+        "{last}"
+    );
 
     // The library tool gets the same explanation as a typed value.
     let error = tool.list_api_users().expect_err("the key moved to ns");
@@ -322,7 +338,12 @@ fn the_order_can_be_turned_off_and_bad_nonce_options_are_usage_errors() {
         &["--nonce-order", "cluster"][..],
     ] {
         let output = run(mock.prime(&order_dir).args(bad).args(["users", "list"]));
-        assert_eq!(output.status.code(), Some(2), "{bad:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            stderr(&output)
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }

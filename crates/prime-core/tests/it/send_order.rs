@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use http::{HeaderMap, StatusCode};
 use prime_core::endpoints::ListApiUsers;
-use prime_core::transport::{
-    ClientCore, NonceCause, SendOrder, SendOrderError, SendTurn, Step,
-};
+use prime_core::transport::{ClientCore, NonceCause, SendOrder, SendOrderError, SendTurn, Step};
 use prime_core::{
     ApiKey, ClockNonce, CountingNonce, Credentials, Delivery, Error, NonceSource, NonceUnit,
     Settings, TransportErrorKind,
@@ -57,8 +55,7 @@ impl SendTurn for Turn {
 }
 
 fn core(nonces: Arc<dyn NonceSource>, order: &Shared, concurrent: bool) -> ClientCore {
-    let credentials =
-        Credentials::new("KRA5L19LAW8Z", prime_core::example::SECRET).expect("valid");
+    let credentials = Credentials::new("KRA5L19LAW8Z", prime_core::example::SECRET).expect("valid");
     let settings = Settings::default()
         .nonce_source(nonces)
         .send_order(Arc::new(order.clone()))
@@ -80,11 +77,19 @@ fn the_nonce_is_the_larger_of_the_source_and_the_floor_plus_one_and_is_recorded(
         let core = core(Arc::new(CountingNonce::starting_at(1000)), &order, false);
         let endpoint = ListApiUsers::new();
         let mut call = core.start(&endpoint, Instant::now()).expect("valid");
-        let mut turn = core.send_order().expect("an order").take_turn(core.api_key()).unwrap();
+        let mut turn = core
+            .send_order()
+            .expect("an order")
+            .take_turn(core.api_key())
+            .unwrap();
         let request = call.request_in_turn(&mut *turn).expect("signed");
         let sent = nonce_of(request.body());
         assert_eq!(sent, 1000u64.max(floor + 1), "floor {floor}");
-        assert_eq!(order.0.lock().unwrap().recorded, [sent], "recorded before it leaves");
+        assert_eq!(
+            order.0.lock().unwrap().recorded,
+            [sent],
+            "recorded before it leaves"
+        );
     }
 }
 
@@ -98,7 +103,11 @@ fn nonces_rise_across_turns_whatever_the_source_says() {
     let mut sent = Vec::new();
     for _ in 0..20 {
         let mut call = core.start(&endpoint, Instant::now()).expect("valid");
-        let mut turn = core.send_order().unwrap().take_turn(core.api_key()).unwrap();
+        let mut turn = core
+            .send_order()
+            .unwrap()
+            .take_turn(core.api_key())
+            .unwrap();
         sent.push(nonce_of(call.request_in_turn(&mut *turn).unwrap().body()));
     }
     assert!(sent.windows(2).all(|w| w[1] > w[0]), "{sent:?}");
@@ -121,7 +130,11 @@ fn a_key_recorded_in_another_unit_is_refused_before_anything_is_signed() {
             let core = core(Arc::new(ClockNonce::with_unit(unit)), &order, false);
             let endpoint = ListApiUsers::new();
             let mut call = core.start(&endpoint, Instant::now()).expect("valid");
-            let mut turn = core.send_order().unwrap().take_turn(core.api_key()).unwrap();
+            let mut turn = core
+                .send_order()
+                .unwrap()
+                .take_turn(core.api_key())
+                .unwrap();
             let outcome = call.request_in_turn(&mut *turn);
             if recorded_in == unit {
                 assert!(outcome.is_ok(), "{recorded_in} key, {unit} client");
@@ -135,10 +148,14 @@ fn a_key_recorded_in_another_unit_is_refused_before_anything_is_signed() {
             assert_eq!(mismatch.unit(), unit);
             let text = mismatch.to_string();
             assert!(
-                text.contains(&format!("--nonce-unit {recorded_in}")) && text.contains("nothing was sent"),
+                text.contains(&format!("--nonce-unit {recorded_in}"))
+                    && text.contains("nothing was sent"),
                 "{text}"
             );
-            assert!(order.0.lock().unwrap().recorded.is_empty(), "nothing recorded");
+            assert!(
+                order.0.lock().unwrap().recorded.is_empty(),
+                "nothing recorded"
+            );
         }
     }
 }
@@ -150,7 +167,11 @@ fn a_nonce_that_cannot_be_recorded_is_not_sent() {
     let core = core(Arc::new(CountingNonce::starting_at(1)), &order, false);
     let endpoint = ListApiUsers::new();
     let mut call = core.start(&endpoint, Instant::now()).expect("valid");
-    let mut turn = core.send_order().unwrap().take_turn(core.api_key()).unwrap();
+    let mut turn = core
+        .send_order()
+        .unwrap()
+        .take_turn(core.api_key())
+        .unwrap();
     match call.request_in_turn(&mut *turn) {
         Err(Error::Transport(e)) => {
             assert_eq!(e.delivery(), Delivery::NotSent);
@@ -191,7 +212,12 @@ fn refused(nonces: Arc<dyn NonceSource>, order: Option<&Shared>, concurrent: boo
             }
             None => call.request().unwrap(),
         };
-        match call.on_response(Instant::now(), StatusCode::OK, &HeaderMap::new(), INVALID_NONCE) {
+        match call.on_response(
+            Instant::now(),
+            StatusCode::OK,
+            &HeaderMap::new(),
+            INVALID_NONCE,
+        ) {
             Step::Retry { .. } => {}
             Step::Stop(error) => return error,
             Step::Done(_) => panic!("a refusal is no result"),
@@ -218,14 +244,23 @@ fn a_refused_nonce_is_explained_with_what_the_client_knew() {
                     concurrent,
                 );
                 let case = format!("{unit} shared={shared} concurrent={concurrent}");
-                let refusal = error.nonce_refusal().unwrap_or_else(|| panic!("{case}: {error:?}"));
-                assert!(error.response().is_some(), "{case}: Kraken's answer is kept");
+                let refusal = error
+                    .nonce_refusal()
+                    .unwrap_or_else(|| panic!("{case}: {error:?}"));
+                assert!(
+                    error.response().is_some(),
+                    "{case}: Kraken's answer is kept"
+                );
                 assert_eq!(refusal.unit(), Some(unit), "{case}");
                 assert_eq!(NonceUnit::guess(refusal.sent()), Some(unit), "{case}");
                 let uses_order = shared && !concurrent;
                 // The floor the refused (second) attempt saw is the first attempt's nonce.
                 assert_eq!(refusal.recorded().is_some(), uses_order, "{case}");
-                assert_eq!(refusal.waited_for_another(), uses_order.then_some(true), "{case}");
+                assert_eq!(
+                    refusal.waited_for_another(),
+                    uses_order.then_some(true),
+                    "{case}"
+                );
                 if let Some(recorded) = refusal.recorded() {
                     assert!(recorded < refusal.sent(), "{case}");
                 }
@@ -238,7 +273,9 @@ fn a_refused_nonce_is_explained_with_what_the_client_knew() {
                 );
                 assert_eq!(causes.contains(&NonceCause::NoWindow), concurrent, "{case}");
                 assert!(
-                    causes.contains(&NonceCause::SentElsewhere { shared_order: uses_order }),
+                    causes.contains(&NonceCause::SentElsewhere {
+                        shared_order: uses_order
+                    }),
                     "{case}: {causes:?}"
                 );
 
@@ -246,8 +283,16 @@ fn a_refused_nonce_is_explained_with_what_the_client_knew() {
                 assert!(text.contains(&refusal.sent().to_string()), "{case}: {text}");
                 assert!(text.contains(&format!("a {unit} nonce")), "{case}: {text}");
                 assert!(text.contains("locks it out"), "{case}: {text}");
-                assert_eq!(text.contains("larger scale"), unit != NonceUnit::Nanoseconds, "{text}");
-                assert_eq!(text.contains("another process had just held it"), uses_order, "{text}");
+                assert_eq!(
+                    text.contains("larger scale"),
+                    unit != NonceUnit::Nanoseconds,
+                    "{text}"
+                );
+                assert_eq!(
+                    text.contains("another process had just held it"),
+                    uses_order,
+                    "{text}"
+                );
                 assert_eq!(text.contains("shares no send order"), !uses_order, "{text}");
                 assert!(!text.contains('\n'), "one line: {text}");
             }
