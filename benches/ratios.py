@@ -27,6 +27,11 @@ RATIOS = [
     ("async/client", "async/raw_hyper", "async client / raw hyper", ("<=", 1.10)),
     ("async/client", "async/raw_hyper_core", "async client / raw hyper + core work", None),
     ("async/raw_hyper_core", "async/raw_hyper", "raw hyper + core work / raw hyper", None),
+    # The host send order (file lock + persisted nonce high-water mark) on.
+    ("blocking/client_host_order", "blocking/raw_ureq_core", "blocking client with host order / raw ureq + core work", ("<=", 1.10)),
+    ("blocking/client_host_order", "blocking/client", "blocking client with host order / client", None),
+    ("async/client_host_order", "async/raw_hyper_core", "async client with host order / raw hyper + core work", ("<=", 1.10)),
+    ("async/client_host_order", "async/client", "async client with host order / client", None),
 ]
 
 

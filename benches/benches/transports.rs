@@ -8,6 +8,11 @@
 //!   and reads the body into a `Vec`; nothing is parsed.
 //! - `async/client` and `async/raw_hyper`: the same with `prime_async::Client` and a default
 //!   `hyper_util` legacy client, on one current-thread tokio runtime.
+//! - `*/client_host_order`: the same client with the host send order on
+//!   (`ClientBuilder::host_send_order`, in a temporary directory): per call it also takes the
+//!   key's OS file lock, reads the high-water mark, writes the new nonce in place, about once
+//!   a second syncs the file to disk, and unlocks. `client_host_order / raw_*_core` is the
+//!   ratio quoted for it.
 //! - `*/raw_*_core`: the raw client doing the core's work inline: each request is built and
 //!   signed in the timed loop and its body parsed with `parse_response`. `client / raw_*_core`
 //!   is what the transport shell itself adds (send order, timeouts, delivery probe, body cap,
@@ -33,6 +38,8 @@ use hyper_util::rt::TokioExecutor;
 use prime_benches::{mock_with_batch, presigned};
 use prime_core::endpoints::{BatchList, ListSettlementBatches};
 use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
+use prime_core::transport::SendOrder as _;
+use prime_host_order::HostSendOrder;
 
 fn transports(c: &mut Criterion) {
     let (server, endpoint, credentials) = mock_with_batch();
@@ -49,6 +56,11 @@ fn transports(c: &mut Criterion) {
         assert_eq!(executions() - before, count, "every request was executed");
     };
 
+    // The host send order's state, in a folder of this run.
+    let order_dir =
+        std::env::temp_dir().join(format!("prime-bench-send-order-{}", std::process::id()));
+    let host_order = Arc::new(HostSendOrder::in_dir(&order_dir));
+
     let mut group = c.benchmark_group("blocking");
     let client = prime_blocking::Client::builder(credentials.clone())
         .base_url(&url)
@@ -58,6 +70,19 @@ fn transports(c: &mut Criterion) {
     group.bench_function("client", |b| {
         b.iter(|| {
             client
+                .send(black_box(&endpoint))
+                .expect("the call succeeds")
+        });
+    });
+    let ordered = prime_blocking::Client::builder(credentials.clone())
+        .base_url(&url)
+        .nonce_source(nonces.clone())
+        .send_order(host_order.clone())
+        .build()
+        .expect("valid client settings");
+    group.bench_function("client_host_order", |b| {
+        b.iter(|| {
+            ordered
                 .send(black_box(&endpoint))
                 .expect("the call succeeds")
         });
@@ -117,6 +142,23 @@ fn transports(c: &mut Criterion) {
             })
         });
     });
+    let ordered = prime_async::Client::builder(credentials.clone())
+        .base_url(&url)
+        .nonce_source(nonces.clone())
+        .send_order(host_order.clone())
+        .build()
+        .expect("valid client settings");
+    group.bench_function("client_host_order", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    black_box(ordered.send(&endpoint).await.expect("the call succeeds"));
+                }
+                started.elapsed()
+            })
+        });
+    });
     // The socket options prime-async sets: no Nagle delay on small request writes.
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
@@ -168,6 +210,20 @@ fn transports(c: &mut Criterion) {
         });
     });
     group.finish();
+
+    // The host send order alone, per call: take the turn (OS lock, read the mark), record a
+    // nonce (write it; about once a second also sync), hand the turn on.
+    let mut group = c.benchmark_group("host_order");
+    let key = credentials.api_key().clone();
+    group.bench_function("turn", |b| {
+        b.iter(|| {
+            let mut turn = host_order.take_turn(&key).expect("a turn");
+            let next = turn.floor().max(nonces.next_nonce()) + 1;
+            turn.record(black_box(next)).expect("recorded");
+        });
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(order_dir);
 }
 
 criterion_group! {

@@ -241,18 +241,23 @@ impl Client {
         })
     }
 
-    /// A turn of the shared send order, if there is one, waited for on a blocking thread (it
-    /// may wait for another process). Dropping the future while it waits leaves the thread to
-    /// finish taking the turn, which it then hands on at once.
+    /// A turn of the shared send order, if there is one: taken at once when it is free, else
+    /// waited for on a blocking thread (it may wait for another process). Dropping the future
+    /// while it waits leaves the thread to finish taking the turn, which it then hands on at
+    /// once.
     async fn host_turn(&self) -> Result<Option<Box<dyn SendTurn>>, Error> {
         let Some(order) = self.inner.core.send_order() else {
             return Ok(None);
         };
-        let order = order.clone();
-        let key = self.inner.core.api_key().clone();
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
             Error::Transport(not_sent(TransportErrorKind::SendOrder, e))
         };
+        let key = self.inner.core.api_key();
+        if let Some(turn) = order.try_take_turn(key).map_err(|e| failed(e.into()))? {
+            return Ok(Some(turn));
+        }
+        let order = order.clone();
+        let key = key.clone();
         match tokio::task::spawn_blocking(move || order.take_turn(&key)).await {
             Ok(Ok(turn)) => Ok(Some(turn)),
             Ok(Err(e)) => Err(failed(e.into())),

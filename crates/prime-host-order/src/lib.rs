@@ -68,12 +68,16 @@
 //! system users sharing a key need a directory both can write ([`HostSendOrder::in_dir`]).
 #![forbid(unsafe_code)]
 
+// The README's example is compiled as a doctest, so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod mark;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
@@ -175,8 +179,22 @@ impl fmt::Debug for HostSendOrder {
 impl SendOrder for HostSendOrder {
     fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError> {
         let file = self.key_file(key)?;
-        Ok(Box::new(KeyFile::take_turn(file)?))
+        Ok(Box::new(KeyFile::take_turn(file, Wait::Yes)?.ok_or_else(
+            || SendOrderError::new("the send order was not taken"),
+        )?))
     }
+
+    fn try_take_turn(&self, key: &ApiKey) -> Result<Option<Box<dyn SendTurn>>, SendOrderError> {
+        let file = self.key_file(key)?;
+        Ok(KeyFile::take_turn(file, Wait::No)?.map(|turn| Box::new(turn) as Box<dyn SendTurn>))
+    }
+}
+
+/// Whether taking a turn may wait for its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
 }
 
 /// A hex SHA-256 of the key (domain-separated), shortened: a file name that says which key
@@ -238,11 +256,15 @@ impl KeyFile {
         }))
     }
 
-    /// Waits for this process's turn, then for the host's, and reads the mark.
-    fn take_turn(key: Arc<Self>) -> Result<HostTurn, SendOrderError> {
+    /// Waits for this process's turn, then for the host's, and reads the mark; with
+    /// [`Wait::No`], `None` instead of waiting.
+    fn take_turn(key: Arc<Self>, wait: Wait) -> Result<Option<HostTurn>, SendOrderError> {
         {
             let mut busy = key.busy.lock().unwrap_or_else(PoisonError::into_inner);
             while *busy {
+                if wait == Wait::No {
+                    return Ok(None);
+                }
                 busy = key.freed.wait(busy).unwrap_or_else(PoisonError::into_inner);
             }
             *busy = true;
@@ -256,6 +278,8 @@ impl KeyFile {
         };
         turn.waited_for_another = match turn.key.file.try_lock() {
             Ok(()) => false,
+            // Dropping the turn frees this process's part of it.
+            Err(TryLockError::WouldBlock) if wait == Wait::No => return Ok(None),
             Err(TryLockError::WouldBlock) => {
                 turn.key.file.lock().map_err(|e| turn.failed("lock", e))?;
                 true
@@ -264,7 +288,7 @@ impl KeyFile {
         };
         turn.locked = true;
         turn.mark = turn.read()?;
-        Ok(turn)
+        Ok(Some(turn))
     }
 }
 
@@ -288,12 +312,11 @@ impl HostTurn {
     }
 
     fn read(&self) -> Result<Mark, SendOrderError> {
-        let mut bytes = Vec::with_capacity(LINE_LEN + 1);
-        let mut file = &self.key.file;
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.take(4 * LINE_LEN as u64).read_to_end(&mut bytes))
-            .map_err(|e| self.failed("read", e))?;
-        Mark::decode(&bytes).ok_or_else(|| {
+        // One line is expected; a little more is read so a longer file is seen as damaged.
+        let mut buffer = [0u8; 2 * LINE_LEN];
+        let read = read_at_start(&self.key.file, &mut buffer).map_err(|e| self.failed("read", e))?;
+        let bytes = &buffer[..read];
+        Mark::decode(bytes).ok_or_else(|| {
             SendOrderError::new(format!(
                 "the send-order file {} is damaged; it holds the key's last nonce, so it is not \
                  replaced: check the file, or remove it once no process uses the key",
@@ -311,10 +334,7 @@ impl SendTurn for HostTurn {
     fn record(&mut self, nonce: u64) -> Result<(), SendOrderError> {
         let sync = self.mark.record(nonce, boot_id());
         let line = self.mark.encode();
-        let mut file = &self.key.file;
-        file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.write_all(line.as_bytes()))
-            .map_err(|e| self.failed("write", e))?;
+        write_at_start(&self.key.file, line.as_bytes()).map_err(|e| self.failed("write", e))?;
         if sync {
             self.key
                 .file
@@ -327,6 +347,45 @@ impl SendTurn for HostTurn {
     fn waited_for_another(&self) -> bool {
         self.waited_for_another
     }
+}
+
+/// Reads from the start of `file` until `buffer` is full or the file ends; the count read.
+fn read_at_start(file: &File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let read = read_at(file, &mut buffer[filled..], filled as u64)?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    Ok(filled)
+}
+
+// One system call each where the OS offers positioned IO; a seek and a read or write
+// elsewhere. Only the turn's holder touches the file, so the shared cursor is no race.
+#[cfg(unix)]
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buffer, offset)
+}
+
+#[cfg(unix)]
+fn write_at_start(file: &File, bytes: &[u8]) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, 0)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(buffer)
+}
+
+#[cfg(not(unix))]
+fn write_at_start(mut file: &File, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(bytes)
 }
 
 impl Drop for HostTurn {

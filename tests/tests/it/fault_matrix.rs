@@ -189,6 +189,15 @@ impl Class {
             }
             Err(Error::Response(ResponseError::Decode { .. })) => Self::Decode,
             Err(Error::Response(ResponseError::KeyCreated { .. })) => Self::KeyCreated,
+            // The same Kraken answer, explained.
+            Err(Error::NonceRefused(refusal)) => Self::Api(
+                refusal
+                    .response()
+                    .kraken_errors()
+                    .iter()
+                    .map(|e| e.code().clone())
+                    .collect(),
+            ),
             Err(other) => Self::Other(format!("{other:?}")),
         }
     }
@@ -206,6 +215,10 @@ impl Class {
             Self::MaybeSent(k) => format!("`Transport` MaybeSent/{}: outcome unknown", kind(k)),
             Self::NotSent(k) => format!("`Transport` NotSent/{}", kind(k)),
             Self::Status(status) => format!("`Response::Status` {status}{detail}"),
+            // The driver explains a refused nonce: `Error::NonceRefused`, Kraken's answer inside.
+            Self::Api(codes) if codes.contains(&ErrorCode::InvalidNonce) => {
+                format!("`NonceRefused`{detail}")
+            }
             Self::Api(_) => format!("`Response::Api`{detail}"),
             Self::Decode => format!("`Response::Decode` at `{detail}`"),
             Self::KeyCreated => format!("`Response::KeyCreated` (secret recovered; `{detail}`)"),
@@ -492,11 +505,15 @@ fn detail(result: &Result<usize, Error>) -> String {
             ResponseError::Decode { path, .. } => format!("Decode at {path}"),
             other => other.to_string(),
         },
-        Err(Error::Response(r)) if !r.kraken_errors().is_empty() => {
-            let strings: Vec<_> = r.kraken_errors().iter().map(|e| e.as_str()).collect();
-            format!(" `{}`", strings.join(", "))
-        }
-        _ => String::new(),
+        // A refused nonce carries Kraken's answer too (`Error::response`).
+        Err(error) => match error.response().map(ResponseError::kraken_errors) {
+            Some(errors) if !errors.is_empty() => {
+                let strings: Vec<_> = errors.iter().map(|e| e.as_str()).collect();
+                format!(" `{}`", strings.join(", "))
+            }
+            _ => String::new(),
+        },
+        Ok(_) => String::new(),
     }
 }
 

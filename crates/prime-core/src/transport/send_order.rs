@@ -81,6 +81,17 @@ pub trait SendOrder: Send + Sync + fmt::Debug {
     /// [`SendOrderError`] when the order cannot be taken (its state cannot be opened or read);
     /// nothing has been signed or sent then.
     fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError>;
+
+    /// Takes the turn only if it is free now, without waiting: `Ok(None)` when someone else
+    /// holds it. An async transport tries this on its own thread first and moves to a
+    /// blocking thread ([`SendOrder::take_turn`]) only when it must wait. Default: `Ok(None)`.
+    ///
+    /// # Errors
+    /// As [`SendOrder::take_turn`].
+    fn try_take_turn(&self, key: &ApiKey) -> Result<Option<Box<dyn SendTurn>>, SendOrderError> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// One turn of a [`SendOrder`]: held from signing until the response head arrives; dropping it
@@ -108,6 +119,10 @@ pub trait SendTurn: Send {
 impl<T: SendOrder + ?Sized> SendOrder for std::sync::Arc<T> {
     fn take_turn(&self, key: &ApiKey) -> Result<Box<dyn SendTurn>, SendOrderError> {
         (**self).take_turn(key)
+    }
+
+    fn try_take_turn(&self, key: &ApiKey) -> Result<Option<Box<dyn SendTurn>>, SendOrderError> {
+        (**self).try_take_turn(key)
     }
 }
 
