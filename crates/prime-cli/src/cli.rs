@@ -11,6 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Credentials are the account's REST key: KRAKEN_API_KEY and KRAKEN_API_SECRET, or
 /// --credentials FILE (JSON with `api_key`, `api_secret` and optionally `url` and `otp`, as
 /// `prime mock` prints it). A key with API 2FA also needs --otp or KRAKEN_API_OTP.
+///
+/// Every call takes the key's send order shared by the processes of this host, so `prime`
+/// run beside a service on the same key does not make either's nonces refused (--nonce-order,
+/// --send-order-dir), and sends nonces in one unit (--nonce-unit; ns unless the key is kept
+/// in another).
 #[derive(Debug, Parser)]
 #[command(name = "prime", version, propagate_version = true)]
 pub struct Cli {

@@ -222,8 +222,17 @@ fn boot_id() -> &'static str {
 struct KeyFile {
     path: PathBuf,
     file: File,
-    busy: Mutex<bool>,
+    turns: Mutex<Turns>,
     freed: Condvar,
+}
+
+/// This process's turns on one key.
+#[derive(Debug, Default)]
+struct Turns {
+    busy: bool,
+    /// Threads waiting for `busy` to clear: without any, handing on wakes nobody (a
+    /// notification is a system call even when no one waits).
+    waiting: usize,
 }
 
 impl KeyFile {
@@ -251,7 +260,7 @@ impl KeyFile {
         Ok(Arc::new(Self {
             path,
             file,
-            busy: Mutex::new(false),
+            turns: Mutex::default(),
             freed: Condvar::new(),
         }))
     }
@@ -260,14 +269,16 @@ impl KeyFile {
     /// [`Wait::No`], `None` instead of waiting.
     fn take_turn(key: Arc<Self>, wait: Wait) -> Result<Option<HostTurn>, SendOrderError> {
         {
-            let mut busy = key.busy.lock().unwrap_or_else(PoisonError::into_inner);
-            while *busy {
+            let mut turns = key.turns.lock().unwrap_or_else(PoisonError::into_inner);
+            while turns.busy {
                 if wait == Wait::No {
                     return Ok(None);
                 }
-                busy = key.freed.wait(busy).unwrap_or_else(PoisonError::into_inner);
+                turns.waiting += 1;
+                turns = key.freed.wait(turns).unwrap_or_else(PoisonError::into_inner);
+                turns.waiting -= 1;
             }
-            *busy = true;
+            turns.busy = true;
         }
         // From here on the turn owns `busy`: dropping it (also on an error below) frees it.
         let mut turn = HostTurn {
@@ -314,7 +325,8 @@ impl HostTurn {
     fn read(&self) -> Result<Mark, SendOrderError> {
         // One line is expected; a little more is read so a longer file is seen as damaged.
         let mut buffer = [0u8; 2 * LINE_LEN];
-        let read = read_at_start(&self.key.file, &mut buffer).map_err(|e| self.failed("read", e))?;
+        // A regular file reads short only at its end: one call reads it all.
+        let read = read_at(&self.key.file, &mut buffer, 0).map_err(|e| self.failed("read", e))?;
         let bytes = &buffer[..read];
         Mark::decode(bytes).ok_or_else(|| {
             SendOrderError::new(format!(
@@ -349,19 +361,6 @@ impl SendTurn for HostTurn {
     }
 }
 
-/// Reads from the start of `file` until `buffer` is full or the file ends; the count read.
-fn read_at_start(file: &File, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let read = read_at(file, &mut buffer[filled..], filled as u64)?;
-        if read == 0 {
-            break;
-        }
-        filled += read;
-    }
-    Ok(filled)
-}
-
 // One system call each where the OS offers positioned IO; a seek and a read or write
 // elsewhere. Only the turn's holder touches the file, so the shared cursor is no race.
 #[cfg(unix)]
@@ -394,7 +393,10 @@ impl Drop for HostTurn {
             // Closing the process would release it too; a failed unlock leaves nothing to do.
             let _ = self.key.file.unlock();
         }
-        *self.key.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
-        self.key.freed.notify_one();
+        let mut turns = self.key.turns.lock().unwrap_or_else(PoisonError::into_inner);
+        turns.busy = false;
+        if turns.waiting > 0 {
+            self.key.freed.notify_one();
+        }
     }
 }
