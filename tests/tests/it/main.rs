@@ -6,6 +6,7 @@ mod concurrency;
 mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
+mod host_order;
 mod load;
 mod real_clients;
 mod rotation;
