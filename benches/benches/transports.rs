@@ -37,8 +37,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prime_benches::{mock_with_batch, presigned};
 use prime_core::endpoints::{BatchList, ListSettlementBatches};
-use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
 use prime_core::transport::SendOrder as _;
+use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
 use prime_host_order::HostSendOrder;
 
 fn transports(c: &mut Criterion) {

@@ -275,7 +275,10 @@ impl KeyFile {
                     return Ok(None);
                 }
                 turns.waiting += 1;
-                turns = key.freed.wait(turns).unwrap_or_else(PoisonError::into_inner);
+                turns = key
+                    .freed
+                    .wait(turns)
+                    .unwrap_or_else(PoisonError::into_inner);
                 turns.waiting -= 1;
             }
             turns.busy = true;
@@ -393,7 +396,11 @@ impl Drop for HostTurn {
             // Closing the process would release it too; a failed unlock leaves nothing to do.
             let _ = self.key.file.unlock();
         }
-        let mut turns = self.key.turns.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut turns = self
+            .key
+            .turns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         turns.busy = false;
         if turns.waiting > 0 {
             self.key.freed.notify_one();

@@ -75,10 +75,17 @@ fn blocking_and_async_clients_sharing_the_order_never_collide() {
     });
     asynchronous.expect("every async call succeeds");
     for thread in blocking {
-        thread.join().expect("no panic").expect("every blocking call succeeds");
+        thread
+            .join()
+            .expect("no panic")
+            .expect("every blocking call succeeds");
     }
     assert_eq!(server.executions("ListPrimeApiUsers"), 6 * CALLS as u64);
-    assert_eq!(server.last_rejection(), None, "no nonce was refused, not even once");
+    assert_eq!(
+        server.last_rejection(),
+        None,
+        "no nonce was refused, not even once"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -124,7 +131,10 @@ fn the_async_client_waits_for_a_held_turn_without_blocking_its_runtime() {
                 }
             }
         });
-        client.list_api_users().await.expect("sent once the turn is free");
+        client
+            .list_api_users()
+            .await
+            .expect("sent once the turn is free");
         ticker.abort();
     });
     releaser.join().expect("no panic");
