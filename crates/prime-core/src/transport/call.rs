@@ -268,8 +268,9 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// **Output**: the next request, signed now with a fresh nonce from the client's source.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if the call already finished (a transport bug), or if the
-    /// endpoint cannot be encoded.
+    /// [`Error::InvalidArgument`] if the call already finished (a transport bug), if the
+    /// endpoint cannot be encoded, or if the client has a [`ClientCore::send_order`] (sign
+    /// with [`Call::request_in_turn`] then).
     pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
         let nonce = self.take_nonce(None)?;
         self.signed(nonce)
@@ -299,11 +300,19 @@ impl<'a, E: Endpoint> Call<'a, E> {
             )
             .into());
         }
-        let from_source = self.core.nonces.next_nonce();
         let Some(turn) = turn else {
+            if self.core.send_order.is_some() {
+                // A transport that ignored the shared order would break it silently.
+                return Err(crate::endpoints::ArgumentError::new(
+                    "send_order",
+                    "this client shares a send order: the transport must take a turn of it and sign with `Call::request_in_turn`",
+                )
+                .into());
+            }
             self.shared_turn = None;
-            return Ok(from_source);
+            return Ok(self.core.nonces.next_nonce());
         };
+        let from_source = self.core.nonces.next_nonce();
         let floor = turn.floor();
         if let Some(mismatch) = self
             .core

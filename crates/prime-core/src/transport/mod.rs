@@ -34,7 +34,8 @@
 //! What stays the transport's: the connection, TLS, the timeouts ([`ClientCore::timeout`],
 //! [`ClientCore::connect_timeout`]), reading the body into [`ClientCore::body_buffer`] so an
 //! oversized one is cut at the cap, keeping one request in flight unless
-//! [`ClientCore::concurrent_sends`], and telling *not sent* from *maybe sent* when a request
+//! [`ClientCore::concurrent_sends`], taking a turn of a shared [`ClientCore::send_order`] inside
+//! it and signing with [`Call::request_in_turn`], and telling *not sent* from *maybe sent* when a request
 //! fails ([`not_sent`], [`maybe_sent`]). When in doubt, say *maybe sent*: wrongly saying
 //! "not sent" could execute a write twice, wrongly saying "maybe sent" only costs a retry.
 //! `examples/tcp_transport.rs` in the repository is a whole transport in under 150 lines.

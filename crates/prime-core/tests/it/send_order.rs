@@ -322,3 +322,17 @@ fn other_refusals_are_left_as_they_are() {
         Step::Done(_)
     ));
 }
+
+#[test]
+fn a_transport_that_ignores_the_shared_order_is_refused() {
+    let order = Shared::default();
+    let nonces = Arc::new(CountingNonce::starting_at(1));
+    let core = core(nonces.clone(), &order, false);
+    let endpoint = ListApiUsers::new();
+    let mut call = core.start(&endpoint, Instant::now()).expect("valid");
+    match call.request() {
+        Err(Error::InvalidArgument(e)) => assert_eq!(e.field(), "send_order"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(nonces.next_nonce(), 1, "no nonce spent");
+}
