@@ -165,12 +165,23 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
         .base_url(&base_url)
         .timeout(timeout)
         .nonce_unit(global.nonce_unit);
-    let builder = match (global.nonce_order, &global.send_order_dir) {
-        (NonceOrder::Off, _) => builder,
-        (NonceOrder::Host, None) => builder.host_send_order(),
-        (NonceOrder::Host, Some(dir)) => {
-            builder.send_order(Arc::new(prime_blocking::HostSendOrder::in_dir(dir.clone())))
+    let send_order_dir = match (global.nonce_order, &global.send_order_dir) {
+        (NonceOrder::Off, _) => None,
+        (NonceOrder::Host, Some(dir)) => Some(dir.clone()),
+        (NonceOrder::Host, None) => {
+            Some(prime_blocking::HostSendOrder::state_dir().ok_or_else(|| {
+                Failure::Usage(
+                    "no state directory for the host send order: set --send-order-dir \
+                     (PRIME_SEND_ORDER_DIR), XDG_STATE_HOME or HOME, or turn the order off with \
+                     --nonce-order off"
+                        .to_owned(),
+                )
+            })?)
         }
+    };
+    let builder = match send_order_dir {
+        Some(dir) => builder.send_order(Arc::new(prime_blocking::HostSendOrder::in_dir(dir))),
+        None => builder,
     };
     builder.build().map_err(Failure::from)
 }

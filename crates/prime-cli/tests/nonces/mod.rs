@@ -333,6 +333,20 @@ fn the_order_can_be_turned_off_and_bad_nonce_options_are_usage_errors() {
     ok(mock.prime(&order_dir).args(["users", "list"]));
     assert!(order_dir.exists(), "the order is on by default");
 
+    // No directory for the order: said before anything is sent.
+    let output = run(mock
+        .prime(&order_dir)
+        .env_remove("PRIME_SEND_ORDER_DIR")
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("HOME")
+        .args(["users", "list"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--send-order-dir"),
+        "{}",
+        stderr(&output)
+    );
+
     for bad in [
         &["--nonce-unit", "seconds"][..],
         &["--nonce-order", "cluster"][..],

@@ -192,6 +192,44 @@ fn nonces_must_increase_per_key() {
 }
 
 #[test]
+fn a_refused_nonce_is_reported_with_the_keys_high_water_mark() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let mut send = |nonce: u64| {
+        let request = session.build(&admin, &ListApiUsers::new(), nonce);
+        session.client.send(&request).response().first_error()
+    };
+    let ms = 1_795_000_000_000u64;
+    let ns = 1_795_000_000_000_000_000u64;
+    // (accepted before, then refused, the units each looks like)
+    for (highest, refused, units) in [
+        (ns, ms + 1, ("ms", "ns")),
+        (ns + 10, ns + 10, ("ns", "ns")),
+        (ns + 20, 42, ("", "ns")),
+    ] {
+        assert_eq!(send(highest), None);
+        assert_eq!(send(refused).as_deref(), Some("EAPI:Invalid nonce"));
+        let last = server.last_rejection().expect("a rejection");
+        assert_eq!(last["error"], "EAPI:Invalid nonce", "{last}");
+        assert_eq!(last["path"], ListApiUsers::PATH, "{last}");
+        assert_eq!(last["api_key"], server.account_api_key(), "{last}");
+        assert_eq!(last["nonce"].as_u64(), Some(refused), "{last}");
+        assert_eq!(last["high_water_mark"].as_u64(), Some(highest), "{last}");
+        assert_eq!(last["window"], 0, "{last}");
+        let unit = |u: &str| {
+            if u.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::from(u)
+            }
+        };
+        assert_eq!(last["units"]["nonce"], unit(units.0), "{last}");
+        assert_eq!(last["units"]["high_water_mark"], unit(units.1), "{last}");
+    }
+}
+
+#[test]
 fn a_nonce_window_admits_out_of_order_nonces_once() {
     let server = MockServer::start().unwrap();
     let admin = server.account_credentials();
