@@ -367,7 +367,6 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(3)
         .with_delays(Duration::from_millis(2), Duration::from_millis(10))
-        .with_rate_limit_delays(Duration::from_millis(2), Duration::from_millis(10))
 }
 
 impl Caller {

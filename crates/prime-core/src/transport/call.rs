@@ -172,7 +172,9 @@ impl fmt::Debug for ClientCore {
 /// The rules it keeps: arguments are checked before a nonce is spent
 /// ([`ClientCore::start`]); every attempt is signed afresh; a call that is not idempotent is
 /// never sent again once it may have reached the server, and then stops with an error for which
-/// [`Error::is_outcome_unknown`] holds; `EAPI:Invalid nonce` gets one re-signed resend.
+/// [`Error::is_outcome_unknown`] holds; `EAPI:Invalid nonce` gets one re-signed resend; a rate
+/// limit or lockout is not called into again unless the policy waits it out, and otherwise
+/// stops with [`ResponseError::Limited`] carrying the recommended wait.
 ///
 /// Each call has a `tracing` span (`prime_call`) with the fields `endpoint`, `attempts`,
 /// `outcome` and `elapsed_ms`, never a secret, signature or body; transports run their IO
@@ -369,7 +371,34 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 self.state = State::Ready;
                 Step::Retry { after }
             }
-            _ => self.finish(now, Err(failure)),
+            _ => {
+                let failure = self.limited(failure);
+                self.finish(now, Err(failure))
+            }
+        }
+    }
+
+    /// A rate-limit or lockout refusal the policy stops on, as [`ResponseError::Limited`]
+    /// with the wait the policy recommends; any other failure as it is.
+    fn limited(&self, failure: Error) -> Error {
+        let Some(wait) = self.core.retry.recommended_wait(&failure) else {
+            return failure;
+        };
+        match failure {
+            Error::Response(refusal) if !matches!(refusal, ResponseError::Limited { .. }) => {
+                let _inside = self.span.enter();
+                tracing::warn!(
+                    endpoint = E::NAME,
+                    wait_s = wait.as_secs_f64(),
+                    error = %refusal,
+                    "rate limited or locked out: stopped calling; wait before the next call"
+                );
+                Error::Response(ResponseError::Limited {
+                    wait,
+                    refusal: Box::new(refusal),
+                })
+            }
+            failure => failure,
         }
     }
 
@@ -425,6 +454,7 @@ fn outcome_label(error: &Error) -> &'static str {
         Error::Transport(_) => "outcome_unknown",
         Error::Response(ResponseError::Api { .. }) => "kraken_error",
         Error::Response(ResponseError::Status { .. }) => "http_status",
+        Error::Response(ResponseError::Limited { .. }) => "limited",
         Error::Response(_) => "bad_response",
     }
 }

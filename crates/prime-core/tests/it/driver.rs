@@ -8,8 +8,8 @@ use http::{HeaderMap, StatusCode};
 use prime_core::endpoints::{CreateApiUserKey, GetApiUser, ListApiUsers};
 use prime_core::transport::{ClientCore, Step, maybe_sent, not_sent};
 use prime_core::{
-    CountingNonce, Credentials, Delivery, Endpoint, Error, NonceSource, RetryPolicy, Settings,
-    TransportErrorKind,
+    CountingNonce, Credentials, Delivery, Endpoint, Error, NonceSource, ResponseError, RetryPolicy,
+    Settings, TransportErrorKind,
 };
 use proptest::prelude::*;
 
@@ -153,6 +153,60 @@ fn an_invalid_nonce_gets_one_immediate_re_signed_resend() {
     let (result, signed, _) = drive(&CreateApiUserKey::new("U1"), &[Outcome::Answer(200, nonce)]);
     assert!(result.is_err());
     assert_eq!(signed.len(), 2, "one resend only");
+}
+
+#[test]
+fn a_rate_limit_or_lockout_is_not_called_into_again_and_the_error_says_how_long_to_wait() {
+    let limits: [(&[u8], u64); 5] = [
+        (br#"{"error":["EAPI:Rate limit exceeded"],"result":{}}"#, 45),
+        (br#"{"error":["EAuth:Rate limit exceeded"]}"#, 45),
+        (br#"{"error":["EAuth:Too many requests"]}"#, 45),
+        (
+            br#"{"error":["EGeneral:Temporary lockout"],"result":{}}"#,
+            900,
+        ),
+        // A lockout beside an invalid nonce: resending with a fresh nonce would meet it again.
+        (
+            br#"{"error":["EAPI:Invalid nonce","EGeneral:Temporary lockout"]}"#,
+            900,
+        ),
+    ];
+    for (body, seconds) in limits {
+        for read in [true, false] {
+            let script = [Outcome::Answer(200, body), Outcome::Answer(200, OK_KEY)];
+            let (result, signed, waits) = if read {
+                drive(&ListApiUsers::new(), &script)
+            } else {
+                drive(&CreateApiUserKey::new("U1"), &script)
+            };
+            let error = result.expect_err("stops");
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(signed.len(), 1, "not sent again: {text}");
+            assert!(waits.is_empty(), "{text}");
+            assert_eq!(
+                error.recommended_wait(),
+                Some(Duration::from_secs(seconds)),
+                "{text}"
+            );
+            assert!(
+                matches!(error.response(), Some(ResponseError::Limited { .. })),
+                "{error:?}"
+            );
+            // The original refusal and body are kept; the message says how long to wait.
+            assert_eq!(error.response().map(|r| r.body().as_bytes()), Some(body));
+            let wait_text = if seconds == 45 {
+                "wait 45 s"
+            } else {
+                "wait 15 min"
+            };
+            assert!(error.to_string().contains(wait_text), "{error}");
+            assert!(
+                error.to_string().starts_with("Kraken returned E"),
+                "{error}"
+            );
+            assert!(!error.is_outcome_unknown());
+        }
+    }
 }
 
 #[test]
