@@ -39,7 +39,7 @@ use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
 use crate::ledger::{Batch, Transfer, UnsettledTrade};
 use crate::nonce_guard::NonceGuard;
-use crate::rate_limit::RateCounter;
+use crate::rate_limit::{KeyLimits, RateLimits};
 
 fn reject(code: &ErrorCode) -> Rejection {
     code.as_str().to_owned()
@@ -82,7 +82,7 @@ macro_rules! methods {
             fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
                 $(
                     if method.name() == <$endpoint as Endpoint>::NAME {
-                        let args = body.arguments::<$endpoint>().map_err(|e| e.to_string())?;
+                        let args = body.arguments::<$endpoint>(self.unknown_fields).map_err(|e| e.to_string())?;
                         return self.$handler(args);
                     }
                 )*
@@ -294,7 +294,7 @@ pub(crate) struct Key {
     pub(crate) updated_at: i64,
     pub(crate) deleted: bool,
     pub(crate) nonces: NonceGuard,
-    pub(crate) rate: RateCounter,
+    pub(crate) limits: KeyLimits,
 }
 
 impl Key {
@@ -379,7 +379,10 @@ pub(crate) struct Account {
     pub(crate) batches: Vec<Batch>,
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
-    pub(crate) rate_limit: bool,
+    /// The rate-limit and lockout model, when on.
+    pub(crate) rate_limits: Option<RateLimits>,
+    /// What the simulator does with request fields the endpoint does not define.
+    pub(crate) unknown_fields: crate::UnknownFields,
     /// The latest `EAPI:Invalid signature` and what reproduces it
     /// (`GET /__mock/last-rejection`).
     pub(crate) last_rejection: Option<SignatureRejection>,
@@ -387,7 +390,11 @@ pub(crate) struct Account {
 
 impl Account {
     /// A fresh account whose only key is the account key.
-    pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
+    pub(crate) fn new(
+        seed: u64,
+        rate_limits: Option<RateLimits>,
+        seed_trades: bool,
+    ) -> (Self, AccountKey) {
         let mut simulator = Self {
             ids: IdSource::new(seed),
             clock: Clock::default(),
@@ -398,7 +405,8 @@ impl Account {
             batches: Vec::new(),
             transfers: Vec::new(),
             executions: HashMap::new(),
-            rate_limit,
+            rate_limits,
+            unknown_fields: crate::UnknownFields::default(),
             last_rejection: None,
         };
         let MintedKey {
@@ -469,7 +477,7 @@ impl Account {
             updated_at,
             deleted: false,
             nonces: NonceGuard::default(),
-            rate: RateCounter::default(),
+            limits: KeyLimits::default(),
         });
     }
 
@@ -533,11 +541,42 @@ impl Account {
     }
 
     /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
+    ///
+    /// With the rate-limit model on, a call naming a live account key is counted first, and a
+    /// locked-out or over-limit key is refused before anything else is checked; any refusal
+    /// then counts towards a lockout.
     pub(crate) fn handle(&mut self, call: &ReceivedCall<'_>) -> Result<Vec<u8>, Rejection> {
         let key = call
             .api_key
             .and_then(|k| self.live_key(k))
             .ok_or_else(|| reject(&ErrorCode::InvalidKey))?;
+        let Some(model) = self.rate_limits.clone() else {
+            return self.check_and_execute(key, call);
+        };
+        if !matches!(self.keys[key].auth, KeyAuth::Rest { .. }) {
+            return self.check_and_execute(key, call);
+        }
+        let now = Instant::now();
+        let limits = &mut self.keys[key].limits;
+        let outcome = match limits.arrive(&model, now) {
+            Err(ErrorCode::TemporaryLockout) => return Err(reject(&ErrorCode::TemporaryLockout)),
+            Err(refusal) => Err(reject(&refusal)),
+            Ok(()) => self.check_and_execute(key, call),
+        };
+        let limits = &mut self.keys[key].limits;
+        match &outcome {
+            Ok(_) => limits.executed(&model, now),
+            Err(_) => limits.refused(&model, now),
+        }
+        outcome
+    }
+
+    /// The checks after the key is known, in the order of the module docs, and the call.
+    fn check_and_execute(
+        &mut self,
+        key: usize,
+        call: &ReceivedCall<'_>,
+    ) -> Result<Vec<u8>, Rejection> {
         let KeyAuth::Rest {
             diagnoser,
             permissions,
@@ -592,20 +631,12 @@ impl Account {
         if !self.keys[key].allows(call.peer) {
             return Err(reject(&ErrorCode::PermissionDenied));
         }
-        let now = Instant::now();
-        if self.rate_limit && !self.keys[key].rate.admits(now) {
-            return Err(reject(&ErrorCode::RateLimitExceeded));
-        }
         if !permitted {
             return Err(reject(&ErrorCode::PermissionDenied));
         }
         let answer = self.execute(call.method, &body)?;
-        // Only an executed call uses up its nonce and counts against the rate limit.
-        let key = &mut self.keys[key];
-        key.nonces.accept(nonce);
-        if self.rate_limit {
-            key.rate.charge(now);
-        }
+        // Only an executed call uses up its nonce.
+        self.keys[key].nonces.accept(nonce);
         *self.executions.entry(call.method).or_default() += 1;
         Ok(answer)
     }
@@ -642,6 +673,7 @@ impl Account {
     /// Everything but secrets, as JSON, for the control interface and debugging. The seed is
     /// left out too: every secret can be derived from it.
     pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let now = Instant::now();
         let keys: Vec<_> = self
             .keys
             .iter()
@@ -669,6 +701,7 @@ impl Account {
                     "deleted": k.deleted,
                     "last_nonce": k.nonces.highest(),
                     "nonce_window": k.nonces.window(),
+                    "limits": self.rate_limits.as_ref().map(|model| k.limits.to_json(model, now)),
                 })
             })
             .collect();
@@ -677,7 +710,9 @@ impl Account {
             .map(|m| (m.name().to_owned(), self.executions(m.name()).into()))
             .collect();
         serde_json::json!({
-            "rate_limit": self.rate_limit,
+            "rate_limit": self.rate_limits.is_some(),
+            "rate_limits": self.rate_limits.as_ref().map(RateLimits::to_json),
+            "unknown_fields": self.unknown_fields.as_str(),
             "users": users,
             "keys": keys,
             "unsettled_trades": self.trades.iter().map(UnsettledTrade::to_json).collect::<Vec<_>>(),
@@ -699,9 +734,20 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
         .unwrap_or_else(|_| error_body(ErrorCode::InternalError.as_str()))
 }
 
-/// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
+/// The error envelope as Kraken's errors guide shows it: `{"error":["…"],"result":{}}`.
 pub(crate) fn error_body(error: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "error": [error] })).unwrap_or_else(|_| {
+    error_body_shaped(error, true)
+}
+
+/// The error envelope, with the empty `result` object or without it
+/// ([`MockBuilder::error_result`](crate::MockBuilder::error_result)).
+pub(crate) fn error_body_shaped(error: &str, with_result: bool) -> Vec<u8> {
+    let value = if with_result {
+        serde_json::json!({ "error": [error], "result": {} })
+    } else {
+        serde_json::json!({ "error": [error] })
+    };
+    serde_json::to_vec(&value).unwrap_or_else(|_| {
         format!(r#"{{"error":["{}"]}}"#, ErrorCode::InternalError.as_str()).into_bytes()
     })
 }
@@ -788,7 +834,7 @@ mod tests {
 
     #[test]
     fn issued_keys_are_kept_as_text_for_websocket_and_fix() {
-        let (mut simulator, _) = Account::new(3, false, false);
+        let (mut simulator, _) = Account::new(3, None, false);
         simulator.users.push(User {
             id: "U1".into(),
             name: "Desk".into(),

@@ -172,7 +172,9 @@ mod shared;
 mod users;
 
 pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
+pub use arguments::UnknownFields;
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
 pub use ledger::{Trade, TradeError};
+pub use rate_limit::RateLimits;
 pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};

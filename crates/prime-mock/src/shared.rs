@@ -13,15 +13,23 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     /// How long a request body may take to arrive once its headers have.
     pub(crate) body_timeout: Duration,
+    /// Whether error replies carry `"result": {}`.
+    pub(crate) error_result: bool,
 }
 
 impl Shared {
-    pub(crate) fn new(simulator: Account, body_timeout: Duration) -> Self {
+    pub(crate) fn new(simulator: Account, body_timeout: Duration, error_result: bool) -> Self {
         Self {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
             body_timeout,
+            error_result,
         }
+    }
+
+    /// An error reply's body, shaped as configured.
+    pub(crate) fn error_body(&self, error: &str) -> Vec<u8> {
+        crate::account::error_body_shaped(error, self.error_result)
     }
 
     /// The simulator, even if a panic elsewhere poisoned the lock (its state stays consistent:

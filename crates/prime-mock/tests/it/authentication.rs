@@ -6,11 +6,11 @@ use crate::http_client;
 use std::time::Duration;
 
 use prime_core::endpoints::{
-    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, ListApiUsers, ListSettlementBatches,
-    Role, UpdateApiUserKey,
+    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, GetApiUser, ListApiUsers,
+    ListSettlementBatches, Role, UpdateApiUserKey,
 };
 use prime_core::{Credentials, Endpoint};
-use prime_mock::{AccountKeySpec, MockServer, Permission};
+use prime_mock::{AccountKeySpec, MockServer, Permission, RateLimits};
 
 use http_client::{Received, Session};
 
@@ -522,28 +522,150 @@ fn the_rate_limit_model_refuses_bursts_and_recovers() {
     let server = MockServer::builder().rate_limit(true).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    // One admin call so far: the first of the burst below.
-    session.ok(&admin, &ListApiUsers::new());
-    session.ok(&admin, &ListApiUsers::new());
     let viewer = query_key(&server, query_only());
     let mut results = Vec::new();
-    for _ in 0..19 {
+    // The default maximum is 20 calls.
+    for _ in 0..21 {
         results.push(session.call(&admin, &ListApiUsers::new()).is_ok());
     }
-    assert_eq!(results.iter().filter(|ok| **ok).count(), 18);
-    // The counter is per key.
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 20);
     assert_eq!(
         session.error(&admin, &ListApiUsers::new()),
         "EAPI:Rate limit exceeded"
     );
+    // The counter is per key.
     session.ok(&viewer, &ListSettlementBatches::new());
-    // It decays by one call per second.
-    std::thread::sleep(Duration::from_millis(1100));
-    session.ok(&admin, &ListApiUsers::new());
     server.set_rate_limit(false);
     for _ in 0..5 {
         session.ok(&admin, &ListApiUsers::new());
     }
+}
+
+/// A model quick enough for tests: 5 calls, one forgotten per 40 ms, no lockout.
+fn quick_limits() -> RateLimits {
+    RateLimits::default()
+        .max_calls(5)
+        .decay(Duration::from_millis(40))
+        .lockout_after(0)
+}
+
+/// Calls `credentials` until one is admitted, at most `max` times `pause` apart; how many
+/// were refused.
+fn refused_until_admitted(
+    session: &mut Session,
+    credentials: &Credentials,
+    pause: Duration,
+    max: usize,
+) -> usize {
+    for refused in 0..max {
+        if session.call(credentials, &ListApiUsers::new()).is_ok() {
+            return refused;
+        }
+        std::thread::sleep(pause);
+    }
+    panic!("never admitted in {max} calls");
+}
+
+#[test]
+fn refused_calls_count_so_calling_while_limited_keeps_the_limit_in_force() {
+    let server = MockServer::builder()
+        .rate_limits(quick_limits())
+        .start()
+        .unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    for _ in 0..5 {
+        session.ok(&admin, &ListApiUsers::new());
+    }
+    // Hammering while limited: every call is refused and counted, 30 calls over the limit.
+    for _ in 0..30 {
+        assert_eq!(
+            session.error(&admin, &ListApiUsers::new()),
+            "EAPI:Rate limit exceeded"
+        );
+    }
+    let state = server.state();
+    let key = &state["keys"][0]["limits"];
+    assert_eq!(key["rate_limited_answers"], 30, "{key}");
+    assert!(key["calls"].as_u64().unwrap_or(0) > 5, "{key}");
+    // Waiting for one decay period is not enough any more: the refused calls counted.
+    std::thread::sleep(Duration::from_millis(40));
+    assert_eq!(
+        session.error(&admin, &ListApiUsers::new()),
+        "EAPI:Rate limit exceeded"
+    );
+    // Counting only executed calls (the other reading of Kraken's guides), the same burst
+    // leaves nothing behind once a decay period has passed.
+    server.set_rate_limits(Some(quick_limits().refused_calls_count(false)));
+    let fresh = query_key(&server, AccountKeySpec::new(Permission::ALL));
+    for _ in 0..5 {
+        session.ok(&fresh, &ListApiUsers::new());
+    }
+    for _ in 0..30 {
+        assert_eq!(
+            session.error(&fresh, &ListApiUsers::new()),
+            "EAPI:Rate limit exceeded"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(45));
+    assert_eq!(
+        refused_until_admitted(&mut session, &fresh, Duration::from_millis(5), 400),
+        0
+    );
+}
+
+#[test]
+fn repeated_refusals_lock_a_key_out_and_calls_during_the_lockout_prolong_it() {
+    let lockout = Duration::from_secs(1);
+    let server = MockServer::builder()
+        .rate_limits(
+            RateLimits::default()
+                .max_calls(100)
+                .decay(Duration::from_secs(10))
+                .lockout_after(4)
+                .lockout(lockout),
+        )
+        .start()
+        .unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    // Refusals of every kind count: a bad nonce, unknown arguments, an unknown user.
+    session.ok(&admin, &ListApiUsers::new());
+    let stale = |session: &mut Session| signed_raw(session, &server, "1", r#"{"nonce":1}"#);
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    assert_eq!(
+        session.error(&admin, &GetApiUser::new("U_missing")),
+        "EGeneral:Invalid arguments:user_id"
+    );
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    // The fourth refusal locked the key: even a good call is refused now, before any check.
+    assert_eq!(
+        session.error(&admin, &ListApiUsers::new()),
+        "EGeneral:Temporary lockout"
+    );
+    let limits = &server.state()["keys"][0]["limits"];
+    assert_eq!(limits["lockouts"], 1, "{limits}");
+    assert!(
+        limits["locked_out_for_ms"].as_u64().unwrap_or(0) > 0,
+        "{limits}"
+    );
+    // Another key is not locked out.
+    let other = query_key(&server, AccountKeySpec::new(Permission::ALL));
+    session.ok(&other, &ListApiUsers::new());
+    // Calling during the lockout starts it over: polling every 100 ms (a tenth of it) keeps
+    // the key locked for as long as it goes on.
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            session.error(&admin, &ListApiUsers::new()),
+            "EGeneral:Temporary lockout"
+        );
+    }
+    // Leaving it alone for the whole lockout ends it.
+    std::thread::sleep(lockout + Duration::from_millis(50));
+    session.ok(&admin, &ListApiUsers::new());
+    assert_eq!(server.state()["keys"][0]["limits"]["lockout_answers"], 7);
 }
 
 #[test]
