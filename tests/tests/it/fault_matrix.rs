@@ -649,7 +649,8 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          (`ListPrimeApiUserKeys`) and a non-idempotent write (`CreatePrimeApiUserKey`), hitting the\n\
          first attempt only (*once*) or every attempt. Each cell runs on a fresh simulator over\n\
          loopback HTTP with the account key. Clients: retry policy of {} attempts with {}–{} ms\n\
-         backoff (rate limits too; a throttle naming a time waits until that second is over, and\n\
+         backoff (a rate limit or lockout is not called into again: the call stops with the wait to\n\
+         honour; a throttle naming a time waits until that second is over, and\n\
          the throttle rows name a past one), a {} KiB response cap, a {} ms per-attempt timeout in the long-delay rows and\n\
          {} s elsewhere; the oversized body is {} KiB.\n\n\
          - **Outcome**: what the call returned (`Transport` errors say whether the request may\n  \
@@ -714,7 +715,7 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
         doc,
         "\n**Summary.** {} cells: {ok} succeeded (the fault was waited out or retried away), {} \
          returned a typed error. Of the {} key creations none executed more than once, and none \
-         was resent except after a rejection before execution (rate limit, throttle, invalid nonce). \
+         was resent except after a rejection before execution (throttle, invalid nonce). \
          {unknown} ended with the outcome unknown; in {executed_unanswered} of those the key was \
          created although no answer said so: list the user's keys and delete the one whose \
          secret you do not hold. In {recovered} the answer was broken but held the secret, which \
