@@ -387,11 +387,11 @@ impl<'a, E: Endpoint> Call<'a, E> {
         match failure {
             Error::Response(refusal) if !matches!(refusal, ResponseError::Limited { .. }) => {
                 let _inside = self.span.enter();
-                tracing::warn!(
-                    endpoint = E::NAME,
+                // Debug, not warn: the error the caller gets says all of it.
+                tracing::debug!(
                     wait_s = wait.as_secs_f64(),
                     error = %refusal,
-                    "rate limited or locked out: stopped calling; wait before the next call"
+                    "rate limited or locked out: not calling again"
                 );
                 Error::Response(ResponseError::Limited {
                     wait,
