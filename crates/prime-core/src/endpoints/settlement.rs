@@ -212,7 +212,9 @@ endpoint!(
 pub struct GetSettlementBatch {
     /// The batch to fetch.
     pub batch_id: String,
-    /// Optional asset-kind filter.
+    /// Optional asset-kind filter, as the page documents it (its values there are `spot`,
+    /// `option` and `future`, where batch creation documents `currency` and
+    /// `tokenized_equity`; any [`AssetKind`] is sent as given). Omitted when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_kind: Option<AssetKind>,
 }
@@ -224,6 +226,20 @@ impl GetSettlementBatch {
             batch_id: batch_id.into(),
             asset_kind: None,
         }
+    }
+
+    /// Sets or clears the asset-kind filter.
+    ///
+    /// ```
+    /// use prime_core::endpoints::{AssetKind, GetSettlementBatch};
+    ///
+    /// let request = GetSettlementBatch::new("B1").asset_kind(Some(AssetKind::Spot));
+    /// assert_eq!(request.asset_kind.as_ref().map(AssetKind::as_str), Some("spot"));
+    /// ```
+    #[must_use]
+    pub fn asset_kind(mut self, kind: Option<AssetKind>) -> Self {
+        self.asset_kind = kind;
+        self
     }
 
     fn check(&self) -> Result<(), ArgumentError> {
