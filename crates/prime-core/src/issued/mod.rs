@@ -27,9 +27,11 @@
 //! assert_eq!(headers.api_timestamp(), "2019-02-13T05:17:32.000000Z");
 //! assert_eq!(headers.api_sign().len(), 44);
 //!
+//! // The CompIDs are the ones Kraken assigns; "KRAKEN" is a placeholder.
 //! let logon = FixLogon::new("CUSTOMER", "KRAKEN", now).encode(&credentials)?;
 //! let parsed = FixMessage::parse(&logon)?; // checks 9= and 10=
 //! assert_eq!(parsed.msg_type(), "A");
+//! assert_eq!(parsed.get(108), Some("60")); // HeartBtInt as in Kraken's example
 //! assert_eq!(parsed.get(554), Some("KRA5L19LAW8Z"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
