@@ -45,6 +45,58 @@ fn reject(code: &ErrorCode) -> Rejection {
     code.as_str().to_owned()
 }
 
+/// Where two checks go in the order a call is checked
+/// ([`MockBuilder::check_order`](crate::MockBuilder::check_order)).
+///
+/// Kraken documents no order of checks. The simulator's (the crate docs list it) answers a
+/// wrong signature before anything about the call's content, and puts the IP allow-list
+/// after the nonce and the permission before the arguments. The two steps whose place is
+/// least certain can be moved, to check that a client does not depend on which of two
+/// refusals comes first.
+///
+/// ```
+/// use prime_mock::{CheckOrder, MockServer};
+///
+/// let order = CheckOrder::default().allow_list_first(true).arguments_before_permission(true);
+/// let server = MockServer::builder().check_order(order).start()?;
+/// assert_eq!(server.state()["check_order"]["allow_list_first"], true);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckOrder {
+    /// Check the peer address against the key's IP allow-list right after the key, before
+    /// the body, the signature and the nonce (as a gateway in front of the API would).
+    pub allow_list_first: bool,
+    /// Check the arguments before the key's permission, so a call with bad arguments from a
+    /// key without the permission gets `EGeneral:Invalid arguments` rather than
+    /// `EGeneral:Permission denied`.
+    pub arguments_before_permission: bool,
+}
+
+impl CheckOrder {
+    /// Sets [`CheckOrder::allow_list_first`].
+    #[must_use]
+    pub fn allow_list_first(mut self, on: bool) -> Self {
+        self.allow_list_first = on;
+        self
+    }
+
+    /// Sets [`CheckOrder::arguments_before_permission`].
+    #[must_use]
+    pub fn arguments_before_permission(mut self, on: bool) -> Self {
+        self.arguments_before_permission = on;
+        self
+    }
+
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "allow_list_first": self.allow_list_first,
+            "arguments_before_permission": self.arguments_before_permission,
+        })
+    }
+}
+
 /// The `error` string a refused call answers with.
 pub(crate) type Rejection = String;
 
@@ -84,6 +136,19 @@ macro_rules! methods {
                     if method.name() == <$endpoint as Endpoint>::NAME {
                         let args = body.arguments::<$endpoint>(self.unknown_fields).map_err(|e| e.to_string())?;
                         return self.$handler(args);
+                    }
+                )*
+                Err(format!("no handler for {}", method.name()))
+            }
+
+            /// Decodes the arguments as the method's request type, without running it.
+            fn check_arguments(&self, method: Method, body: &RequestBody<'_>) -> Result<(), Rejection> {
+                $(
+                    if method.name() == <$endpoint as Endpoint>::NAME {
+                        return body
+                            .arguments::<$endpoint>(self.unknown_fields)
+                            .map(drop)
+                            .map_err(|e| e.to_string());
                     }
                 )*
                 Err(format!("no handler for {}", method.name()))
@@ -383,6 +448,8 @@ pub(crate) struct Account {
     pub(crate) rate_limits: Option<RateLimits>,
     /// What the simulator does with request fields the endpoint does not define.
     pub(crate) unknown_fields: crate::UnknownFields,
+    /// Where the allow-list and argument checks go.
+    pub(crate) check_order: CheckOrder,
     /// The latest `EAPI:Invalid signature` and what reproduces it
     /// (`GET /__mock/last-rejection`).
     pub(crate) last_rejection: Option<SignatureRejection>,
@@ -407,6 +474,7 @@ impl Account {
             executions: HashMap::new(),
             rate_limits,
             unknown_fields: crate::UnknownFields::default(),
+            check_order: CheckOrder::default(),
             last_rejection: None,
         };
         let MintedKey {
@@ -587,6 +655,13 @@ impl Account {
             // answer; Kraken documents none).
             return Err(reject(&ErrorCode::InvalidKey));
         };
+        // Kraken documents no order of checks; the simulator's is in the module docs, and
+        // `CheckOrder` moves the two steps whose place is least certain.
+        let order = self.check_order;
+        let allowed = self.keys[key].allows(call.peer);
+        if order.allow_list_first && !allowed {
+            return Err(reject(&ErrorCode::PermissionDenied));
+        }
         let body = BodyFormat::from_content_type(call.content_type)
             .and_then(|format| RequestBody::parse(call.body, format))
             .map_err(|unreadable| {
@@ -628,8 +703,11 @@ impl Account {
         if !self.keys[key].nonces.admits(nonce) {
             return Err(reject(&ErrorCode::InvalidNonce));
         }
-        if !self.keys[key].allows(call.peer) {
+        if !allowed {
             return Err(reject(&ErrorCode::PermissionDenied));
+        }
+        if order.arguments_before_permission {
+            self.check_arguments(call.method, &body)?;
         }
         if !permitted {
             return Err(reject(&ErrorCode::PermissionDenied));
@@ -713,6 +791,7 @@ impl Account {
             "rate_limit": self.rate_limits.is_some(),
             "rate_limits": self.rate_limits.as_ref().map(RateLimits::to_json),
             "unknown_fields": self.unknown_fields.as_str(),
+            "check_order": self.check_order.to_json(),
             "users": users,
             "keys": keys,
             "unsettled_trades": self.trades.iter().map(UnsettledTrade::to_json).collect::<Vec<_>>(),

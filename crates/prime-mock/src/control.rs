@@ -10,6 +10,7 @@ use prime_core::endpoints::AssetKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::account::CheckOrder;
 use crate::account_keys::{AccountKeySpec, Permission};
 use crate::arguments::UnknownFields;
 use crate::fault::{Fault, FaultKind};
@@ -103,6 +104,16 @@ impl RateLimitRequest {
         }
         Some(limits)
     }
+}
+
+/// `POST /__mock/check-order`: both switches, absent ones off.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckOrderRequest {
+    #[serde(default)]
+    allow_list_first: bool,
+    #[serde(default)]
+    arguments_before_permission: bool,
 }
 
 /// `POST /__mock/unknown-fields`.
@@ -277,6 +288,20 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
             reply(
                 StatusCode::OK,
                 &serde_json::json!({ "rate_limit": spec.enabled, "rate_limits": shown }),
+            )
+        }
+        (HttpMethod::POST, "check-order") => {
+            let spec: CheckOrderRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            let order = CheckOrder::default()
+                .allow_list_first(spec.allow_list_first)
+                .arguments_before_permission(spec.arguments_before_permission);
+            shared.simulator().check_order = order;
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "check_order": order.to_json() }),
             )
         }
         (HttpMethod::POST, "unknown-fields") => {

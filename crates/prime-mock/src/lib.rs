@@ -171,6 +171,7 @@ mod settlement;
 mod shared;
 mod users;
 
+pub use account::CheckOrder;
 pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
 pub use arguments::UnknownFields;
 pub use fault::{Fault, FaultKind, FaultParseError};

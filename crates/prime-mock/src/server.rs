@@ -17,7 +17,7 @@ use prime_core::{ApiSecret, Credentials, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::account::{Account, Method, ReceivedCall};
+use crate::account::{Account, CheckOrder, Method, ReceivedCall};
 use crate::arguments::UnknownFields;
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::{Trade, TradeError};
@@ -54,6 +54,7 @@ pub struct MockBuilder {
     tls: Option<Arc<rustls::ServerConfig>>,
     rate_limits: Option<RateLimits>,
     unknown_fields: UnknownFields,
+    check_order: CheckOrder,
     error_result: bool,
     seed_trades: bool,
     max_connections: usize,
@@ -68,6 +69,7 @@ impl fmt::Debug for MockBuilder {
             .field("tls", &self.tls.is_some())
             .field("rate_limits", &self.rate_limits)
             .field("unknown_fields", &self.unknown_fields)
+            .field("check_order", &self.check_order)
             .field("error_result", &self.error_result)
             .field("seed_trades", &self.seed_trades)
             .field("max_connections", &self.max_connections)
@@ -84,6 +86,7 @@ impl Default for MockBuilder {
             tls: None,
             rate_limits: None,
             unknown_fields: UnknownFields::Refuse,
+            check_order: CheckOrder::default(),
             error_result: true,
             seed_trades: true,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -142,6 +145,14 @@ impl MockBuilder {
         self
     }
 
+    /// Moves the allow-list or argument check (see [`CheckOrder`]; Kraken documents no
+    /// order of checks).
+    #[must_use]
+    pub fn check_order(mut self, order: CheckOrder) -> Self {
+        self.check_order = order;
+        self
+    }
+
     /// Whether error replies carry an empty `result` object, `{"error":["…"],"result":{}}`,
     /// as Kraken's errors guide shows them (default `true`); `false` sends
     /// `{"error":["…"]}`, to check that a client reads both.
@@ -188,6 +199,7 @@ impl MockBuilder {
         let seed = self.seed.unwrap_or_else(rand::random);
         let (mut simulator, account) = Account::new(seed, self.rate_limits, self.seed_trades);
         simulator.unknown_fields = self.unknown_fields;
+        simulator.check_order = self.check_order;
         let account_credentials = Credentials::new(&account.api_key, account.secret.expose())
             .map_err(|e| std::io::Error::other(format!("generated account key: {e}")))?;
         let listener = StdTcpListener::bind(self.listen)?;

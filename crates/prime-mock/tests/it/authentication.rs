@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use prime_core::endpoints::{
     CreateApiUser, CreateApiUserKey, CreateSettlementBatch, GetApiUser, ListApiUsers,
-    ListSettlementBatches, Role, UpdateApiUserKey,
+    ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUserKey,
 };
 use prime_core::{Credentials, Endpoint};
-use prime_mock::{AccountKeySpec, MockServer, Permission, RateLimits};
+use prime_mock::{AccountKeySpec, CheckOrder, MockServer, Permission, RateLimits, UnknownFields};
 
 use http_client::{Received, Session};
 
@@ -695,5 +695,107 @@ fn only_post_to_known_methods_is_served() {
         Received::Response(response) => assert_eq!(response.status, 413),
         Received::Closed => {}
         other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Sends `fields` (JSON members after the nonce, e.g. `"x":1`) to `path`, signed correctly
+/// with `credentials` and a fresh nonce; returns the first error, or `""` on success.
+fn raw_call(session: &mut Session, credentials: &Credentials, path: &str, fields: &str) -> String {
+    let nonce = session.next_nonce().to_string();
+    let body = if fields.is_empty() {
+        format!(r#"{{"nonce":{nonce}}}"#)
+    } else {
+        format!(r#"{{"nonce":{nonce},{fields}}}"#)
+    };
+    let sign = credentials
+        .signing_key()
+        .sign(path, nonce.as_bytes(), body.as_bytes());
+    let response = session
+        .client
+        .send_parts(
+            "POST",
+            path,
+            &[
+                ("Content-Type", b"application/json"),
+                ("API-Key", credentials.api_key().as_str().as_bytes()),
+                ("API-Sign", sign.as_str().as_bytes()),
+            ],
+            body.as_bytes(),
+        )
+        .response();
+    assert_eq!(response.status, 200);
+    response.first_error().unwrap_or_default()
+}
+
+#[test]
+fn unknown_fields_are_refused_by_default_and_ignored_when_switched() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let list = ListApiUsers::PATH;
+    let settle_list = ListSettlementBatches::PATH;
+    assert_eq!(
+        raw_call(&mut session, &admin, list, r#""extra":1"#),
+        "EGeneral:Invalid arguments:extra"
+    );
+    server.set_unknown_fields(UnknownFields::Ignore);
+    for fields in [r#""extra":1"#, r#""a":"b","c":[1,{"d":null}]"#] {
+        assert_eq!(raw_call(&mut session, &admin, list, fields), "", "{fields}");
+    }
+    // Known fields are still checked, whatever comes beside them.
+    assert_eq!(
+        raw_call(&mut session, &admin, settle_list, r#""extra":1,"limit":0"#),
+        "EGeneral:Invalid arguments:limit"
+    );
+    assert_eq!(server.state()["unknown_fields"], "ignore");
+}
+
+#[test]
+fn the_check_order_switches_change_which_refusal_comes_first() {
+    let elsewhere = |server: &MockServer| {
+        query_key(
+            server,
+            AccountKeySpec::new(Permission::ALL).whitelisted_ips(["192.0.2.1"]),
+        )
+    };
+    let bad_signature = |key: &Credentials| {
+        Credentials::new(key.api_key().as_str(), prime_core::example::SECRET).unwrap()
+    };
+    let settle = SettleSettlementBatchAsset::PATH;
+    let empty_batch = r#""batch_id":"","asset":"BTC""#;
+    for (order, signature_refusal, argument_refusal) in [
+        (
+            CheckOrder::default(),
+            "EAPI:Invalid signature",
+            "EGeneral:Permission denied",
+        ),
+        (
+            CheckOrder::default().allow_list_first(true),
+            "EGeneral:Permission denied",
+            "EGeneral:Permission denied",
+        ),
+        (
+            CheckOrder::default().arguments_before_permission(true),
+            "EAPI:Invalid signature",
+            "EGeneral:Invalid arguments:batch_id",
+        ),
+    ] {
+        let server = MockServer::builder().check_order(order).start().unwrap();
+        let mut session = Session::new(&server);
+        // A key used from outside its allow-list, with a wrong signature.
+        let outside = bad_signature(&elsewhere(&server));
+        assert_eq!(
+            raw_call(&mut session, &outside, ListApiUsers::PATH, ""),
+            signature_refusal,
+            "{order:?}"
+        );
+        // A key without the settle permission, with an empty batch id.
+        let viewer = query_key(&server, query_only());
+        assert_eq!(
+            raw_call(&mut session, &viewer, settle, empty_batch),
+            argument_refusal,
+            "{order:?}"
+        );
+        assert_eq!(server.executions("SettlePrimeSettlementBatchAsset"), 0);
     }
 }
