@@ -1,26 +1,32 @@
 //! The simulated Prime account and the checks every private call goes through.
 //!
-//! Order of checks, Kraken's (the first failure answers; a refused call changes nothing, not
-//! even the key's nonce or rate counter):
+//! The order of checks is the simulator's (Kraken documents none). The first failure
+//! answers; a refused call never uses up its nonce, but with the rate-limit model on it
+//! counts towards the limits, as Kraken support says refused calls do.
 //!
 //! 1. `API-Key` names a live account (REST) key → else `EAPI:Invalid key` (keys that
 //!    CreatePrimeApiUserKey issued are Prime WebSocket/FIX credentials: `EAPI:Invalid key`
 //!    here too, the simulator's choice);
-//! 2. the body parses as its `Content-Type` (JSON, or a flat form) and has one `nonce` → else
-//!    `EGeneral:Invalid arguments[:nonce]` (the reason goes to the log);
-//! 3. `API-Sign` matches the signed path, the nonce's text as sent and the exact body
-//!    (constant time), and a key with API 2FA got its `otp` → else `EAPI:Invalid signature`;
-//! 4. the nonce is plain digits (`EGeneral:Invalid arguments:nonce`) above the key's last
-//!    accepted one, or inside its window and unused → else `EAPI:Invalid nonce`;
-//! 5. the peer address is on the key's IP allow-list, when it has one → else
-//!    `EGeneral:Permission denied`;
-//! 6. the rate-limit counter has room (when the model is on) → else
+//! 2. with the rate-limit model on: the key is not locked out → else
+//!    `EGeneral:Temporary lockout`; the call is counted and the counter has room → else
 //!    `EAPI:Rate limit exceeded`;
-//! 7. the key holds the permission the method documents → else `EGeneral:Permission denied`;
-//! 8. the fields match the endpoint's request type and its validation → else
+//! 3. with [`CheckOrder::allow_list_first`]: the allow-list (step 7) comes here;
+//! 4. the body parses as its `Content-Type` (JSON, or a flat form) and has one `nonce` → else
+//!    `EGeneral:Invalid arguments[:nonce]` (the reason goes to the log);
+//! 5. `API-Sign` matches the signed path, the nonce's text as sent and the exact body
+//!    (constant time), and a key with API 2FA got its `otp` → else `EAPI:Invalid signature`;
+//! 6. the nonce is plain digits (`EGeneral:Invalid arguments:nonce`) above the key's last
+//!    accepted one, or inside its window and unused → else `EAPI:Invalid nonce`;
+//! 7. the peer address is on the key's IP allow-list, when it has one → else
+//!    `EGeneral:Permission denied`;
+//! 8. the key holds the permission the method documents → else `EGeneral:Permission denied`
+//!    (after step 9 with [`CheckOrder::arguments_before_permission`]);
+//! 9. the fields match the endpoint's request type and its validation → else
 //!    `EGeneral:Invalid arguments:<field>`;
-//! 9. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules →
-//!    the strings in [`crate::errors`]).
+//! 10. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules
+//!     → the strings in [`crate::errors`]).
+//!
+//! With the rate-limit model on, every refusal after step 1 counts towards a lockout.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -680,7 +686,8 @@ impl Account {
                 sign,
             )
         });
-        // Kraken answers a missing or wrong second factor like a bad signature.
+        // A missing or wrong second factor is answered like a bad signature (the simulator's
+        // choice: Kraken names no string for it).
         let second_factor = otp
             .as_ref()
             .is_none_or(|expected| body.otp().is_some_and(|sent| same_text(expected, sent)));

@@ -128,7 +128,8 @@ pub(crate) struct RequestBody<'a> {
 impl<'a> RequestBody<'a> {
     /// Splits `body` as `format`. Fails only when the body does not parse as its type at
     /// all, or has no single nonce (without one the signature cannot be checked); everything
-    /// else about the fields is judged after authentication, in Kraken's order.
+    /// else about the fields is judged after authentication, in the simulator's order of
+    /// checks.
     pub(crate) fn parse(body: &'a [u8], format: BodyFormat) -> Result<Self, Unreadable> {
         let members: Vec<(String, FieldValue<'a>)> = match format {
             BodyFormat::Json => {
@@ -331,7 +332,7 @@ impl<'de> de::Deserialize<'de> for Members<'de> {
 }
 
 /// A deserializer over the body's fields that remembers which field failed, so the error can
-/// name it like Kraken's `EGeneral:Invalid arguments:<field>`.
+/// name it in `EGeneral:Invalid arguments:<field>`.
 struct Fields<'a, 'b> {
     members: &'b [(String, FieldValue<'a>)],
     failed_field: &'b RefCell<Option<String>>,

@@ -70,7 +70,7 @@
 //! |---|---|---|---|
 //! | Order of checks | Undocumented | key, body, signature (and `otp`), nonce, IP allow-list, permission, arguments, then the call; the first failure answers (with the rate-limit model on, the lockout and the counter come right after the key) | `CheckOrder`: allow-list first, or arguments before permission (`POST /__mock/check-order`) |
 //! | `API-Sign` over path, nonce and body | Spot auth guide (the Prime overview calls Prime's identical) | verified over the exact bytes received, in constant time; `EAPI:Invalid signature` | — |
-//! | API 2FA `otp` | Spot auth guide (`otp` in the body); the answer to a missing or wrong one: undocumented in the pages read | a key minted with an `otp` needs it; missing or wrong: `EAPI:Invalid signature` | `AccountKeySpec::otp` |
+//! | API 2FA `otp` | Spot auth guide (`otp` in the body); the answer to a missing or wrong one: undocumented | a key minted with an `otp` needs it; missing or wrong: `EAPI:Invalid signature` | `AccountKeySpec::otp` |
 //! | Unknown or deleted key | Spot errors guide (`EAPI:Invalid key`) | `EAPI:Invalid key` | — |
 //! | A disabled user's keys | Undocumented (the endpoint pages only name the `Disabled` status) | refused: `EAPI:Invalid key` on REST, refused on WebSocket and FIX | — |
 //! | A REST call signed with an issued key | Prime overview: issued keys are for Prime WebSocket and FIX; the REST answer: undocumented | `EAPI:Invalid key` | — |
