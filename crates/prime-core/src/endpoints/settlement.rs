@@ -141,7 +141,9 @@ pub struct SettlementLeg {
     pub status: LegStatus,
     /// The asset, e.g. `BTC`.
     pub asset: String,
-    /// Net amount, exact.
+    /// Net amount, exact, as sent (Kraken's examples show positive amounts; whether a
+    /// negative one can appear, or an older revision's `direction` field, is not documented:
+    /// both would be kept, the latter in `extra`).
     pub amount: Amount,
     /// Whether `SettlePrimeSettlementBatchAsset` may settle it now.
     #[serde(default)]
