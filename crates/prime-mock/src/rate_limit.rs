@@ -135,6 +135,14 @@ impl RateLimits {
     }
 }
 
+/// `now + duration`, or as far as an `Instant` goes for a duration too long to add.
+fn later(now: Instant, duration: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
+}
+
 fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -197,7 +205,7 @@ impl KeyLimits {
             if now < until {
                 self.locked_out += 1;
                 if model.prolong_lockout {
-                    self.locked_until = Some(now + model.lockout);
+                    self.locked_until = Some(later(now, model.lockout));
                 }
                 return Err(ErrorCode::TemporaryLockout);
             }
@@ -231,7 +239,7 @@ impl KeyLimits {
         }
         self.refused.add_one(now, model.decay);
         if self.refused.units_at(now, model.decay) >= u128::from(model.lockout_after) {
-            self.locked_until = Some(now + model.lockout);
+            self.locked_until = Some(later(now, model.lockout));
             self.lockouts += 1;
             self.refused.clear();
         }

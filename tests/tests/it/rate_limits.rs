@@ -3,7 +3,8 @@
 //!
 //! - failed calls push a key into `EGeneral:Temporary lockout`;
 //! - the default policy stops at the first limit and reports the wait instead of calling into
-//!   it again, so the lockout ends on time;
+//!   it again, and the client holds off every further call until the wait is over, so the
+//!   lockout ends on time however hard the program keeps calling;
 //! - the opt-in policy waits the lockout (or the rate limit) out and then succeeds;
 //! - `EAuth:Rate limit exceeded` from any server is typed as a rate limit.
 
@@ -95,17 +96,25 @@ fn key_limits(server: &MockServer) -> serde_json::Value {
 
 /// A client whose nonces are long spent: every call is refused (`EAPI:Invalid nonce`, then
 /// once more after the resend). Calls until the simulator answers with a lockout, at most 10
-/// times; returns that error.
+/// times; returns that error, and then keeps calling 20 times more, as a careless program
+/// would: the client holds those off without sending anything.
 fn hammer_into_a_lockout(transport: Transport, server: &MockServer) -> Error {
-    let stale = Caller::new(
-        transport,
-        server,
-        Arc::new(CountingNonce::starting_at(1)),
-        RetryPolicy::default(),
-    );
+    let nonces = Arc::new(CountingNonce::starting_at(1));
+    let stale = Caller::new(transport, server, nonces.clone(), RetryPolicy::default());
     for _ in 0..10 {
         let error = stale.list_users().expect_err("a spent nonce is refused");
         if codes(&error).contains(&ErrorCode::TemporaryLockout) {
+            let signed = nonces.next_nonce();
+            for _ in 0..20 {
+                let held = stale.list_users().expect_err("held off");
+                assert_eq!(codes(&held), [ErrorCode::TemporaryLockout]);
+                assert!(held.recommended_wait() <= error.recommended_wait());
+            }
+            assert_eq!(
+                nonces.next_nonce(),
+                signed + 1,
+                "nothing signed while held off"
+            );
             return error;
         }
         assert_eq!(codes(&error), [ErrorCode::InvalidNonce], "{error}");
@@ -128,7 +137,8 @@ fn failed_calls_lock_the_key_out_and_the_default_client_stops_and_reports_the_wa
         );
         assert_eq!(good.list_users().ok(), Some(0), "{transport:?}");
         let error = hammer_into_a_lockout(transport, &server);
-        // The default client met the lockout once and did not call again.
+        // The default client met the lockout once and did not call again, however often it
+        // was asked to.
         assert_eq!(key_limits(&server)["lockout_answers"], 1, "{transport:?}");
         assert_eq!(key_limits(&server)["lockouts"], 1, "{transport:?}");
         assert!(
@@ -200,6 +210,9 @@ fn a_rate_limit_stops_the_default_client_and_the_opt_in_policy_waits_it_out() {
         assert_eq!(codes(&error), [ErrorCode::RateLimitExceeded]);
         assert_eq!(error.recommended_wait(), Some(Duration::from_secs(45)));
         assert!(error.to_string().contains("wait 45 s"), "{error}");
+        // Held off: calling again at once sends nothing.
+        let held = default.list_users().expect_err("held off");
+        assert_eq!(codes(&held), [ErrorCode::RateLimitExceeded]);
         assert_eq!(key_limits(&server)["rate_limited_answers"], 1, "not resent");
 
         let patient = Caller::new(
@@ -220,8 +233,9 @@ fn eauth_rate_limits_from_any_server_are_typed_as_rate_limits() {
         // The model is off: the strings come from a fault, as from any server.
         let server = MockServer::start().expect("the simulator starts");
         let nonces = RecordedNonces::new();
-        let client = Caller::new(transport, &server, nonces.clone(), RetryPolicy::default());
         for text in ["EAuth:Rate limit exceeded", "EAuth:Too many requests"] {
+            // A client of its own: the first would hold off after the first limit.
+            let client = Caller::new(transport, &server, nonces.clone(), RetryPolicy::default());
             server.push_fault(Fault::new(FaultKind::KrakenError(text.to_owned())).times(5));
             let before = nonces.count();
             let error = client.list_users().expect_err("refused");

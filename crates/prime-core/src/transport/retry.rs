@@ -17,8 +17,12 @@ use crate::wire::ResponseError;
 /// against the limits and may lead to a temporary lockout. So by default a call refused with a
 /// [rate limit](crate::ErrorCode::is_rate_limit) or `EGeneral:Temporary lockout` is not sent
 /// again: it stops with [`ResponseError::Limited`], which carries the wait this policy
-/// recommends ([`RetryPolicy::rate_limit_wait`], [`RetryPolicy::lockout_wait`]).
-/// [`RetryPolicy::with_wait_out_limits`] opts in to waiting that long and calling again.
+/// recommends ([`RetryPolicy::rate_limit_wait`], [`RetryPolicy::lockout_wait`]), and the
+/// client holds off: until that wait is over, every call it starts, of any endpoint, is
+/// refused with the same error before anything is signed or sent
+/// ([`ClientCore::start`](crate::transport::ClientCore::start)).
+/// [`RetryPolicy::with_wait_out_limits`] opts in to waiting that long and calling again
+/// instead (each call then waits for itself; nothing is held off).
 ///
 /// ```
 /// use std::time::Duration;
