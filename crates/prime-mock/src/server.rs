@@ -182,7 +182,8 @@ impl MockBuilder {
 
     /// How long a request body may take to arrive after its headers (default
     /// [`DEFAULT_REQUEST_BODY_TIMEOUT`]). A client that declares a `Content-Length` and then
-    /// stalls gets `408 Request Timeout` and the connection is closed. (Headers themselves
+    /// stalls gets `408 Request Timeout` with `EGeneral:Invalid arguments` and the connection
+    /// is closed (the simulator's choice: Kraken documents no answer). (Headers themselves
     /// must arrive within hyper's 30-second header timeout.)
     #[must_use]
     pub fn request_body_timeout(mut self, timeout: Duration) -> Self {
