@@ -1,5 +1,7 @@
 //! Every rejection over real HTTP: keys, signatures, nonces, arguments, IP allow-lists, the
-//! rate-limit model, and that a rejected request changes nothing.
+//! rate-limit and lockout model, the switches of the order of checks and unknown fields, and
+//! that a rejected request changes no state (with the rate-limit model off; with it on,
+//! refusals count towards the limits).
 
 use crate::http_client;
 
