@@ -122,7 +122,10 @@ pub enum ResponseError {
     /// client's [`RetryPolicy`](crate::RetryPolicy) recommends waiting before the next call
     /// with this key.
     ///
-    /// Made by the call driver, never by [`parse_response`]; nothing was executed.
+    /// Made by the call driver, never by [`parse_response`]; nothing was executed. The
+    /// client then holds off: a call it starts before `wait` is over gets this error again,
+    /// with the wait that is left, without being sent
+    /// ([`ClientCore::start`](crate::transport::ClientCore::start)).
     #[error(
         "{refusal}; stopped calling so as not to prolong it: wait {} before the next call with \
          this key",
