@@ -116,6 +116,13 @@ struct CheckOrderRequest {
     arguments_before_permission: bool,
 }
 
+/// `POST /__mock/error-result`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorResultRequest {
+    result: bool,
+}
+
 /// `POST /__mock/unknown-fields`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -302,6 +309,17 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
             reply(
                 StatusCode::OK,
                 &serde_json::json!({ "check_order": order.to_json() }),
+            )
+        }
+        (HttpMethod::POST, "error-result") => {
+            let spec: ErrorResultRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            shared.set_error_result(spec.result);
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "result": spec.result }),
             )
         }
         (HttpMethod::POST, "unknown-fields") => {

@@ -86,7 +86,7 @@
 //! | Wrong types, missing or duplicated fields | Spot errors guide (`EGeneral:Invalid arguments`); naming the field: undocumented | `EGeneral:Invalid arguments:<field>` | — |
 //! | Unknown ids (user, key, batch, asset) | Undocumented | `EGeneral:Invalid arguments:<field>` | — |
 //! | Body format | Prime endpoint pages (JSON); Spot clients send forms (Spot auth guide) | JSON (also without `Content-Type`) or a flat form; the nonce as a JSON number or string of digits | — |
-//! | Error envelope | Spot errors guide (`{"error": ["EAPI:Invalid key"], "result": {}}`) | `{"error":["…"],"result":{}}` | `MockBuilder::error_result(false)` drops `result` |
+//! | Error envelope | Spot errors guide (`{"error": ["EAPI:Invalid key"], "result": {}}`) | `{"error":["…"],"result":{}}` | `MockBuilder::error_result(false)` drops `result` (`POST /__mock/error-result`) |
 //! | Unknown method, other HTTP methods, large or stalled bodies | Undocumented | 404 `EGeneral:Unknown method`; 405; 413 over 64 KiB; 408 when a body stalls | `MockBuilder::request_body_timeout` |
 //! | Rate-limit counter | Spot rate-limit guide (per key, +1 per call, maximum 15 or 20, decay 0.33 to 1 per second); Prime documents no limits | off by default; when on: maximum 20, one call forgotten per second, `EAPI:Rate limit exceeded` over it | `RateLimits` (`MockBuilder::rate_limits`, `POST /__mock/rate-limit`, `prime mock --rate-limits`) |
 //! | Calls made while limited | Spot rate-limit guide (they keep the limit in force longer) | refused calls raise the counter too | `RateLimits::refused_calls_count` |
@@ -171,6 +171,7 @@
 //! | `POST /__mock/nonce-window` | `{"api_key":"…","window":1000}` | set a key's nonce window |
 //! | `POST /__mock/rate-limit` | `{"enabled":true}`, optionally `"max_calls"`, `"decay_ms"`, `"refused_calls_count"`, `"lockout_after"`, `"lockout_ms"`, `"prolong_lockout"` | switch the rate-limit and lockout model ([`RateLimits`]) |
 //! | `POST /__mock/unknown-fields` | `{"unknown_fields":"ignore"}` (or `"refuse"`) | what to do with unknown request fields ([`UnknownFields`]) |
+//! | `POST /__mock/error-result` | `{"result":false}` | error replies without (or with) `"result":{}` ([`MockBuilder::error_result`]) |
 //! | `POST /__mock/check-order` | `{"allow_list_first":true,"arguments_before_permission":false}` | move two checks ([`CheckOrder`]) |
 //! | `POST /__mock/account-keys` | `{"permissions":["Orders and trades - Query open orders & trades"],"otp":"…","whitelisted_ips":["…"]}` (`otp`, `whitelisted_ips` optional) | mint an account key: `{"api_key":"…","api_secret":"…"}` |
 //!

@@ -447,6 +447,11 @@ impl MockServer {
         self.shared.simulator().rate_limits = limits;
     }
 
+    /// Switches whether error replies carry `"result": {}` (see [`MockBuilder::error_result`]).
+    pub fn set_error_result(&self, on: bool) {
+        self.shared.set_error_result(on);
+    }
+
     /// Switches what happens to unknown request fields (see [`MockBuilder::unknown_fields`]).
     pub fn set_unknown_fields(&self, unknown: UnknownFields) {
         self.shared.simulator().unknown_fields = unknown;

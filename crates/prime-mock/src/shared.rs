@@ -1,6 +1,7 @@
 //! The state the server's tasks and the [`MockServer`](crate::MockServer) handle share: the
 //! simulated account and the queued faults.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ pub(crate) struct Shared {
     /// How long a request body may take to arrive once its headers have.
     pub(crate) body_timeout: Duration,
     /// Whether error replies carry `"result": {}`.
-    pub(crate) error_result: bool,
+    error_result: AtomicBool,
 }
 
 impl Shared {
@@ -23,13 +24,18 @@ impl Shared {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
             body_timeout,
-            error_result,
+            error_result: AtomicBool::new(error_result),
         }
     }
 
     /// An error reply's body, shaped as configured.
     pub(crate) fn error_body(&self, error: &str) -> Vec<u8> {
-        crate::account::error_body_shaped(error, self.error_result)
+        crate::account::error_body_shaped(error, self.error_result.load(Ordering::Relaxed))
+    }
+
+    /// Whether error replies carry `"result": {}` from now on.
+    pub(crate) fn set_error_result(&self, on: bool) {
+        self.error_result.store(on, Ordering::Relaxed);
     }
 
     /// The simulator, even if a panic elsewhere poisoned the lock (its state stays consistent:
