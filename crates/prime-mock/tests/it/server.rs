@@ -346,6 +346,20 @@ fn the_control_interface_drives_settlement_over_http() {
         server.state()["check_order"],
         serde_json::json!({"allow_list_first":true,"arguments_before_permission":false})
     );
+    // Error replies carry `"result": {}` unless switched off, and back on.
+    let unsigned = || control("POST", "/0/private/ListPrimeApiUsers", r#"{"nonce":1}"#).1;
+    assert_eq!(
+        unsigned(),
+        serde_json::json!({"error": ["EAPI:Invalid key"], "result": {}})
+    );
+    let (status, _) = control("POST", "/__mock/error-result", r#"{"result":false}"#);
+    assert_eq!(status, 200);
+    assert_eq!(
+        unsigned(),
+        serde_json::json!({"error": ["EAPI:Invalid key"]})
+    );
+    server.set_error_result(true);
+    assert_eq!(unsigned()["result"], serde_json::json!({}));
     let (status, _) = control("GET", "/__mock/nothing", "");
     assert_eq!(status, 404);
     let (status, _) = control(
