@@ -345,7 +345,10 @@ fn supervise(
     });
     // Phase 1: the secret goes in and is read while the command runs.
     let stdin = loop {
-        if let Some(status) = child.try_wait().map_err(|e| SinkError::new(format!("`{shown}`: {e}")))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| SinkError::new(format!("`{shown}`: {e}")))?
+        {
             let unread = watch.unread().unwrap_or(0);
             return Err(SinkError::new(if unread > 0 {
                 format!(

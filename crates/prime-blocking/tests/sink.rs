@@ -140,7 +140,10 @@ fn a_command_sink_refuses_every_command_that_does_not_consume_its_input() {
         assert!(text.contains("not delivered"), "{command}: {text}");
         assert!(text.contains(command.as_str()), "{command}: {text}");
         assert!(!text.contains(SECRET), "{command}: {text}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{command}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{command}"
+        );
     }
     // A command that hangs, before or after reading: ended at the timeout, with its group.
     let marker = dir.join("survivor");
@@ -155,7 +158,10 @@ fn a_command_sink_refuses_every_command_that_does_not_consume_its_input() {
             .deliver(&secret())
             .expect_err(&command);
         assert!(error.to_string().contains("not delivered"), "{error}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{command}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{command}"
+        );
     }
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert!(!marker.exists(), "the command's process group was ended");
@@ -164,7 +170,10 @@ fn a_command_sink_refuses_every_command_that_does_not_consume_its_input() {
         format!("cat > '{}'", dir.join("a").display()),
         format!("sleep 0.2; cat > '{}'", dir.join("b").display()),
         format!("dd bs=1 2>/dev/null > '{}'", dir.join("c").display()),
-        format!("while read -r l; do echo \"$l\"; done > '{}'", dir.join("d").display()),
+        format!(
+            "while read -r l; do echo \"$l\"; done > '{}'",
+            dir.join("d").display()
+        ),
     ] {
         let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = events.clone();

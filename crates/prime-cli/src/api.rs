@@ -19,10 +19,27 @@ use crate::secret_file::SecretFile;
 
 /// Sends `endpoint`; a failure carries advice that fits the call (read or write).
 fn call<E: Endpoint>(client: &Client, endpoint: &E) -> Result<E::Response, Failure> {
-    client
+    during_call::<E>();
+    let result = client
         .send(endpoint)
         .map(|reply| reply.result)
-        .map_err(Failure::from_call::<E>)
+        .map_err(Failure::from_call::<E>);
+    crate::budget::calling(None);
+    result
+}
+
+/// Tells the budget which call is under way and what a stop during it means.
+pub fn during_call<E: Endpoint>() {
+    crate::budget::calling(Some(E::NAME));
+    crate::budget::doing(match E::IDEMPOTENCY {
+        prime_core::Idempotency::Idempotent => {
+            format!("during {}, which only reads: repeating it is safe", E::NAME)
+        }
+        prime_core::Idempotency::NonIdempotent => format!(
+            "during {}, which may have taken effect: check the account's state before repeating it",
+            E::NAME
+        ),
+    });
 }
 
 pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {

@@ -26,7 +26,11 @@ pub struct Global {
     /// Base URL of the API (default <https://api.kraken.com>, or the `url` of --credentials).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Overall timeout per request, in seconds (more than 0, at most one day).
+    /// The overall bound of a users, keys or settlement command, in seconds (more than 0, at
+    /// most one day): every call with its retries and waits, every check, every --secret-cmd
+    /// delivery. When it runs out, prime ends what it started, says what was under way and
+    /// exits 1. (`demo` bounds each step by it; `vectors verify --signer` has
+    /// --signer-timeout; `sign`, `vectors` and `mock` do not use it.)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
     /// Print results as JSON instead of text.

@@ -51,6 +51,14 @@ impl Failure {
     /// A failed call to `E`, with advice that fits it: a read that may have been sent is safe
     /// to repeat; a write whose outcome is unknown must be checked first.
     pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
+        let throttle = throttled_until(&error);
+        match Self::call_failure::<E>(error) {
+            Self::Call(message) => Self::Call(format!("{message}{throttle}")),
+            other => other,
+        }
+    }
+
+    fn call_failure<E: Endpoint>(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
             other if other.is_outcome_unknown() => Self::Call(match E::IDEMPOTENCY {
@@ -77,6 +85,30 @@ impl fmt::Display for Failure {
             Self::StdoutClosed => f.write_str("stdout was closed"),
         }
     }
+}
+
+/// `; Kraken takes calls again at 10:31:07 UTC (in 1 h 0 min)` for a throttle that names its
+/// end (a raw Unix time tells a person nothing), else nothing.
+fn throttled_until(error: &prime_core::Error) -> String {
+    let until = error.response().and_then(|response| {
+        response
+            .kraken_errors()
+            .iter()
+            .find_map(|e| match e.code() {
+                prime_core::ErrorCode::Throttled { until } => *until,
+                _ => None,
+            })
+    });
+    let Some(until) = until else {
+        return String::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "; Kraken takes calls again at {}",
+        crate::budget::human_time(until, now)
+    )
 }
 
 /// Without knowing the call (the demo, the simulator): the error's own words, which already

@@ -5,7 +5,9 @@
 //! 2 bad usage (arguments, credentials, files).
 #![forbid(unsafe_code)]
 
+mod announce;
 mod api;
+mod budget;
 mod cli;
 mod credentials;
 mod demo;
@@ -14,6 +16,7 @@ mod issued_check;
 mod mock;
 mod new_key;
 mod output;
+mod processes;
 mod rotate;
 mod secret_file;
 mod sign;
@@ -28,6 +31,16 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
+    processes::install();
+    // `--timeout` bounds a whole users/keys/settlement command; a bad value is reported by
+    // the command itself, as a usage error.
+    if matches!(
+        cli.command,
+        Command::Users(_) | Command::Keys(_) | Command::Settlement(_)
+    ) && let Ok(timeout) = credentials::timeout(cli.global.timeout)
+    {
+        budget::start(timeout);
+    }
     let outcome = match cli.command {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
@@ -70,5 +83,9 @@ fn init_logging(verbose: u8) {
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_filter(requested.and(no_wire_dump)),
         )
+        // Long waits are announced whatever the log level.
+        .with(announce::LongWaits.with_filter(filter_fn(|meta| {
+            meta.target().starts_with("prime_core") && *meta.level() <= tracing::Level::DEBUG
+        })))
         .init();
 }

@@ -11,8 +11,10 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use prime_blocking::sink::{CommandSink, FileSink, SecretSink};
-use prime_core::rotation::{Action, Event, Journal, Rotation, RotationOptions, Stage};
+use prime_blocking::sink::{ChildEvent, CommandSink, FileSink, SecretSink};
+use prime_core::rotation::{
+    Action, Event, JOURNAL_VERSION, Journal, Rotation, RotationError, RotationOptions, Stage,
+};
 use serde_json::json;
 
 use crate::cli::{Global, RotateArgs};
@@ -51,7 +53,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                         safe(&args.key_id)
                     ))
                 });
-                (Box::new(CommandSink::shell(command)), journal)
+                let mut sink = CommandSink::shell(command).on_child(|event| match event {
+                    ChildEvent::Started { pid } => crate::processes::track_group(pid),
+                    ChildEvent::Ended { pid } => crate::processes::untrack_group(pid),
+                    _ => {}
+                });
+                // The delivery is bounded by what is left of --timeout.
+                if let Some(deadline) = crate::budget::deadline() {
+                    sink = sink.deadline(deadline);
+                }
+                (Box::new(sink), journal)
             }
             _ => {
                 return Err(Failure::Usage(
@@ -60,8 +71,13 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             }
         };
     // One rotation per journal at a time: two running at once could both create a key. The
-    // lock is the OS's, so a killed run leaves none behind.
-    let _lock = lock(&journal_path)?;
+    // lock is the OS's, so a killed run holds none; its file is removed when this run ends.
+    let _lock = RotationLock::acquire(&journal_path)?;
+    crate::budget::doing(format!(
+        "during the key rotation: the journal {} records each completed step; run the same \
+         command again to resume",
+        journal_path.display()
+    ));
     let options = RotationOptions::default()
         .keep_old(args.keep_old)
         .check(!args.no_check);
@@ -96,15 +112,24 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
         }
     };
     let client = crate::credentials::client(global)?;
+    let mut holding = None;
     loop {
-        match client.run_workflow(&mut rotation) {
+        let action = client.run_workflow(&mut rotation);
+        if !matches!(action, Action::Failed(_)) {
+            crate::budget::calling(None);
+        }
+        match action {
             Action::Record(event) => {
                 write_journal(&journal_path, rotation.journal())?;
                 report(global.json, &event);
                 abort_after(event.name());
                 rotation.on_recorded();
+                holding = None;
             }
             Action::Deliver => {
+                // From here until the outcome is recorded the one-time secret is being handed
+                // over: the --timeout watchdog waits (the delivery has the same deadline).
+                holding = Some(crate::budget::hold());
                 abort_after("created");
                 let Some(key) = rotation.created_key() else {
                     rotation.on_delivered(Err("no key".into()));
@@ -190,20 +215,52 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 };
             }
             Action::Failed(error) => {
-                let stage = rotation.journal().stage;
-                let resume = if stage == Stage::Started {
-                    String::new()
-                } else {
-                    format!(
-                        "; the journal {} records the progress (stage {stage:?}): run the same \
-                         command again to resume",
-                        journal_path.display()
-                    )
-                };
-                return Err(Failure::Call(format!("{error}{resume}")));
+                drop(holding);
+                return Err(failed(&error, rotation.journal(), &journal_path, args));
             }
             _ => return Err(Failure::Call("an action this version does not know".into())),
         }
+    }
+}
+
+/// The failure of a rotation, with the advice that fits where it stopped.
+fn failed(error: &RotationError, journal: &Journal, path: &Path, args: &RotateArgs) -> Failure {
+    match (error, &journal.new_key) {
+        // A journal this version cannot continue: a rerun would fail the same way.
+        (RotationError::Journal(reason), _) => Failure::Usage(format!(
+            "the journal {}: {reason}; nothing was changed",
+            path.display()
+        )),
+        (RotationError::Delivery(_), Some(new)) if journal.stage == Stage::SecretShown => {
+            let store = match &args.secret_out {
+                Some(file) => format!("write it to {} (as the secret's only line)", file.display()),
+                // The rerun cannot read a secret back from a command to check the key.
+                None => format!(
+                    "store it where it belongs and check it with `prime keys check --api-key {} \
+                     --secret-file FILE`; add --no-check to the rerun",
+                    new.api_key
+                ),
+            };
+            Failure::Call(format!(
+                "{error}. Key {} (api_key {}) holds the secret printed above: {store}, then run \
+                 the same command again — it continues with key {} (no other key is created) \
+                 and deletes the old key only after the new one authenticates. The journal {} \
+                 records this",
+                new.id,
+                new.api_key,
+                new.id,
+                path.display()
+            ))
+        }
+        (_, _) if journal.stage == Stage::Started => {
+            Failure::Call(format!("{error}; nothing was changed"))
+        }
+        _ => Failure::Call(format!(
+            "{error}; the journal {} records the progress (stage {:?}): run the same command \
+             again to resume",
+            path.display(),
+            journal.stage
+        )),
     }
 }
 
@@ -234,33 +291,83 @@ fn probe(file: &Path) -> Result<(), Failure> {
     std::fs::remove_file(file).map_err(|e| refuse(format!("cannot remove the probe: {e}")))
 }
 
-/// An exclusive lock on `JOURNAL.lock`, held while the returned file is open.
-fn lock(journal: &Path) -> Result<File, Failure> {
-    let mut name = journal.as_os_str().to_owned();
-    name.push(".lock");
-    let path = PathBuf::from(name);
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| {
-            Failure::Usage(format!(
-                "cannot create the lock {}: {e}; no key was created",
-                path.display()
-            ))
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
-            "another `prime keys rotate` holds {}; wait for it to finish (nothing was changed)",
+/// An exclusive lock on `JOURNAL.lock`, held while this lives; its file is removed when the
+/// run ends (finished, refused or failed), and on SIGINT/SIGTERM.
+struct RotationLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl RotationLock {
+    fn acquire(journal: &Path) -> Result<Self, Failure> {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        // A run that ends removes the file while holding the lock; a run that opened the old
+        // file meanwhile then holds a lock on a removed file, so it checks that the lock it got
+        // is still the file at the path, and tries again otherwise.
+        for _ in 0..16 {
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| {
+                    Failure::Usage(format!(
+                        "cannot create the lock {}: {e}; no key was created",
+                        path.display()
+                    ))
+                })?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Failure::Usage(format!(
+                        "another `prime keys rotate` holds {}; wait for it to finish (nothing \
+                         was changed)",
+                        path.display()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Failure::Usage(format!(
+                        "cannot lock {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+            if same_file(&file, &path) {
+                crate::processes::remove_on_stop(&path);
+                return Ok(Self { path, _file: file });
+            }
+        }
+        Err(Failure::Usage(format!(
+            "cannot lock {}: it keeps being replaced; is another rotation starting and \
+             stopping? (nothing was changed)",
             path.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Usage(format!(
-            "cannot lock {}: {e}",
-            path.display()
-        ))),
+        )))
     }
+}
+
+impl Drop for RotationLock {
+    fn drop(&mut self) {
+        // Removed while still held (the file closes after this), so no other run can hold a
+        // lock on it meanwhile and find the path gone.
+        let _ = std::fs::remove_file(&self.path);
+        crate::processes::keep(&self.path);
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// `FILE.rotation.json` beside `FILE`.
@@ -298,17 +405,40 @@ fn report(json: bool, event: &Event) {
 
 fn read_journal(path: &Path) -> Result<Option<Journal>, Failure> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Failure::Usage(format!(
-                "the journal {} is not a rotation journal: {e}",
-                path.display()
-            ))
-        }),
+        Ok(bytes) => {
+            newer_version(path, &bytes)?;
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Failure::Usage(format!(
+                    "the journal {} is not a rotation journal: {e}",
+                    path.display()
+                ))
+            })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Failure::Usage(format!(
             "cannot read the journal {}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// Refuses a journal written by a newer `prime` (its version is above [`JOURNAL_VERSION`]):
+/// only that version can carry on with it, and rerunning this one would never succeed.
+fn newer_version(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: u64,
+    }
+    match serde_json::from_slice::<Versioned>(bytes) {
+        Ok(Versioned { version }) if version > u64::from(JOURNAL_VERSION) => {
+            Err(Failure::Usage(format!(
+                "the journal {} was written by a newer prime (journal version {version}; this \
+                 one reads version {JOURNAL_VERSION}): finish the rotation with that version \
+                 (nothing was changed)",
+                path.display()
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -8,9 +8,11 @@
 //!    user's keys. The journal records them, *and that a creation is about to be sent*,
 //!    before the creation is sent.
 //! 2. **Create** the new key and ask the caller to **deliver** its secret
-//!    ([`Action::Deliver`]); only a successful delivery is recorded. A broken reply that still
-//!    carries the key ([`ResponseError::KeyCreated`](crate::ResponseError::KeyCreated)) is
-//!    delivered too.
+//!    ([`Action::Deliver`]). A broken reply that still carries the key
+//!    ([`ResponseError::KeyCreated`](crate::ResponseError::KeyCreated)) is delivered too. A
+//!    failed delivery means the caller showed the secret another way (printed it): the key is
+//!    then recorded as [`Stage::SecretShown`] and kept — the rotation stops, and a rerun
+//!    continues with that key instead of deleting it, so the shown secret stays good.
 //! 3. **Allow-list**: give the new key the old key's allow-list (skipped when it is empty).
 //! 4. **Check** that the new key authenticates ([`Action::Check`]; Prime WebSocket/FIX is
 //!    the caller's IO), unless [`RotationOptions::check`] is off.
@@ -79,6 +81,10 @@ pub enum Stage {
     Creating,
     /// The new key exists and its secret was delivered.
     Delivered,
+    /// The new key exists; its secret could not be delivered and the caller showed it
+    /// instead (printed it). The key is kept: a resume continues with it, as from
+    /// [`Stage::Delivered`], and never deletes it.
+    SecretShown,
     /// The new key carries the old key's allow-list.
     AllowListSet,
     /// The new key authenticated (or the check was skipped: see [`Journal::checked`]).
@@ -117,7 +123,7 @@ pub struct Journal {
     /// Keys deleted as orphans when resuming a creation.
     #[serde(default)]
     pub deleted_orphans: Vec<String>,
-    /// The new key, once its secret is delivered.
+    /// The new key, once its secret is delivered (or shown: [`Stage::SecretShown`]).
     #[serde(default)]
     pub new_key: Option<NewKeyRecord>,
     /// Whether the new key was checked (false when the check was skipped).
@@ -196,6 +202,14 @@ pub enum Event {
         /// The orphan's id.
         key_id: String,
     },
+    /// Step 2 failed: the new key's secret could not be delivered and was shown instead; the
+    /// key is kept for a rerun to continue with.
+    SecretShown {
+        /// The new key's id.
+        key_id: String,
+        /// Its public key.
+        api_key: String,
+    },
     /// Step 2: the new key's secret was delivered.
     Delivered {
         /// The new key's id.
@@ -221,12 +235,13 @@ pub enum Event {
 }
 
 impl Event {
-    /// A short name (`old_key_read`, `orphan_deleted`, `delivered`, `allow_list_set`,
-    /// `checked`, `finished`).
+    /// A short name (`old_key_read`, `orphan_deleted`, `secret_shown`, `delivered`,
+    /// `allow_list_set`, `checked`, `finished`).
     pub fn name(&self) -> &'static str {
         match self {
             Self::OldKeyRead { .. } => "old_key_read",
             Self::OrphanDeleted { .. } => "orphan_deleted",
+            Self::SecretShown { .. } => "secret_shown",
             Self::Delivered { .. } => "delivered",
             Self::AllowListSet { .. } => "allow_list_set",
             Self::Checked { .. } => "checked",
@@ -245,6 +260,11 @@ impl fmt::Display for Event {
             Self::OrphanDeleted { key_id } => write!(
                 f,
                 "2/5 deleted key {key_id}: created by an interrupted run, its secret never delivered"
+            ),
+            Self::SecretShown { key_id, api_key } => write!(
+                f,
+                "2/5 created key {key_id} (api_key {api_key}); its secret was not delivered but \
+                 shown: the key is kept, and a rerun continues with it"
             ),
             Self::Delivered { key_id, api_key } => write!(
                 f,
@@ -304,7 +324,8 @@ pub enum RotationError {
         source: Error,
     },
     /// The secret could not be delivered (the caller must have shown it another way); no key
-    /// was retired. A rerun deletes that key and makes a new one.
+    /// was retired. The new key is kept ([`Stage::SecretShown`]) and a rerun continues with
+    /// it.
     Delivery(String),
     /// A partial delivery could not be withdrawn.
     Withdraw(String),
@@ -323,7 +344,8 @@ impl fmt::Display for RotationError {
             Self::Call { step, source } => write!(f, "{step}: {source}"),
             Self::Delivery(reason) => write!(
                 f,
-                "the new key's secret could not be delivered ({reason}); the old key is untouched"
+                "the new key's secret could not be delivered ({reason}); the new key is kept and \
+                 the old key is untouched"
             ),
             Self::Withdraw(reason) => {
                 write!(f, "could not remove an earlier partial delivery: {reason}")
@@ -402,7 +424,8 @@ impl Rotation {
                 Stage::Started => Next::ReadOld,
                 // A creation may have been sent: reconcile before creating.
                 Stage::Creating => Next::ReconcileList,
-                Stage::Delivered => Next::SetAllowList,
+                // The shown secret is the key's only copy: carry on with that key.
+                Stage::Delivered | Stage::SecretShown => Next::SetAllowList,
                 Stage::AllowListSet => Next::Check,
                 Stage::Checked => Next::ListBeforeDelete,
                 Stage::Done => Next::Done,
@@ -458,7 +481,23 @@ impl Rotation {
                 )
             }
             (Ok(()), None) => Next::Failed(RotationError::Delivery("no key to deliver".into())),
-            (Err(reason), _) => Next::Failed(RotationError::Delivery(reason)),
+            // The caller showed the secret: keep the key, so that what it showed stays good.
+            (Err(reason), Some(key)) => {
+                let record = NewKeyRecord {
+                    id: key.id.clone(),
+                    api_key: key.api_key.clone(),
+                };
+                self.journal.new_key = Some(record.clone());
+                self.journal.stage = Stage::SecretShown;
+                Next::Record(
+                    Event::SecretShown {
+                        key_id: record.id,
+                        api_key: record.api_key,
+                    },
+                    Box::new(Next::Failed(RotationError::Delivery(reason))),
+                )
+            }
+            (Err(reason), None) => Next::Failed(RotationError::Delivery(reason)),
         };
     }
 
