@@ -96,6 +96,10 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             delete_orphans,
             endpoints,
         } => {
+            // Where the check goes is checked before a key exists too.
+            if check {
+                crate::issued_check::validate(global, &endpoints)?;
+            }
             // Everything that could keep the secret from reaching its destination is checked
             // before a key exists: the file is created now (empty, removed again if unused).
             let file = match &secret_out {
@@ -114,7 +118,16 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             } else {
                 OrphanPolicy::Report
             };
-            match client.create_api_user_key_reconciled(&user_id, policy) {
+            crate::budget::calling(Some(CreateApiUserKey::NAME));
+            crate::budget::doing(format!(
+                "during the key creation (ListPrimeApiUserKeys, then CreatePrimeApiUserKey, \
+                 which may have taken effect): list the keys with `prime keys list --user-id {}`; \
+                 a key not listed before is an orphan whose secret is lost",
+                output::clean(&user_id)
+            ));
+            let created = client.create_api_user_key_reconciled(&user_id, policy);
+            crate::budget::calling(None);
+            match created {
                 Ok(created) => {
                     for orphan in &created.deleted_orphans {
                         output::stderr(&format!(
@@ -124,9 +137,25 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                             output::clean(&orphan.key)
                         ));
                     }
-                    new_key::deliver(&NewKey::from(&created.key), file, json)?;
+                    {
+                        // The one-time secret is being handed over: the watchdog waits.
+                        let _hold = crate::budget::hold();
+                        new_key::deliver(&NewKey::from(&created.key), file, json)?;
+                    }
                     if check {
-                        crate::issued_check::created_key(global, &created.key, &endpoints)?;
+                        crate::budget::doing(format!(
+                            "while checking key {}: it was created and its secret delivered",
+                            output::clean(&created.key.id)
+                        ));
+                        crate::issued_check::created_key(global, &created.key, &endpoints)
+                            .map_err(|failure| match failure {
+                                Failure::Call(message) => Failure::Call(format!(
+                                    "{message}; key {} was created and its secret delivered \
+                                     (above), only the check failed",
+                                    created.key.id
+                                )),
+                                other => other,
+                            })?;
                     }
                     Ok(())
                 }
@@ -144,6 +173,24 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                         });
                     }
                     Err(Failure::from_call::<CreateApiUserKey>(error))
+                }
+                // No creation was sent: the message says which call failed, and that.
+                Err(error @ CreateKeyError::ListBefore(_)) => Err(Failure::Call(
+                    output::clean(&error.to_string()).into_owned(),
+                )),
+                Err(CreateKeyError::DeleteOrphan { orphan, source }) => {
+                    let error = CreateKeyError::DeleteOrphan { orphan, source };
+                    let id = match &error {
+                        CreateKeyError::DeleteOrphan { orphan, .. } => orphan.id.clone(),
+                        _ => String::new(),
+                    };
+                    Err(Failure::Call(format!(
+                        "{}; nobody has that key's secret: delete it with `prime keys delete \
+                         --user-id {} --key-id {}`, then run the command again",
+                        output::clean(&error.to_string()),
+                        output::clean(&user_id),
+                        output::clean(&id)
+                    )))
                 }
                 Err(error) => Err(orphan_report(&user_id, &error)),
             }

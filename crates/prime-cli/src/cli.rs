@@ -399,7 +399,15 @@ pub struct MockArgs {
     /// Also write the credentials (the same JSON as the first line of stdout) to this file,
     /// mode 0600, atomically (a temporary file renamed into place) once the simulator accepts
     /// connections: when the file exists, it is complete and the simulator is serving. An
-    /// existing file at the path is replaced.
+    /// existing file at the path is replaced, and the file is removed when the simulator is
+    /// stopped (SIGINT, SIGTERM, SIGHUP; only SIGKILL leaves it). A script that starts it
+    /// repeatedly in one folder:
+    ///
+    ///   rm -f mock.json; prime mock --credentials-out mock.json & mock=$!
+    ///
+    ///   until [ -e mock.json ]; do sleep 0.1; done; prime --credentials mock.json users list
+    ///
+    ///   kill $mock; wait $mock   # also removes mock.json
     #[arg(long, value_name = "FILE")]
     pub credentials_out: Option<PathBuf>,
 }

@@ -51,9 +51,9 @@ impl Failure {
     /// A failed call to `E`, with advice that fits it: a read that may have been sent is safe
     /// to repeat; a write whose outcome is unknown must be checked first.
     pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
-        let throttle = throttled_until(&error);
+        let hint = format!("{}{}", throttled_until(&error), otp_hint(&error));
         match Self::call_failure::<E>(error) {
-            Self::Call(message) => Self::Call(format!("{message}{throttle}")),
+            Self::Call(message) => Self::Call(format!("{message}{hint}")),
             other => other,
         }
     }
@@ -83,6 +83,28 @@ impl fmt::Display for Failure {
         match self {
             Self::Usage(message) | Self::Call(message) => f.write_str(message),
             Self::StdoutClosed => f.write_str("stdout was closed"),
+        }
+    }
+}
+
+/// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,
+/// pointing at `--otp`.
+fn otp_hint(error: &prime_core::Error) -> &'static str {
+    let invalid_signature = error.response().is_some_and(|response| {
+        response
+            .kraken_errors()
+            .iter()
+            .any(|e| matches!(e.code(), prime_core::ErrorCode::InvalidSignature))
+    });
+    match (invalid_signature, crate::credentials::otp_given()) {
+        (false, _) => "",
+        (true, false) => {
+            "; if the key has API 2FA, Kraken answers a call without its password this way: \
+             pass --otp CODE (or KRAKEN_API_OTP)"
+        }
+        (true, true) => {
+            "; if the --otp code is wrong or expired (a TOTP code changes every 30 s), Kraken \
+             answers this way too"
         }
     }
 }

@@ -78,6 +78,9 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
          command again to resume",
         journal_path.display()
     ));
+    if !args.no_check {
+        crate::issued_check::validate(global, &args.endpoints)?;
+    }
     let options = RotationOptions::default()
         .keep_old(args.keep_old)
         .check(!args.no_check);

@@ -316,7 +316,7 @@ pub enum RotationError {
         /// The id looked for.
         key_id: String,
     },
-    /// A call failed; `step` names it.
+    /// A call failed; `step` says what it was for and names the endpoint.
     Call {
         /// What the call was for.
         step: &'static str,
@@ -648,7 +648,9 @@ impl Workflow for Rotation {
         let next = std::mem::replace(&mut self.next, Next::Over);
         self.next = match (next, reply) {
             (Next::ReadOld, Ok(KeyReply::Listed(keys))) => self.read_old(&keys),
-            (Next::ReadOld, Err(e)) => Self::failed("reading the old key", e),
+            (Next::ReadOld, Err(e)) => {
+                Self::failed("reading the old key (ListPrimeApiUserKeys)", e)
+            }
             (Next::ReconcileList, Ok(KeyReply::Listed(keys))) => {
                 let orphans = keys
                     .into_iter()
@@ -657,7 +659,9 @@ impl Workflow for Rotation {
                     .collect();
                 Next::DeleteOrphans(orphans)
             }
-            (Next::ReconcileList, Err(e)) => Self::failed("listing keys to resume", e),
+            (Next::ReconcileList, Err(e)) => {
+                Self::failed("listing the keys to resume (ListPrimeApiUserKeys)", e)
+            }
             (Next::DeleteOrphans(mut ids), Ok(KeyReply::Deleted(_))) if !ids.is_empty() => {
                 let key_id = ids.remove(0);
                 self.journal.deleted_orphans.push(key_id.clone());
@@ -666,7 +670,9 @@ impl Workflow for Rotation {
                     Box::new(Next::DeleteOrphans(ids)),
                 )
             }
-            (Next::DeleteOrphans(_), Err(e)) => Self::failed("deleting an orphaned key", e),
+            (Next::DeleteOrphans(_), Err(e)) => {
+                Self::failed("deleting an orphaned key (DeletePrimeApiUserKey)", e)
+            }
             (Next::Create, Ok(KeyReply::Created(key))) => {
                 self.created = Some(*key);
                 Next::Deliver
@@ -679,7 +685,9 @@ impl Workflow for Rotation {
             }
             // The journal still says `Creating`: a rerun lists the keys and deletes the key
             // this creation may have made.
-            (Next::Create, Err(e)) => Self::failed("creating the new key", e),
+            (Next::Create, Err(e)) => {
+                Self::failed("creating the new key (CreatePrimeApiUserKey)", e)
+            }
             (Next::SetAllowList, Ok(KeyReply::Updated(updated))) => {
                 self.journal.stage = Stage::AllowListSet;
                 Next::Record(
@@ -689,7 +697,9 @@ impl Workflow for Rotation {
                     Box::new(Next::Check),
                 )
             }
-            (Next::SetAllowList, Err(e)) => Self::failed("setting the allow-list", e),
+            (Next::SetAllowList, Err(e)) => {
+                Self::failed("setting the allow-list (UpdatePrimeApiUserKey)", e)
+            }
             (Next::ListBeforeDelete, Ok(KeyReply::Listed(keys))) => {
                 let present = keys.iter().any(|k| k.id == self.journal.old_key_id);
                 match (self.options.keep_old, present) {
@@ -699,9 +709,14 @@ impl Workflow for Rotation {
                     (false, false) => self.finished(true),
                 }
             }
-            (Next::ListBeforeDelete, Err(e)) => Self::failed("listing keys", e),
+            (Next::ListBeforeDelete, Err(e)) => Self::failed(
+                "listing the keys before deleting the old one (ListPrimeApiUserKeys)",
+                e,
+            ),
             (Next::DeleteOld, Ok(KeyReply::Deleted(_))) => self.finished(true),
-            (Next::DeleteOld, Err(e)) => Self::failed("deleting the old key", e),
+            (Next::DeleteOld, Err(e)) => {
+                Self::failed("deleting the old key (DeletePrimeApiUserKey)", e)
+            }
             (_, reply) => Self::failed("workflow", unexpected(&reply)),
         };
     }
