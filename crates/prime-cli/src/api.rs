@@ -138,9 +138,15 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                         ));
                     }
                     {
-                        // The one-time secret is being handed over: the watchdog waits.
-                        let _hold = crate::budget::hold();
-                        new_key::deliver(&NewKey::from(&created.key), file, json)?;
+                        // The one-time secret is being handed over: the watchdog waits, and
+                        // after a failed hand-over lets the report of it through.
+                        let hold = crate::budget::hold();
+                        if let Err(failure) =
+                            new_key::deliver(&NewKey::from(&created.key), file, json)
+                        {
+                            hold.until_exit();
+                            return Err(failure);
+                        }
                     }
                     if check {
                         crate::budget::doing(format!(

@@ -37,6 +37,10 @@ pub fn start(timeout: Duration) {
                 .max(Duration::from_millis(20));
             std::thread::sleep(nap.min(Duration::from_millis(250)));
         }
+        if !crate::processes::begin_stop() {
+            // A signal is already stopping the process.
+            return;
+        }
         let ended = crate::processes::end_all();
         let children = if ended == 0 {
             String::new()
@@ -99,6 +103,15 @@ pub fn hold() -> Hold {
 
 /// See [`hold`].
 pub struct Hold(());
+
+impl Hold {
+    /// Keeps the watchdog waiting for the rest of the process: the command is about to report
+    /// a handed-over secret (or its failed delivery) and exit, and that report must not be cut
+    /// short by a timeout message.
+    pub fn until_exit(self) {
+        std::mem::forget(self);
+    }
+}
 
 impl Drop for Hold {
     fn drop(&mut self) {

@@ -188,10 +188,15 @@ fn ws_url_problem(url: &str) -> Option<String> {
     }
     match uri.authority() {
         Some(authority) if !authority.host().is_empty() => {
-            if authority.port().is_some() && authority.port_u16().is_none_or(|p| p == 0) {
-                return Some("the port is not 1 to 65535".to_owned());
+            // `Authority::port` is `None` for a port that is not a number: look at the text.
+            let text = authority.as_str();
+            let after_host = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
+            match after_host.rsplit_once(':') {
+                Some((_, port)) if !port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                    Some(format!("{port:?} is not a port (1 to 65535)"))
+                }
+                _ => None,
             }
-            None
         }
         _ => Some("no host".to_owned()),
     }

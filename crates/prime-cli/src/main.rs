@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
+    processes::let_a_stop_finish();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),

@@ -9,6 +9,7 @@
 //! [`--timeout`](crate::budget) watchdog calls [`end_all`] too.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,24 @@ use std::time::{Duration, Instant};
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Files to remove when the process is stopped.
 static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Set once a stop (signal or watchdog) is under way: it decides the exit code.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Marks a stop as under way; `false` if one already was.
+pub fn begin_stop() -> bool {
+    !STOPPING.swap(true, Ordering::SeqCst)
+}
+
+/// Called by the main thread before it exits: while a stop is under way (its thread ending
+/// the children it killed may have made the command fail quickly), the stop decides how the
+/// process ends, so this waits for it.
+pub fn let_a_stop_finish() {
+    if STOPPING.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 /// A child leading its own process group was started.
 pub fn track_group(pid: u32) {
@@ -91,6 +110,10 @@ pub fn install() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                if !begin_stop() {
+                    // The watchdog is already stopping the process.
+                    return;
+                }
                 let name = match signal {
                     SIGINT => "SIGINT",
                     SIGTERM => "SIGTERM",

@@ -127,7 +127,10 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 report(global.json, &event);
                 abort_after(event.name());
                 rotation.on_recorded();
-                holding = None;
+                // A shown secret is reported with the failure that follows: keep holding.
+                if rotation.journal().stage != Stage::SecretShown {
+                    holding = None;
+                }
             }
             Action::Deliver => {
                 // From here until the outcome is recorded the one-time secret is being handed
@@ -218,7 +221,9 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 };
             }
             Action::Failed(error) => {
-                drop(holding);
+                if let Some(hold) = holding {
+                    hold.until_exit();
+                }
                 return Err(failed(&error, rotation.journal(), &journal_path, args));
             }
             _ => return Err(Failure::Call("an action this version does not know".into())),

@@ -3,6 +3,7 @@
 
 // One binary: issued keys (`sign --scheme`, `keys check`), the reliability classes of issue
 // 14, key rotation, and the vector kit each live in a module of their own.
+mod held_and_bounded;
 mod issued_keys;
 mod reliability;
 mod rotate;
