@@ -185,17 +185,16 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                     output::clean(&error.to_string()).into_owned(),
                 )),
                 Err(CreateKeyError::DeleteOrphan { orphan, source }) => {
-                    let error = CreateKeyError::DeleteOrphan { orphan, source };
-                    let id = match &error {
-                        CreateKeyError::DeleteOrphan { orphan, .. } => orphan.id.clone(),
-                        _ => String::new(),
+                    let error = CreateKeyError::DeleteOrphan {
+                        orphan: orphan.clone(),
+                        source,
                     };
                     Err(Failure::Call(format!(
                         "{}; nobody has that key's secret: delete it with `prime keys delete \
                          --user-id {} --key-id {}`, then run the command again",
                         output::clean(&error.to_string()),
                         output::clean(&user_id),
-                        output::clean(&id)
+                        output::clean(&orphan.id)
                     )))
                 }
                 Err(error) => Err(orphan_report(&user_id, &error)),

@@ -161,8 +161,9 @@ impl Vector {
                     Some(serde_json::Value::Number(n)) => n.as_u64(),
                     Some(serde_json::Value::String(text)) => {
                         return Err(format!(
-                            "vector {name}: seq_num is the string {text:?}; it must be a JSON \
-                             integer (1 or more, no quotes), as the schema says"
+                            "vector {name}: seq_num must be a positive integer, and it is the \
+                             string {text:?}: write it as a JSON number (no quotes), as the \
+                             schema says"
                         ));
                     }
                     _ => None,

@@ -41,8 +41,8 @@ pub enum CreateKeyError {
     /// Deleting an orphan (with [`OrphanPolicy::Delete`]) failed: the key was not created
     /// once more.
     DeleteOrphan {
-        /// The orphan that could not be deleted.
-        orphan: ApiUserKeyInfo,
+        /// The orphan that could not be deleted (boxed to keep this error small).
+        orphan: Box<ApiUserKeyInfo>,
         /// The deletion's failure (boxed to keep this error small).
         source: Box<Error>,
     },
@@ -261,7 +261,7 @@ impl Workflow for ReconciledCreate {
             }
             (ReconcileState::DeleteOrphans(_, mut orphans), Err(error)) if !orphans.is_empty() => {
                 self.finish(Err(CreateKeyError::DeleteOrphan {
-                    orphan: orphans.remove(0),
+                    orphan: Box::new(orphans.remove(0)),
                     source: Box::new(error),
                 }));
             }
