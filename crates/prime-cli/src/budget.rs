@@ -4,7 +4,7 @@
 //! Each part is bounded by what is left ([`remaining`]): a call's attempt, a retry wait, a
 //! check's connection and reads (an absolute deadline, not a per-read timeout that every
 //! dripped byte resets), a command's delivery. A watchdog thread is the backstop: when the
-//! time is up it ends what `prime` started, says what was under way and what that means, and
+//! time is up (and half a second more) it ends what `prime` started, says what was under way and what that means, and
 //! exits 1 — except inside a [`hold`], where a one-time secret is being handed over (that
 //! part has its own bound, the same deadline).
 
@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 static DEADLINE: OnceLock<(Instant, Duration)> = OnceLock::new();
+/// How long after the deadline the watchdog acts.
+const WATCHDOG_GRACE: Duration = Duration::from_millis(500);
 static ACTIVITY: Mutex<String> = Mutex::new(String::new());
 static HOLDS: AtomicUsize = AtomicUsize::new(0);
 static CALL: Mutex<Option<String>> = Mutex::new(None);
@@ -26,7 +28,9 @@ pub fn start(timeout: Duration) {
         return;
     }
     std::thread::spawn(move || {
-        let deadline = start + timeout;
+        // Each part is bounded by the deadline itself and reports its own failure; the
+        // watchdog is the backstop for what is not, a moment later.
+        let deadline = start + timeout + WATCHDOG_GRACE;
         loop {
             let now = Instant::now();
             if now >= deadline && HOLDS.load(Ordering::SeqCst) == 0 {
