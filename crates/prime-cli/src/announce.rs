@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
 
 /// Waits shorter than this pass silently (a quick backoff is not news).
 const ANNOUNCE_FROM: Duration = Duration::from_secs(1);
@@ -38,8 +39,44 @@ impl Visit for Retrying {
     }
 }
 
-impl<S: tracing::Subscriber> Layer<S> for LongWaits {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+/// The endpoint a call span (`prime_call`) is about, kept in the span's extensions.
+struct Endpoint(String);
+
+#[derive(Default)]
+struct EndpointField(Option<String>);
+
+impl Visit for EndpointField {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "endpoint" {
+            self.0 = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "endpoint" {
+            self.0 = Some(format!("{value:?}").trim_matches('"').to_owned());
+        }
+    }
+}
+
+impl<S> Layer<S> for LongWaits
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        let mut endpoint = EndpointField::default();
+        attrs.record(&mut endpoint);
+        if let (Some(name), Some(span)) = (endpoint.0, ctx.span(id)) {
+            span.extensions_mut().insert(Endpoint(name));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
         if !event.metadata().target().starts_with("prime_core") {
             return;
         }
@@ -52,9 +89,19 @@ impl<S: tracing::Subscriber> Layer<S> for LongWaits {
         if wait < ANNOUNCE_FROM {
             return;
         }
+        // The call's name from its span, else from what the command said it was calling.
+        let call = ctx
+            .event_scope(event)
+            .and_then(|scope| {
+                scope
+                    .into_iter()
+                    .find_map(|span| span.extensions().get::<Endpoint>().map(|e| e.0.clone()))
+            })
+            .or_else(crate::budget::current_call)
+            .unwrap_or_else(|| "the call".to_owned());
         crate::output::stderr(&format!(
             "prime: {}\n",
-            message(&seen.reason, wait, now_unix())
+            message(&call, &seen.reason, wait, now_unix())
         ));
     }
 }
@@ -67,7 +114,7 @@ fn now_unix() -> u64 {
 
 /// `CreatePrimeApiUserKey was throttled by Kraken: waiting 12 s, until 09:31:07 UTC (in 12 s),
 /// then trying again (within --timeout)`.
-fn message(reason: &str, wait: Duration, now: u64) -> String {
+fn message(call: &str, reason: &str, wait: Duration, now: u64) -> String {
     let why = match reason {
         "Throttled" => "throttled by Kraken",
         "RateLimited" => "refused for rate (rate limit)",
@@ -77,8 +124,7 @@ fn message(reason: &str, wait: Duration, now: u64) -> String {
     };
     let until = now + wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     format!(
-        "{} was {why}: waiting {}, until {}, then trying again (within --timeout)",
-        crate::budget::current_call().unwrap_or_else(|| "the call".to_owned()),
+        "{call} was {why}: waiting {}, until {}, then trying again (within --timeout)",
         crate::budget::seconds(wait),
         crate::budget::human_time(until, now)
     )
@@ -96,7 +142,7 @@ mod tests {
             ("RateLimited", "rate limit"),
             ("Transient", "not answered"),
         ] {
-            let text = message(reason, Duration::from_secs(3600), now);
+            let text = message("ListPrimeApiUsers", reason, Duration::from_secs(3600), now);
             assert!(text.contains(words), "{text}");
             assert!(text.contains("10:00:00 UTC (in 1 h 0 min)"), "{text}");
             assert!(!text.contains("1796"), "no raw Unix time: {text}");

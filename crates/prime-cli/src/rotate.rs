@@ -104,6 +104,21 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 ),
                 json!({"event": "resumed", "stage": journal.stage, "journal": journal_path}),
             );
+            // The earlier run printed the secret and said to store it in the file: continue
+            // only once it is there, or the finished rotation would point at a missing file.
+            if journal.stage == Stage::SecretShown
+                && let Some(file) = &args.secret_out
+                && sink.read_back().is_err()
+            {
+                return Err(Failure::Usage(format!(
+                    "key {} holds the secret an earlier run printed on stderr, and {} does not \
+                     hold it: write that secret to {} (as its only line), then run the same \
+                     command again (nothing was changed)",
+                    journal.new_key.as_ref().map_or("?", |k| k.id.as_str()),
+                    file.display(),
+                    file.display()
+                )));
+            }
             Rotation::resume(journal, options)
         }
         None => {
@@ -192,13 +207,19 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             }
             Action::Done(new) => {
                 let journal = rotation.journal();
+                // A secret that was printed was not delivered to a command: say where it is.
+                let secret = if journal.secret_shown && args.secret_cmd.is_some() {
+                    "printed by an earlier run (its delivery failed)".to_owned()
+                } else {
+                    sink.describe()
+                };
                 let document = json!({
                     "user_id": journal.user_id,
                     "old_key_id": journal.old_key_id,
                     "old_key_deleted": journal.old_deleted,
                     "new_key_id": new.id,
                     "api_key": new.api_key,
-                    "secret": sink.describe(),
+                    "secret": secret,
                     "whitelisted_ips": journal.old_whitelisted_ips,
                     "journal": journal_path,
                 });
@@ -206,12 +227,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                     output::stdout(&format!("{}\n", output::to_json(&document)))
                 } else {
                     output::stdout(&format!(
-                        "rotated key {} of user {}: new key {} (api_key {}), secret in {}; old key {}\n",
+                        "rotated key {} of user {}: new key {} (api_key {}), secret {}; old key {}\n",
                         journal.old_key_id,
                         journal.user_id,
                         new.id,
                         new.api_key,
-                        sink.describe(),
+                        if journal.secret_shown && args.secret_cmd.is_some() {
+                            secret
+                        } else {
+                            format!("in {secret}")
+                        },
                         if journal.old_deleted {
                             "deleted"
                         } else {
@@ -263,12 +288,37 @@ fn failed(error: &RotationError, journal: &Journal, path: &Path, args: &RotateAr
         (_, _) if journal.stage == Stage::Started => {
             Failure::Call(format!("{error}; nothing was changed"))
         }
-        _ => Failure::Call(format!(
-            "{error}; the journal {} records the progress (stage {:?}): run the same command \
-             again to resume",
-            path.display(),
-            journal.stage
-        )),
+        (_, new) => {
+            // What exists now, in plain words, then how to go on.
+            let state = match (journal.stage, new) {
+                (Stage::Creating, _) => {
+                    "a new key may have been created; nobody has its secret, and the rerun \
+                     deletes it before creating another"
+                        .to_owned()
+                }
+                (_, Some(new)) => format!(
+                    "new key {} exists and its secret is {}; the old key {}",
+                    new.id,
+                    if journal.secret_shown {
+                        "the one printed by an earlier run"
+                    } else {
+                        "delivered"
+                    },
+                    if journal.old_deleted {
+                        "is deleted"
+                    } else {
+                        "is untouched"
+                    }
+                ),
+                (_, None) => "the old key is untouched".to_owned(),
+            };
+            Failure::Call(format!(
+                "{error}; {state}. The journal {} records the progress (stage {:?}): run the \
+                 same command again to resume",
+                path.display(),
+                journal.stage
+            ))
+        }
     }
 }
 

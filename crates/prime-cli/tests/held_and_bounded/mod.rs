@@ -1057,3 +1057,52 @@ fn a_fix_vector_whose_seq_num_is_a_string_is_refused() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// With `--secret-out`, the message after a failed delivery says to write the printed secret
+/// to the file; the rerun continues only once the file holds it (exit 2 before that, nothing
+/// changed), then finishes with that key, checked with that secret.
+#[test]
+fn a_shown_secret_is_continued_with_only_once_it_is_in_the_secret_file() {
+    let dir = scratch("shown-file");
+    let server = MockServer::start().expect("simulator");
+    let (user, old) = user_with_key(&server, &dir);
+    // The key an earlier run created and whose secret it printed.
+    let shown = client(&server).create_api_user_key(&user).expect("key");
+    let file = dir.join("new.secret");
+    let journal = dir.join("new.secret.rotation.json");
+    let keys_before: Vec<String> = vec![old.clone()];
+    std::fs::write(
+        &journal,
+        serde_json::json!({
+            "version": 1, "user_id": user, "old_key_id": old, "stage": "secret_shown",
+            "old_whitelisted_ips": [], "keys_before": keys_before, "deleted_orphans": [],
+            "new_key": {"id": shown.id, "api_key": shown.api_key},
+            "checked": false, "old_deleted": false, "secret_shown": true,
+        })
+        .to_string(),
+    )
+    .expect("journal");
+    let rotate = || {
+        let mut command = prime_on(&server);
+        command
+            .args(["keys", "rotate", "--user-id", &user, "--key-id", &old])
+            .args(["--ws-url", &server.ws_url(), "--secret-out"])
+            .arg(&file);
+        command
+    };
+    let refused = run(&mut rotate());
+    assert_eq!(refused.status.code(), Some(2), "{}", err(&refused));
+    assert!(
+        err(&refused).contains("does not hold it"),
+        "{}",
+        err(&refused)
+    );
+    assert_eq!(server.key_count(&user), 2, "nothing changed");
+    std::fs::write(&file, format!("{}\n", shown.api_secret.expose())).expect("store");
+    let finished = run(&mut rotate());
+    assert!(finished.status.success(), "{}", err(&finished));
+    let keys = client(&server).list_api_user_keys(&user).expect("list");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].id, shown.id, "finished with the shown key");
+    let _ = std::fs::remove_dir_all(dir);
+}

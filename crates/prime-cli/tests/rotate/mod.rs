@@ -378,6 +378,12 @@ fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_ke
             .args(["--secret-cmd", command]));
         assert!(rerun.status.success(), "{command}: {}", err(&rerun));
         assert!(!err(&rerun).contains("orphan"), "{}", err(&rerun));
+        // The summary does not claim the command holds the secret.
+        let summary: Value = serde_json::from_slice(&rerun.stdout).expect("JSON summary");
+        assert_eq!(
+            summary["secret"], "printed by an earlier run (its delivery failed)",
+            "{summary}"
+        );
         let keys = mock.keys(&user);
         assert_eq!(keys.len(), 1, "{command}: {keys:?}");
         assert_eq!(keys[0]["id"], new_id.as_str(), "{command}");

@@ -132,6 +132,10 @@ pub struct Journal {
     /// Whether the old key was deleted (false when kept).
     #[serde(default)]
     pub old_deleted: bool,
+    /// Whether the new key's secret was shown (printed) because its delivery failed
+    /// ([`Stage::SecretShown`]); it stays true for the rest of the rotation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret_shown: bool,
 }
 
 impl Journal {
@@ -148,6 +152,7 @@ impl Journal {
             new_key: None,
             checked: false,
             old_deleted: false,
+            secret_shown: false,
         }
     }
 }
@@ -489,6 +494,7 @@ impl Rotation {
                 };
                 self.journal.new_key = Some(record.clone());
                 self.journal.stage = Stage::SecretShown;
+                self.journal.secret_shown = true;
                 Next::Record(
                     Event::SecretShown {
                         key_id: record.id,
