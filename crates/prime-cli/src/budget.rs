@@ -49,7 +49,7 @@ pub fn start(timeout: Duration) {
         let children = if ended == 0 {
             String::new()
         } else {
-            "; ended what it started".to_owned()
+            " (it ended what it started)".to_owned()
         };
         crate::output::stderr(&format!(
             "prime: --timeout {} ran out{children}{}\n",
@@ -103,6 +103,11 @@ pub fn activity_note() -> String {
 pub fn hold() -> Hold {
     HOLDS.fetch_add(1, Ordering::SeqCst);
     Hold(())
+}
+
+/// Whether a [`hold`] is active.
+pub fn holding() -> bool {
+    HOLDS.load(Ordering::SeqCst) > 0
 }
 
 /// See [`hold`].

@@ -50,11 +50,14 @@ fn main() -> ExitCode {
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
-    processes::let_a_stop_finish();
-    match outcome {
+    let code = match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
-    }
+    };
+    // A signal or the watchdog may be stopping the process (it ended a child, which made the
+    // command fail): then it decides the exit code, after this report.
+    processes::let_a_stop_finish();
+    code
 }
 
 /// Logs go to stderr; `-v` shows what the client does, `-vv` everything — except ureq-proto's

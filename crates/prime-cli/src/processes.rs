@@ -19,6 +19,8 @@ static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Set once a stop (signal or watchdog) is under way: it decides the exit code.
 static STOPPING: AtomicBool = AtomicBool::new(false);
+/// Set when the main thread has finished its work and report.
+static MAIN_DONE: AtomicBool = AtomicBool::new(false);
 
 /// Marks a stop as under way; `false` if one already was.
 pub fn begin_stop() -> bool {
@@ -29,6 +31,7 @@ pub fn begin_stop() -> bool {
 /// the children it killed may have made the command fail quickly), the stop decides how the
 /// process ends, so this waits for it.
 pub fn let_a_stop_finish() {
+    MAIN_DONE.store(true, Ordering::SeqCst);
     if STOPPING.load(Ordering::SeqCst) {
         loop {
             std::thread::park();
@@ -120,10 +123,20 @@ pub fn install() {
                     _ => "SIGHUP",
                 };
                 let ended = end_all();
+                // A one-time secret being handed over (its command was just ended, so the
+                // hand-over fails now): let the main thread print it and record that before
+                // the process ends, so what was printed and what a rerun does agree.
+                let limit = Instant::now() + Duration::from_secs(5);
+                while crate::budget::holding()
+                    && !MAIN_DONE.load(Ordering::SeqCst)
+                    && Instant::now() < limit
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 let children = match ended {
                     0 => String::new(),
-                    1 => "; ended the process it started".to_owned(),
-                    n => format!("; ended the {n} processes it started"),
+                    1 => " (it ended the process it started)".to_owned(),
+                    n => format!(" (it ended the {n} processes it started)"),
                 };
                 crate::output::stderr(&format!(
                     "prime: stopped by {name}{children}{}\n",

@@ -265,23 +265,28 @@ fn failed(error: &RotationError, journal: &Journal, path: &Path, args: &RotateAr
             path.display()
         )),
         (RotationError::Delivery(_), Some(new)) if journal.stage == Stage::SecretShown => {
-            let store = match &args.secret_out {
-                Some(file) => format!("write it to {} (as the secret's only line)", file.display()),
+            let next = match &args.secret_out {
+                Some(file) => format!(
+                    "write it to {} (as its only line), then run the same command again: it \
+                     continues with key {} (no other key is created), checks it with that file \
+                     and deletes the old key only once it authenticates",
+                    file.display(),
+                    new.id
+                ),
                 // The rerun cannot read a secret back from a command to check the key.
                 None => format!(
-                    "store it where it belongs and check it with `prime keys check --api-key {} \
-                     --secret-file FILE`; add --no-check to the rerun",
-                    new.api_key
+                    "store it where it belongs, check it with `prime keys check --api-key {} \
+                     --secret-file FILE`, then run the same command again with --no-check: it \
+                     continues with key {} (no other key is created), sets its allow-list and \
+                     deletes the old key",
+                    new.api_key, new.id
                 ),
             };
             Failure::Call(format!(
-                "{error}. Key {} (api_key {}) holds the secret printed above: {store}, then run \
-                 the same command again — it continues with key {} (no other key is created) \
-                 and deletes the old key only after the new one authenticates. The journal {} \
-                 records this",
+                "{error}. Key {} (api_key {}) holds the secret printed above: {next}. The \
+                 journal {} records this",
                 new.id,
                 new.api_key,
-                new.id,
                 path.display()
             ))
         }

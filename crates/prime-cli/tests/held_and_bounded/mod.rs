@@ -569,6 +569,7 @@ fn sigint_and_sigterm_end_what_prime_started_and_remove_its_files() {
                 &old,
             ])
             .args(["--secret-cmd", &hang(&cmd_pid)]);
+        let mut stderrs = Vec::new();
         for (what, mut command, pidfile) in [
             ("vectors verify --signer", signer, &signer_pid),
             ("keys rotate --secret-cmd", rotate, &cmd_pid),
@@ -609,11 +610,22 @@ fn sigint_and_sigterm_end_what_prime_started_and_remove_its_files() {
                 gone(started_pid),
                 "{what}: its child was ended on SIG{signal_name}"
             );
+            stderrs.push(stderr);
         }
-        // The interrupted rotation: nothing deleted, no lock left; the rerun resumes and
-        // deletes the key nobody got the secret of (none was printed).
+        // The interrupted rotation: nothing deleted, no lock left, and the journal agrees with
+        // what was printed: a printed secret's key is kept (`secret_shown`), else the key
+        // nobody has is the rerun's to delete (`creating`).
         assert_eq!(server.key_count(&user), 2);
         let journal = dir.join(format!("prime-rotate-{user}-{old}.json"));
+        let recorded = std::fs::read_to_string(&journal).expect("journal");
+        let printed = stderrs
+            .last()
+            .is_some_and(|text| text.contains("shown once; store it now"));
+        assert_eq!(
+            recorded.contains("\"secret_shown\""),
+            printed,
+            "{recorded} / {stderrs:?}"
+        );
         let mut lock = journal.as_os_str().to_owned();
         lock.push(".lock");
         assert!(!PathBuf::from(lock).exists(), "no lock file left");
