@@ -271,7 +271,10 @@ pub struct RotateArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "secret_cmd")]
     pub secret_out: Option<PathBuf>,
     /// Pipe the new secret to this shell command's stdin (e.g. 'vault kv put secret/desk1
-    /// api_secret=-'); only its exit status 0 counts as delivered.
+    /// api_secret=-'). Delivered only when the command reads the whole secret and the end of
+    /// its input, then exits 0, within --timeout; otherwise the command (and what it started)
+    /// is ended, the secret printed on stderr, the new key kept for the rerun, and nothing
+    /// deleted.
     #[arg(long, value_name = "COMMAND")]
     pub secret_cmd: Option<String>,
     /// The journal file (default: beside --secret-out, or
@@ -368,7 +371,8 @@ pub enum VectorsCommand {
         /// must answer one signature per line on stdout.
         #[arg(long, value_name = "COMMAND")]
         signer: Option<String>,
-        /// Seconds the signer may take per vector before the run fails.
+        /// Seconds the signer may take per vector — to read it and to answer — before the run
+        /// fails and the signer (with what it started) is ended.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         signer_timeout: f64,
     },
