@@ -181,9 +181,14 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                     Err(Failure::from_call::<CreateApiUserKey>(error))
                 }
                 // No creation was sent: the message says which call failed, and that.
-                Err(error @ CreateKeyError::ListBefore(_)) => Err(Failure::Call(
-                    output::clean(&error.to_string()).into_owned(),
-                )),
+                Err(CreateKeyError::ListBefore(source)) => {
+                    let hints = crate::failure::hints(&source);
+                    let error = CreateKeyError::ListBefore(source);
+                    Err(Failure::Call(format!(
+                        "{}{hints}",
+                        output::clean(&error.to_string())
+                    )))
+                }
                 Err(CreateKeyError::DeleteOrphan { orphan, source }) => {
                     let error = CreateKeyError::DeleteOrphan {
                         orphan: orphan.clone(),

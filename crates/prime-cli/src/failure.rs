@@ -51,7 +51,7 @@ impl Failure {
     /// A failed call to `E`, with advice that fits it: a read that may have been sent is safe
     /// to repeat; a write whose outcome is unknown must be checked first.
     pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
-        let hint = format!("{}{}", throttled_until(&error), otp_hint(&error));
+        let hint = hints(&error);
         match Self::call_failure::<E>(error) {
             Self::Call(message) => Self::Call(format!("{message}{hint}")),
             other => other,
@@ -85,6 +85,12 @@ impl fmt::Display for Failure {
             Self::StdoutClosed => f.write_str("stdout was closed"),
         }
     }
+}
+
+/// What a person needs beside the error's own words: when a throttle ends, and the API 2FA
+/// hint for `EAPI:Invalid signature`. Empty for other errors.
+pub fn hints(error: &prime_core::Error) -> String {
+    format!("{}{}", throttled_until(error), otp_hint(error))
 }
 
 /// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,

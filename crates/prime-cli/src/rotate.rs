@@ -246,10 +246,22 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 };
             }
             Action::Failed(error) => {
+                let hints = match &error {
+                    RotationError::Call { source, .. } => crate::failure::hints(source),
+                    _ => String::new(),
+                };
                 if let Some(hold) = holding {
                     hold.until_exit();
                 }
-                return Err(failed(&error, rotation.journal(), &journal_path, args));
+                return Err(
+                    match failed(&error, rotation.journal(), &journal_path, args) {
+                        Failure::Call(message) if !hints.is_empty() => Failure::Call(format!(
+                            "{message}. Note: {}",
+                            hints.trim_start_matches("; ")
+                        )),
+                        other => other,
+                    },
+                );
             }
             _ => return Err(Failure::Call("an action this version does not know".into())),
         }

@@ -926,6 +926,43 @@ fn a_missing_or_wrong_otp_is_diagnosed_by_the_simulator_and_the_cli() {
     }
     let output = run(with_key().args(["--otp", "s3cond"]));
     assert!(output.status.success(), "{}", err(&output));
+    // The multi-call commands give the same hint, naming the call that was refused.
+    let dir = scratch("otp");
+    let (user, old) = user_with_key(&server, &dir);
+    for args in [
+        vec!["keys", "create", "--user-id", &user],
+        vec![
+            "keys",
+            "rotate",
+            "--no-check",
+            "--user-id",
+            &user,
+            "--key-id",
+            &old,
+            "--secret-out",
+            "new.secret",
+        ],
+    ] {
+        let output = run(prime()
+            .current_dir(&dir)
+            .env("KRAKEN_API_KEY", &minted.api_key)
+            .env("KRAKEN_API_SECRET", minted.api_secret.expose())
+            .args(["--base-url", &server.url()])
+            .args(&args));
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", err(&output));
+        let stderr = err(&output);
+        assert!(
+            stderr.contains("ListPrimeApiUserKeys"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("--otp"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("nothing was changed") || stderr.contains("no key was created"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(server.key_count(&user), 1);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
