@@ -477,6 +477,23 @@ fn throttles_are_bounded_announced_and_said_in_human_terms() {
         !stderr.contains(&until.to_string()),
         "no raw Unix time: {stderr}"
     );
+    // A rate limit's backoff: the second wait (1 to 2 s) is announced too.
+    server.push_fault(
+        Fault::new(FaultKind::rate_limited())
+            .on("ListPrimeApiUsers")
+            .times(2),
+    );
+    let (output, _) = run_within(
+        prime_on(&server).args(["--timeout", "30", "users", "list"]),
+        Duration::from_secs(25),
+    );
+    assert!(output.status.success(), "{}", err(&output));
+    let stderr = err(&output);
+    assert!(
+        stderr.contains("ListPrimeApiUsers was refused for rate (rate limit): waiting"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" UTC (in "), "{stderr}");
     // Longer than --timeout allows, or an hour away: not waited for, said in human terms.
     for (ahead, timeout) in [(20, "2"), (3600, "30")] {
         let until = now_unix() + ahead;
