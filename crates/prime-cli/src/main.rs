@@ -2,7 +2,8 @@
 //! simulator and a demo of the whole workflow.
 //!
 //! Exit codes: 0 success, 1 the call failed (Kraken error, transport failure, a failed vector),
-//! 2 bad usage (arguments, credentials, files).
+//! 2 bad usage (arguments, credentials, files), 128 + N when stopped by signal N (130 for
+//! SIGINT, 143 for SIGTERM; what `prime` started is ended first).
 #![forbid(unsafe_code)]
 
 mod announce;

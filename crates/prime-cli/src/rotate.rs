@@ -132,11 +132,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
     let client = crate::credentials::client(global)?;
     let mut holding = None;
     loop {
-        let action = client.run_workflow(&mut rotation);
-        if !matches!(action, Action::Failed(_)) {
-            crate::budget::calling(None);
-        }
-        match action {
+        match client.run_workflow(&mut rotation) {
             Action::Record(event) => {
                 write_journal(&journal_path, rotation.journal())?;
                 report(global.json, &event);
