@@ -11,6 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Credentials are the account's REST key: KRAKEN_API_KEY and KRAKEN_API_SECRET, or
 /// --credentials FILE (JSON with `api_key`, `api_secret` and optionally `url` and `otp`, as
 /// `prime mock` prints it). A key with API 2FA also needs --otp or KRAKEN_API_OTP.
+///
+/// Exit codes: 0 done; 1 a call, check or delivery failed (the message names it); 2 a usage or
+/// local-file problem, found before anything was sent; 130/143 stopped by SIGINT/SIGTERM, after
+/// ending what prime started.
 #[derive(Debug, Parser)]
 #[command(name = "prime", version, propagate_version = true)]
 pub struct Cli {
