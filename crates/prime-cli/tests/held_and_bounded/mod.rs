@@ -551,6 +551,25 @@ fn a_signer_that_does_not_read_its_input_is_ended_in_time() {
         out(&output)
     );
     assert!(gone(pid_in(&pidfile)), "the signer was ended");
+    // A signer that answers nonsense and leaves a background child: the child is ended too.
+    let child_pid = dir.join("child.pid");
+    let signer = format!(
+        "sleep 30 & echo $! > '{}'; read -r line; echo not-a-signature; exec sleep 30",
+        child_pid.display()
+    );
+    let vectors = super::workspace_file("vectors/api-sign.json");
+    let (output, took) = run_within(
+        prime().args(["vectors", "verify"]).arg(&vectors).args([
+            "--signer",
+            &signer,
+            "--signer-timeout",
+            "2",
+        ]),
+        Duration::from_secs(25),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    assert!(gone(pid_in(&child_pid)), "the signer's child was ended");
     let _ = std::fs::remove_dir_all(dir);
 }
 
