@@ -362,7 +362,7 @@ fn supervise(
                 )
             }));
         }
-        if writer.is_finished() && watch.unread().is_some_and(|n| n == 0) {
+        if writer.is_finished() && watch.unread().is_none_or(|n| n == 0) {
             match writer.join() {
                 Ok((stdin, Ok(()))) => break stdin,
                 Ok((_, Err(e))) => {
