@@ -9,7 +9,8 @@
 //!
 //! The model is Kraken's documented one: the institution's **account key** (a REST key with a
 //! base64 secret) calls all 13 Prime REST endpoints; the keys `CreatePrimeApiUserKey` issues
-//! belong to Prime API users and authenticate on Prime WebSocket and FIX, not REST. Where
+//! belong to Prime API users and authenticate on Prime WebSocket and FIX (the Prime overview;
+//! that they do not sign REST calls is the simulator's reading of it). Where
 //! Kraken's pages are silent the simulator makes a choice, and a test can switch the choices
 //! where Kraken could plausibly differ. The table below lists every rule with what Kraken
 //! documents (or "undocumented"), what the simulator does and the switch;

@@ -2,8 +2,10 @@
 //!
 //! `CreatePrimeApiUserKey` issues a key and a secret for a Prime API user. That secret is
 //! opaque text (the documented example is `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`, which is not
-//! base64), and it authenticates on Prime WebSocket and Prime FIX, not on REST (REST is signed
-//! with the account key, see [`Credentials`](crate::Credentials)). Both schemes are
+//! base64), and it authenticates on Prime WebSocket and Prime FIX, as Kraken's Prime overview
+//! says; this crate never uses it for REST (the overview has REST signed with the account
+//! key, see [`Credentials`](crate::Credentials), and names no REST use of issued keys). Both
+//! schemes are
 //! HMAC-SHA256, keyed with the secret's text bytes, and URL-safe base64 with padding:
 //!
 //! - **WebSocket** ([`WsConnectHeaders`]): headers `ApiKey`, `ApiTimestamp`
