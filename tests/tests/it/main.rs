@@ -8,6 +8,7 @@ mod faults;
 mod fuzz_corpus;
 mod host_order;
 mod load;
+mod rate_limits;
 mod real_clients;
 mod rotation;
 mod secret_recovery;
