@@ -502,11 +502,16 @@ impl<'a, E: Endpoint> Call<'a, E> {
     }
 
     /// A refused nonce as [`Error::NonceRefused`], with what this call knew; any other
-    /// failure as it is.
+    /// failure (a lockout beside the nonce refusal included) as it is.
     fn explained(&self, failure: Error) -> Error {
         let Error::Response(response) = failure else {
             return failure;
         };
+        // A lockout beside an invalid nonce stays a lockout: its wait comes first, and the
+        // refusal inside it still names the nonce.
+        if matches!(response, ResponseError::Limited { .. }) {
+            return Error::Response(response);
+        }
         match NonceRefusal::new(response, self.last_nonce, self.core.nonces.unit()) {
             Ok(refusal) => {
                 let refusal = refusal.with_concurrent_sends(self.core.concurrent_sends);
