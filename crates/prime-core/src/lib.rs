@@ -97,7 +97,8 @@ pub use transport::{
 };
 pub use wire::{
     DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
-    ResponseError, SalvagedKey, Severity, encode_body, encode_body_with_otp, parse_response,
+    ResponseError, SalvagedKey, Severity, WriteRequestError, encode_body, encode_body_with_otp,
+    parse_response,
 };
 pub use workflow::rotation;
 

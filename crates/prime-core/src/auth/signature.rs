@@ -27,6 +27,11 @@ impl ApiSign {
         Self { text }
     }
 
+    /// The signature's base64 text as bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.text
+    }
+
     /// The signature as base64 text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.text).unwrap_or_default()
