@@ -165,7 +165,12 @@ impl RequestBuilder {
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(nonce).as_bytes();
         let otp = otp_code(credentials).map_err(EncodeError::Argument)?;
-        encode_body_into(endpoint, digits, otp.as_ref().map(|otp| otp.as_str()), output)?;
+        encode_body_into(
+            endpoint,
+            digits,
+            otp.as_ref().map(|otp| otp.as_str()),
+            output,
+        )?;
         let body = output.written_mut();
         let body_len = body.len();
         let sign = credentials.signing_key().sign(E::PATH, digits, body);
@@ -192,7 +197,9 @@ impl RequestBuilder {
     ) -> [&'a [u8]; 14] {
         // The `Host` header names host and port, never any user info of the base URL.
         let authority = self.authority.as_str();
-        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
         [
             b"POST ",
             self.path_prefix.as_bytes(),

@@ -175,7 +175,12 @@ impl RequestBuilder {
         let digits = digits.format(nonce).as_bytes();
         let otp = otp_code(credentials)?;
         let mut body = Vec::with_capacity(128);
-        encode_body_into(endpoint, digits, otp.as_ref().map(|otp| otp.as_str()), &mut body)?;
+        encode_body_into(
+            endpoint,
+            digits,
+            otp.as_ref().map(|otp| otp.as_str()),
+            &mut body,
+        )?;
         let api_sign = credentials.signing_key().sign(E::PATH, digits, &body);
         let mut sign_header = api_sign.to_header_value();
         sign_header.set_sensitive(true);
@@ -344,10 +349,8 @@ pub(super) fn encode_body_into<E: Endpoint, O: BodyOutput>(
             .map_err(refused("otp", "could not be encoded as JSON"))?;
     }
     let fields = body.written_mut().len();
-    serde_json::to_writer(&mut *body, endpoint).map_err(refused(
-        "body",
-        "the request could not be encoded as JSON",
-    ))?;
+    serde_json::to_writer(&mut *body, endpoint)
+        .map_err(refused("body", "the request could not be encoded as JSON"))?;
     // Splice the endpoint's object into ours: `{}` closes the body, `{"a":…}` becomes `,"a":…}`.
     let object = &body.written_mut()[fields..];
     if object == b"{}" {
