@@ -5,6 +5,8 @@
 //!   on blocks padded outside the loop; checked to produce the same tag.
 //! - `signature`: `prime_core::SigningKey::sign` (given the body).
 //! - `request`: `prime_core::RequestBuilder::build`: a whole signed `http::Request`.
+//! - `bytes`: `prime_core::RequestBuilder::build_http1`: the same whole signed request as
+//!   HTTP/1.1 bytes (request line, headers, body), into a buffer reused from call to call.
 //! - `peer`: kraken-async-rs 0.16 `crypto::signatures::generate_signature` for the same body
 //!   (it takes the body as an owned `String`, so the bench hands it a copy, as a caller that
 //!   just serialized it would).
@@ -126,6 +128,15 @@ fn peer(c: &mut Criterion) {
         .build(&endpoint, &credentials, NONCE)
         .expect("request");
     assert_eq!(request.headers()["API-Sign"], ours.as_str());
+    let mut buf = Vec::new();
+    builder
+        .build_http1(&endpoint, &credentials, NONCE, &mut buf)
+        .expect("request bytes");
+    let signed_line = format!("\r\napi-sign: {}\r\n", ours.as_str());
+    assert!(
+        buf.windows(signed_line.len())
+            .any(|w| w == signed_line.as_bytes())
+    );
     let theirs = kraken_async_rs::crypto::signatures::generate_signature(
         NONCE,
         SECRET,
@@ -149,6 +160,13 @@ fn peer(c: &mut Criterion) {
         b.iter(|| {
             builder
                 .build(black_box(&endpoint), &credentials, black_box(NONCE))
+                .expect("valid request")
+        })
+    });
+    group.bench_function("bytes", |b| {
+        b.iter(|| {
+            builder
+                .build_http1(black_box(&endpoint), &credentials, black_box(NONCE), &mut buf)
                 .expect("valid request")
         })
     });
