@@ -195,17 +195,12 @@ impl RequestBuilder {
         sign: &'a ApiSign,
         content_length: &'a str,
     ) -> [&'a [u8]; 14] {
-        // The `Host` header names host and port, never any user info of the base URL.
-        let authority = self.authority.as_str();
-        let host = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host);
         [
             b"POST ",
             self.path_prefix.as_bytes(),
             path.as_bytes(),
             b" HTTP/1.1\r\nhost: ",
-            host.as_bytes(),
+            self.host.as_bytes(),
             b"\r\ncontent-type: application/json\r\nuser-agent: ",
             self.user_agent.as_bytes(),
             b"\r\napi-key: ",
