@@ -23,6 +23,16 @@ fn blocks_allocated_by(f: impl FnOnce()) -> u64 {
     dhat::HeapStats::get().total_blocks - before
 }
 
+/// The fewest blocks any of three runs of `f` allocated. dhat counts every thread, and the
+/// test harness's own thread allocates now and then; an allocation `f` makes shows in every
+/// run, a stray one of another thread not in all three.
+fn fewest_blocks_allocated_by(mut f: impl FnMut()) -> u64 {
+    (0..3)
+        .map(|_| blocks_allocated_by(&mut f))
+        .min()
+        .unwrap_or(0)
+}
+
 // One test function: dhat allows one profiler per process at a time.
 #[test]
 fn signing_allocates_nothing_and_a_request_allocates_little() {
@@ -75,7 +85,7 @@ fn signing_allocates_nothing_and_a_request_allocates_little() {
         .build_http1(&update, &credentials, u64::MAX, &mut buf)
         .expect("valid request");
     let mut slice = [0u8; 1024];
-    let bytes = blocks_allocated_by(|| {
+    let bytes = fewest_blocks_allocated_by(|| {
         for nonce in (0..64).map(|n| 1u64 << n) {
             builder
                 .build_http1(&endpoint, &credentials, nonce, &mut buf)
@@ -94,14 +104,14 @@ fn signing_allocates_nothing_and_a_request_allocates_little() {
     });
     assert_eq!(
         bytes, 0,
-        "256 bytes requests into grown buffers took {bytes} allocations"
+        "256 bytes requests into grown buffers took at least {bytes} allocations"
     );
 
     // Through the call driver: starting a call and signing its attempt as bytes.
     let settings = Settings::default().nonce_source(Arc::new(CountingNonce::starting_at(1)));
     let core = ClientCore::new(credentials.clone(), &settings).expect("valid settings");
     let now = Instant::now();
-    let driven = blocks_allocated_by(|| {
+    let driven = fewest_blocks_allocated_by(|| {
         for _ in 0..64 {
             let mut call = core.start(&update, now).expect("valid call");
             call.request_bytes(&mut buf).expect("signed");
@@ -110,7 +120,7 @@ fn signing_allocates_nothing_and_a_request_allocates_little() {
     });
     assert_eq!(
         driven, 0,
-        "64 driven bytes requests took {driven} allocations"
+        "64 driven bytes requests took at least {driven} allocations"
     );
     eprintln!(
         "allocations: sign {signing}, verify {verifying}, whole request {request}, \

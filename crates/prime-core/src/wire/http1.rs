@@ -12,8 +12,30 @@
 //! order (`content-type`, `user-agent`, `api-key`, `api-sign`, names in lower case as the
 //! `http` crate and both clients send them), `content-length`, an empty line, the body.
 
-use super::request::{BodyOutput, EncodeError, RequestBuilder, encode_body_into, otp_code};
-use crate::auth::{ApiSign, Credentials};
+use super::request::{
+    BodyOutput, EncodeError, RequestBuilder, encode_body_into, endpoint_index, otp_code,
+};
+
+/// Length of the `API-Sign` value: base64 of a 64-byte tag.
+const API_SIGN_LEN: usize = 88;
+
+/// The head after the `api-key` value, with room for the signature and the body length, which
+/// only the body decides; they are filled in once it is written.
+const HEAD_END: &[u8] = b"\r\napi-sign: \
+    ........................................................................................\
+    \r\ncontent-length: 00\r\n\r\n";
+/// Where in [`HEAD_END`] the signature goes.
+const SIGN_AT: usize = b"\r\napi-sign: ".len();
+/// Where in [`HEAD_END`] the body length goes.
+const LENGTH_AT: usize = SIGN_AT + API_SIGN_LEN + b"\r\ncontent-length: ".len();
+/// The room for the body length: two digits, as most Prime bodies are 10-99 bytes long.
+const LENGTH_ROOM: &[u8] = b"00";
+
+const _: () = assert!(
+    HEAD_END[SIGN_AT + API_SIGN_LEN] == b'\r'
+        && HEAD_END.len() == LENGTH_AT + LENGTH_ROOM.len() + 4
+);
+use crate::auth::Credentials;
 use crate::endpoints::{ArgumentError, Endpoint};
 
 /// Why [`RequestBuilder::build_http1_into`] wrote no request.
@@ -83,11 +105,7 @@ impl RequestBuilder {
         buf: &mut Vec<u8>,
     ) -> Result<(), ArgumentError> {
         buf.clear();
-        let written = self.write_http1(endpoint, credentials, nonce, buf, |buf, len| {
-            buf.resize(len, 0);
-            Some(buf.as_mut_slice())
-        });
-        match written {
+        match self.write_http1(endpoint, credentials, nonce, buf) {
             Ok(_) => Ok(()),
             Err(error) => {
                 buf.clear();
@@ -97,7 +115,8 @@ impl RequestBuilder {
     }
 
     /// As [`build_http1`](Self::build_http1), into a fixed buffer: returns how many bytes of
-    /// `buf` the request fills, from the start.
+    /// `buf` the request fills, from the start. A few bytes past them may have been written
+    /// to as well.
     ///
     /// ```
     /// use prime_core::endpoints::ListApiUsers;
@@ -131,10 +150,7 @@ impl RequestBuilder {
     ) -> Result<usize, WriteRequestError> {
         let available = buf.len();
         let mut output = SliceOutput { buf, len: 0 };
-        let written = self.write_http1(endpoint, credentials, nonce, &mut output, |output, len| {
-            output.buf.get_mut(..len)
-        });
-        match written {
+        match self.write_http1(endpoint, credentials, nonce, &mut output) {
             Ok(len) => Ok(len),
             Err(EncodeError::Argument(error)) => Err(error.into()),
             Err(EncodeError::Full) => {
@@ -142,6 +158,13 @@ impl RequestBuilder {
                 // into a buffer that grows (wiped after, as it may hold a 2FA password).
                 let mut whole = zeroize::Zeroizing::new(Vec::new());
                 self.build_http1(endpoint, credentials, nonce, &mut whole)?;
+                // Writing in place needs a byte more than the request while an endpoint
+                // without fields is spliced in (`{}`); a buffer of just the right size gets
+                // the request all the same.
+                if let Some(target) = output.buf.get_mut(..whole.len()) {
+                    target.copy_from_slice(&whole);
+                    return Ok(whole.len());
+                }
                 Err(WriteRequestError::BufferTooSmall {
                     needed: whole.len(),
                     available,
@@ -150,8 +173,10 @@ impl RequestBuilder {
         }
     }
 
-    /// Encodes the body at the start of `output`, signs it, then asks `room` for `head + body`
-    /// bytes, moves the body behind the head's place and writes the head there. Returns the
+    /// Writes the head with room for the signature and the body length, which only the
+    /// body decides, then the body after it; signs the body and fills the room in. Writing
+    /// in order (rather than body first, head in front) means nothing is zero-filled or
+    /// moved, except the body when its length has more than two digits. Returns the
     /// request's length.
     fn write_http1<E: Endpoint, O: BodyOutput>(
         &self,
@@ -159,58 +184,56 @@ impl RequestBuilder {
         credentials: &Credentials,
         nonce: u64,
         output: &mut O,
-        room: impl FnOnce(&mut O, usize) -> Option<&mut [u8]>,
     ) -> Result<usize, EncodeError> {
         endpoint.validate().map_err(EncodeError::Argument)?;
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(nonce).as_bytes();
         let otp = otp_code(credentials).map_err(EncodeError::Argument)?;
+        let full = |_: std::io::Error| EncodeError::Full;
+        match const { endpoint_index(E::PATH) } {
+            Some(index) => output.write_all(self.endpoint_heads[index].as_bytes()),
+            None => [
+                self.head_start.as_bytes(),
+                E::PATH.as_bytes(),
+                self.head_middle.as_bytes(),
+            ]
+            .into_iter()
+            .try_for_each(|part| output.write_all(part)),
+        }
+        .map_err(full)?;
+        output
+            .write_all(credentials.api_key().header_value().as_bytes())
+            .map_err(full)?;
+        let sign_at = output.written_mut().len() + SIGN_AT;
+        let length_at = output.written_mut().len() + LENGTH_AT;
+        output.write_all(HEAD_END).map_err(full)?;
+        let body_at = output.written_mut().len();
         encode_body_into(
             endpoint,
             digits,
             otp.as_ref().map(|otp| otp.as_str()),
             output,
         )?;
-        let body = output.written_mut();
-        let body_len = body.len();
-        let sign = credentials.signing_key().sign(E::PATH, digits, body);
-        let mut length = itoa::Buffer::new();
-        let head = self.head(E::PATH, credentials, &sign, length.format(body_len));
-        let head_len: usize = head.iter().map(|part| part.len()).sum();
-        let request = room(output, head_len + body_len).ok_or(EncodeError::Full)?;
-        request.copy_within(..body_len, head_len);
-        let mut at = 0;
-        for part in head {
-            request[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        }
-        Ok(head_len + body_len)
-    }
 
-    /// The request line and headers, as the pieces they are written from.
-    fn head<'a>(
-        &'a self,
-        path: &'a str,
-        credentials: &'a Credentials,
-        sign: &'a ApiSign,
-        content_length: &'a str,
-    ) -> [&'a [u8]; 14] {
-        [
-            b"POST ",
-            self.path_prefix.as_bytes(),
-            path.as_bytes(),
-            b" HTTP/1.1\r\nhost: ",
-            self.host.as_bytes(),
-            b"\r\ncontent-type: application/json\r\nuser-agent: ",
-            self.user_agent.as_bytes(),
-            b"\r\napi-key: ",
-            credentials.api_key().header_value().as_bytes(),
-            b"\r\napi-sign: ",
-            sign.as_bytes(),
-            b"\r\ncontent-length: ",
-            content_length.as_bytes(),
-            b"\r\n\r\n",
-        ]
+        let written = output.written_mut();
+        let sign = credentials
+            .signing_key()
+            .sign(E::PATH, digits, &written[body_at..]);
+        written[sign_at..sign_at + API_SIGN_LEN].copy_from_slice(sign.as_bytes());
+        let mut length = itoa::Buffer::new();
+        let length = length.format(written.len() - body_at).as_bytes();
+        // A body is at least `{"nonce":0}`, so its length has two digits or more: the room
+        // only ever grows, moving the body behind it.
+        let after = length_at + LENGTH_ROOM.len();
+        let end = written.len();
+        let extra = length.len() - LENGTH_ROOM.len();
+        if extra > 0 {
+            output.write_all(&[0; 20][..extra]).map_err(full)?;
+            output.written_mut().copy_within(after..end, after + extra);
+        }
+        let written = output.written_mut();
+        written[length_at..length_at + length.len()].copy_from_slice(length);
+        Ok(written.len())
     }
 }
 
