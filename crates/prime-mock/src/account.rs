@@ -37,9 +37,9 @@ use zeroize::Zeroizing;
 use crate::account_keys::{AccountKeySpec, MintedKey, Permission};
 use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
+use crate::ledger::{Batch, Transfer, UnsettledTrade};
 use crate::nonce_guard::NonceGuard;
 use crate::rate_limit::RateCounter;
-use crate::settlement::{Batch, Transfer, UnsettledTrade};
 
 fn reject(code: &ErrorCode) -> Rejection {
     code.as_str().to_owned()
@@ -77,7 +77,7 @@ macro_rules! methods {
         /// The method names, in the table's order.
         const METHOD_NAMES: &[&str] = &[$(<$endpoint as Endpoint>::NAME),*];
 
-        impl Simulator {
+        impl Account {
             /// Decodes the arguments as the method's request type and runs its handler.
             fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
                 $(
@@ -131,7 +131,7 @@ impl Method {
 }
 
 /// One private call as received.
-pub(crate) struct Call<'a> {
+pub(crate) struct ReceivedCall<'a> {
     pub(crate) method: Method,
     /// The path and query as received: what `API-Sign` covers.
     pub(crate) signed_path: &'a str,
@@ -144,7 +144,7 @@ pub(crate) struct Call<'a> {
     pub(crate) host: Option<&'a str>,
 }
 
-impl<'a> Call<'a> {
+impl<'a> ReceivedCall<'a> {
     /// The call carried by a request's URI, headers and body bytes.
     pub(crate) fn new(
         method: Method,
@@ -185,10 +185,38 @@ pub(crate) struct SignatureRejection {
     path: String,
     api_key: String,
     mistakes: Vec<Mistake>,
+    /// Set when the signature was right and the API 2FA password was missing or wrong.
+    second_factor: Option<SecondFactor>,
+}
+
+/// What was wrong with the `otp` of a correctly signed call.
+#[derive(Debug, Clone, Copy)]
+enum SecondFactor {
+    Missing,
+    Wrong,
 }
 
 impl SignatureRejection {
-    fn diagnose(diagnoser: &Diagnoser, call: &Call<'_>, nonce: &str) -> Self {
+    /// A correctly signed call refused for its API 2FA password (Kraken answers it as
+    /// `EAPI:Invalid signature` too).
+    fn second_factor(call: &ReceivedCall<'_>, sent: bool) -> Self {
+        Self {
+            method: call.method.name(),
+            path: call.signed_path.to_owned(),
+            api_key: call
+                .api_key
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
+            mistakes: Vec::new(),
+            second_factor: Some(if sent {
+                SecondFactor::Wrong
+            } else {
+                SecondFactor::Missing
+            }),
+        }
+    }
+
+    fn diagnose(diagnoser: &Diagnoser, call: &ReceivedCall<'_>, nonce: &str) -> Self {
         let mistakes = match call.api_sign.map(std::str::from_utf8) {
             Some(Ok(sign)) => {
                 let origins: Vec<String> = call
@@ -210,12 +238,15 @@ impl SignatureRejection {
                 .map(|k| String::from_utf8_lossy(k).into_owned())
                 .unwrap_or_default(),
             mistakes,
+            second_factor: None,
         }
     }
 
     /// The ids, comma-separated, or `unknown`.
     pub(crate) fn ids(&self) -> String {
-        if self.mistakes.is_empty() {
+        if let Some(second_factor) = self.second_factor {
+            second_factor.id().to_owned()
+        } else if self.mistakes.is_empty() {
             "unknown".to_owned()
         } else {
             self.mistakes
@@ -229,7 +260,12 @@ impl SignatureRejection {
     /// `{"error", "method", "path", "api_key", "diagnosis": [{"id", "explanation"}]}`; the
     /// diagnosis is `[{"id": "unknown", …}]` when no known mistake reproduces the signature.
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        let diagnosis: Vec<_> = if self.mistakes.is_empty() {
+        let diagnosis: Vec<_> = if let Some(second_factor) = self.second_factor {
+            vec![serde_json::json!({
+                "id": second_factor.id(),
+                "explanation": second_factor.explanation(),
+            })]
+        } else if self.mistakes.is_empty() {
             vec![serde_json::json!({
                 "id": "unknown",
                 "explanation": "no known mistake reproduces this signature (wrong secret, or a different body/nonce/path was signed)",
@@ -247,6 +283,29 @@ impl SignatureRejection {
             "api_key": self.api_key,
             "diagnosis": diagnosis,
         })
+    }
+}
+
+impl SecondFactor {
+    fn id(self) -> &'static str {
+        match self {
+            Self::Missing => "otp-missing",
+            Self::Wrong => "otp-wrong",
+        }
+    }
+
+    fn explanation(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "the signature is right, but the key requires API 2FA and the body has no `otp` \
+                 field: send the key's 2FA password or current TOTP code as `otp` (prime: --otp \
+                 or KRAKEN_API_OTP)"
+            }
+            Self::Wrong => {
+                "the signature is right, but the body's `otp` is not the key's 2FA password or \
+                 current TOTP code"
+            }
+        }
     }
 }
 
@@ -369,7 +428,7 @@ pub(crate) struct AccountKey {
 }
 
 /// Users, keys, trades, batches and transfers, plus everything needed to check calls.
-pub(crate) struct Simulator {
+pub(crate) struct Account {
     pub(crate) ids: IdSource,
     pub(crate) clock: Clock,
     pub(crate) users: Vec<User>,
@@ -385,7 +444,7 @@ pub(crate) struct Simulator {
     pub(crate) last_rejection: Option<SignatureRejection>,
 }
 
-impl Simulator {
+impl Account {
     /// A fresh account whose only key is the account key.
     pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
         let mut simulator = Self {
@@ -533,7 +592,7 @@ impl Simulator {
     }
 
     /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
-    pub(crate) fn handle(&mut self, call: &Call<'_>) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn handle(&mut self, call: &ReceivedCall<'_>) -> Result<Vec<u8>, Rejection> {
         let key = call
             .api_key
             .and_then(|k| self.live_key(k))
@@ -581,6 +640,13 @@ impl Simulator {
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         if !second_factor {
+            let rejection = SignatureRejection::second_factor(call, body.otp().is_some());
+            tracing::info!(
+                method = call.method.name(),
+                diagnosis = %rejection.ids(),
+                "prime-mock: EAPI:Invalid signature"
+            );
+            self.last_rejection = Some(rejection);
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         let nonce = body.nonce().map_err(|e| e.to_string())?;
@@ -788,7 +854,7 @@ mod tests {
 
     #[test]
     fn issued_keys_are_kept_as_text_for_websocket_and_fix() {
-        let (mut simulator, _) = Simulator::new(3, false, false);
+        let (mut simulator, _) = Account::new(3, false, false);
         simulator.users.push(User {
             id: "U1".into(),
             name: "Desk".into(),
