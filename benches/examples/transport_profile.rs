@@ -28,7 +28,11 @@ const BATCH: u32 = 20;
 
 /// As `benches/transports.rs`'s `raw_tcp`: connect, write, read the head (`httparse`) and the
 /// body by its `Content-Length`.
-fn raw_tcp(address: SocketAddr, request: &[u8], received: &mut Vec<u8>) -> (StatusCode, HeaderMap, usize) {
+fn raw_tcp(
+    address: SocketAddr,
+    request: &[u8],
+    received: &mut Vec<u8>,
+) -> (StatusCode, HeaderMap, usize) {
     let mut stream = TcpStream::connect(address).expect("the simulator accepts");
     stream.write_all(request).expect("the request is written");
     received.clear();
@@ -70,9 +74,13 @@ fn main() {
     let (server, endpoint, credentials) = mock_with_batch();
     let url = server.url();
     let address = server.addr();
-    let builder = RequestBuilder::new().with_base_url(&url).expect("valid URL");
+    let builder = RequestBuilder::new()
+        .with_base_url(&url)
+        .expect("valid URL");
     let nonces = Arc::new(ClockNonce::new());
-    let settings = Settings::default().base_url(&url).nonce_source(nonces.clone());
+    let settings = Settings::default()
+        .base_url(&url)
+        .nonce_source(nonces.clone());
     let client =
         tcp_transport::TcpClient::new(credentials.clone(), &settings).expect("valid settings");
     let mut request = Vec::with_capacity(1024);

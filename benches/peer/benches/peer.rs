@@ -76,7 +76,12 @@ fn peer(c: &mut Criterion) {
     group.bench_function("bytes", |b| {
         b.iter(|| {
             builder
-                .build_http1(black_box(&endpoint), &credentials, black_box(NONCE), &mut buf)
+                .build_http1(
+                    black_box(&endpoint),
+                    &credentials,
+                    black_box(NONCE),
+                    &mut buf,
+                )
                 .expect("valid request")
         })
     });

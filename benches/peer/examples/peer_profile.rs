@@ -53,7 +53,12 @@ fn main() {
         }),
         "bytes" => (0..count).for_each(|_| {
             builder
-                .build_http1(black_box(&endpoint), &credentials, black_box(NONCE), &mut buf)
+                .build_http1(
+                    black_box(&endpoint),
+                    &credentials,
+                    black_box(NONCE),
+                    &mut buf,
+                )
                 .expect("valid request");
             black_box(&buf);
         }),
@@ -80,7 +85,12 @@ fn main() {
                 )),
                 3 => {
                     builder
-                        .build_http1(black_box(&endpoint), &credentials, black_box(NONCE), &mut buf)
+                        .build_http1(
+                            black_box(&endpoint),
+                            &credentials,
+                            black_box(NONCE),
+                            &mut buf,
+                        )
                         .expect("valid request");
                     black_box(&buf);
                 }
@@ -108,7 +118,10 @@ fn main() {
                 samples.sort_by(f64::total_cmp);
                 fastest[which] = samples[0];
                 let decile = samples[samples.len() / 10];
-                println!("{:<9} fastest {:7.1} ns, 10th percentile {:7.1} ns", NAMES[which], samples[0], decile);
+                println!(
+                    "{:<9} fastest {:7.1} ns, 10th percentile {:7.1} ns",
+                    NAMES[which], samples[0], decile
+                );
             }
             let [floor, signature, request, bytes, peer] = fastest;
             println!("signature / floor {:.3}", signature / floor);
