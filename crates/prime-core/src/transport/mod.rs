@@ -39,8 +39,9 @@
 //! of the call unchanged) written as the complete request into a buffer the transport keeps,
 //! with no allocation once the buffer has grown. The bytes are what a plain HTTP/1.1 writer
 //! makes of the `http::Request`: request line, `host`, the four headers in the same order,
-//! `content-length`, the body. There is no `Connection` header, so the connection stays open
-//! (HTTP/1.1's default) and the response ends after its `Content-Length`.
+//! `content-length`, the body. There is no `Connection` header: the connection stays open
+//! (HTTP/1.1's default), so the transport reads the response by its length (or its chunks),
+//! not until the server closes.
 //!
 //! ```
 //! use std::sync::Arc;
