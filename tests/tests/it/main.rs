@@ -7,6 +7,7 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod rate_limits;
 mod real_clients;
 mod rotation;
 mod secret_recovery;
