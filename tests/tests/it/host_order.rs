@@ -9,8 +9,16 @@ use std::time::Duration;
 
 use prime_blocking::HostSendOrder;
 use prime_core::transport::SendOrder as _;
-use prime_core::{ApiKey, Credentials};
+use prime_core::{ApiKey, ClockNonce, Credentials, NonceSource as _, Settings};
 use prime_mock::MockServer;
+
+// The example transport (`examples/tcp_transport.rs`), as a third client of the order.
+#[path = "../../../examples/tcp_transport.rs"]
+#[allow(
+    dead_code,
+    reason = "only its client and one typed method are used here"
+)]
+mod tcp_transport;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -142,6 +150,31 @@ fn the_async_client_waits_for_a_held_turn_without_blocking_its_runtime() {
         ticks.load(Ordering::Relaxed) >= 5,
         "the runtime kept running other tasks while the call waited for its turn"
     );
+    assert_eq!(server.executions("ListPrimeApiUsers"), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_example_transport_signs_inside_the_hosts_turn() {
+    let server = MockServer::start().expect("simulator");
+    let dir = scratch("example");
+    let order = Arc::new(HostSendOrder::in_dir(&dir));
+    let key = ApiKey::new(server.account_api_key()).expect("valid key");
+    // Another process on the host left the key's last nonce an hour ahead of this clock.
+    let ahead = ClockNonce::new().next_nonce() + 3_600_000_000_000;
+    order
+        .take_turn(&key)
+        .expect("a turn")
+        .record(ahead)
+        .expect("recorded");
+
+    let settings = Settings::default()
+        .base_url(&server.url())
+        .send_order(order.clone());
+    let client = tcp_transport::TcpClient::new(credentials(&server), &settings).expect("a client");
+    client.list_api_users().expect("the call succeeds");
+    // The nonce went above the other process's, and was recorded before it was sent.
+    assert_eq!(order.take_turn(&key).expect("a turn").floor(), ahead + 1);
     assert_eq!(server.executions("ListPrimeApiUsers"), 1);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -218,7 +218,8 @@ impl fmt::Debug for ClientCore {
 ///
 /// A transport loops:
 ///
-/// 1. **output** [`Call::request`]: a request signed now, with a fresh nonce;
+/// 1. **output** [`Call::request`]: a request signed now, with a fresh nonce (or
+///    [`Call::request_bytes`]: the same request as HTTP/1.1 bytes in the transport's buffer);
 /// 2. sends it, then **input** [`Call::on_response`] with the status, headers and body, or
 ///    [`Call::on_transport_error`] if it failed below HTTP (saying whether the request was
 ///    certainly *not sent* or *maybe sent*);
@@ -320,8 +321,9 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// endpoint cannot be encoded, or if the client has a [`ClientCore::send_order`] (sign
     /// with [`Call::request_in_turn`] then).
     pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
-        let nonce = self.take_nonce(None)?;
-        self.signed(nonce)
+        self.next_attempt(None, |requests, endpoint, credentials, nonce| {
+            requests.build(endpoint, credentials, nonce)
+        })
     }
 
     /// **Output**: the next request, signed now inside `turn` of the client's
@@ -334,13 +336,53 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// [`TransportError`] with [`TransportErrorKind::SendOrder`] (not sent) when the nonce
     /// could not be recorded.
     pub fn request_in_turn(&mut self, turn: &mut dyn SendTurn) -> Result<Request<Vec<u8>>, Error> {
-        let nonce = self.take_nonce(Some(turn))?;
-        self.signed(nonce)
+        self.next_attempt(Some(turn), |requests, endpoint, credentials, nonce| {
+            requests.build(endpoint, credentials, nonce)
+        })
     }
 
-    /// The nonce for the next attempt: the source's next, raised above the floor of the
-    /// shared send order's turn (and recorded in it) when there is one.
-    fn take_nonce(&mut self, turn: Option<&mut dyn SendTurn>) -> Result<u64, Error> {
+    /// **Output**: the next request as HTTP/1.1 bytes, written into `buf` (replacing what it
+    /// held), for a transport that writes to its own socket. The same attempt as
+    /// [`Call::request`] — a fresh nonce, signed now — and the same bytes a plain HTTP/1.1
+    /// writer makes of that request; once `buf` has grown, no allocation
+    /// ([`RequestBuilder::build_http1`]).
+    ///
+    /// # Errors
+    /// As [`Call::request`].
+    pub fn request_bytes(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        self.next_attempt(None, |requests, endpoint, credentials, nonce| {
+            requests.build_http1(endpoint, credentials, nonce, buf)
+        })
+    }
+
+    /// **Output**: the next request as HTTP/1.1 bytes ([`Call::request_bytes`]), signed inside
+    /// `turn` of the client's [`SendOrder`] ([`Call::request_in_turn`]).
+    ///
+    /// # Errors
+    /// As [`Call::request_in_turn`].
+    pub fn request_bytes_in_turn(
+        &mut self,
+        turn: &mut dyn SendTurn,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.next_attempt(Some(turn), |requests, endpoint, credentials, nonce| {
+            requests.build_http1(endpoint, credentials, nonce, buf)
+        })
+    }
+
+    /// The one path to the next attempt, whichever output it is signed into: refused once
+    /// the call finished, a fresh nonce (inside the turn, when the order is shared), then in
+    /// flight.
+    fn next_attempt<T>(
+        &mut self,
+        turn: Option<&mut dyn SendTurn>,
+        sign: impl FnOnce(
+            &RequestBuilder,
+            &E,
+            &Credentials,
+            u64,
+        ) -> Result<T, crate::endpoints::ArgumentError>,
+    ) -> Result<T, Error> {
         if self.state == State::Finished {
             return Err(crate::endpoints::ArgumentError::new(
                 "call",
@@ -348,12 +390,27 @@ impl<'a, E: Endpoint> Call<'a, E> {
             )
             .into());
         }
+        let nonce = self.take_nonce(turn)?;
+        let signed = sign(
+            &self.core.requests,
+            self.endpoint,
+            &self.core.credentials,
+            nonce,
+        )?;
+        self.last_nonce = nonce;
+        self.state = State::InFlight;
+        Ok(signed)
+    }
+
+    /// The nonce for the next attempt: the source's next, raised above the floor of the
+    /// shared send order's turn (and recorded in it) when there is one.
+    fn take_nonce(&mut self, turn: Option<&mut dyn SendTurn>) -> Result<u64, Error> {
         let Some(turn) = turn else {
             if self.core.send_order.is_some() {
                 // A transport that ignored the shared order would break it silently.
                 return Err(crate::endpoints::ArgumentError::new(
                     "send_order",
-                    "this client shares a send order: the transport must take a turn of it and sign with `Call::request_in_turn`",
+                    "this client shares a send order: the transport must take a turn of it and sign with `Call::request_in_turn` or `Call::request_bytes_in_turn`",
                 )
                 .into());
             }
@@ -380,16 +437,6 @@ impl<'a, E: Endpoint> Call<'a, E> {
         })?;
         self.shared_turn = Some((floor, turn.waited_for_another()));
         Ok(nonce)
-    }
-
-    fn signed(&mut self, nonce: u64) -> Result<Request<Vec<u8>>, Error> {
-        let request = self
-            .core
-            .requests
-            .build(self.endpoint, &self.core.credentials, nonce)?;
-        self.last_nonce = nonce;
-        self.state = State::InFlight;
-        Ok(request)
     }
 
     /// **Input**: the server answered `status` with `headers` and the whole `body` (read into
