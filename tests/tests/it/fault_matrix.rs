@@ -33,9 +33,9 @@ use prime_mock::{Fault, FaultKind, MockServer};
 use prime_tests::RecordedNonces;
 
 // The example transport (`examples/tcp_transport.rs`): a third client over the same call
-// driver, checked against the same model.
+// driver, checked against the same model (and with the host send order, in `host_order`).
 #[path = "../../../examples/tcp_transport.rs"]
-mod tcp_transport;
+pub(crate) mod tcp_transport;
 
 /// The retry budget every cell's client gets: the default's 3 attempts, with delays short
 /// enough to keep 192 cells fast.

@@ -13,12 +13,7 @@ use prime_core::{ApiKey, ClockNonce, Credentials, NonceSource as _, Settings};
 use prime_mock::MockServer;
 
 // The example transport (`examples/tcp_transport.rs`), as a third client of the order.
-#[path = "../../../examples/tcp_transport.rs"]
-#[allow(
-    dead_code,
-    reason = "only its client and one typed method are used here"
-)]
-mod tcp_transport;
+use crate::fault_matrix::tcp_transport;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
