@@ -31,11 +31,12 @@ impl TcpClient {
     }
 
     /// Sends `endpoint` as the call driver directs.
-    pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        let mut call = self.core.start(endpoint, Instant::now())?;
+    pub fn send<E: Endpoint>(&self, endpoint: E) -> Result<Reply<E::Response>, Error> {
+        let mut call = self.core.start(&endpoint, Instant::now())?;
         loop {
-            let request = call.request()?;
-            let outcome = self.exchange(&request);
+            let now = Instant::now();
+            let request = call.request_at(now)?;
+            let outcome = self.exchange(&request, call.attempt_timeout(now));
             match call.on_attempt(Instant::now(), outcome) {
                 Step::Done(reply) => return Ok(reply),
                 Step::Stop(error) => return Err(error),
@@ -44,11 +45,17 @@ impl TcpClient {
         }
     }
 
-    // The 13 typed methods (`create_api_user_key`, ...), from the core's endpoint table.
+    // The typed methods (`list_api_users`, ...), from the core's endpoint table, and the
+    // key workflows (the orphan-safe `create_api_user_key`, ...), all over `send`.
     prime_core::client_methods!(blocking);
+    prime_core::workflow_methods!(blocking);
 
     /// One request on a fresh connection, read until the whole body is in.
-    fn exchange(&self, request: &Request<Vec<u8>>) -> Result<(Parts, BodyBuffer), TransportError> {
+    fn exchange(
+        &self,
+        request: &Request<Vec<u8>>,
+        limit: std::time::Duration,
+    ) -> Result<(Parts, BodyBuffer), TransportError> {
         let host = request.uri().authority().map_or("", |a| a.as_str());
         let address = host
             .to_socket_addrs()
@@ -58,8 +65,9 @@ impl TcpClient {
         let mut stream = TcpStream::connect_timeout(&address, self.core.connect_timeout())
             .map_err(|e| not_sent(kind_of(&e, TransportErrorKind::Connect), e))?;
         let io = |e: std::io::Error| maybe_sent(kind_of(&e, TransportErrorKind::Io), e);
-        // A read or write stalled past the per-attempt timeout fails the attempt.
-        let timeout = Some(self.core.timeout());
+        // A read or write stalled past the attempt's limit (the per-attempt timeout, cut to
+        // the call's deadline) fails the attempt.
+        let timeout = Some(limit);
         stream
             .set_read_timeout(timeout)
             .and_then(|()| stream.set_write_timeout(timeout))
@@ -143,6 +151,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin = TcpClient::new(server.account_credentials(), &settings)?;
     let user = admin.create_api_user("Desk 1", prime_core::endpoints::Role::Trader)?;
     let key = admin.create_api_user_key(&user.id)?;
-    assert_eq!(admin.list_api_user_keys(&user.id)?[0].key, key.api_key);
+    assert_eq!(admin.list_api_user_keys(&user.id)?[0].api_key, key.api_key);
     Ok(())
 }

@@ -46,7 +46,7 @@
 //! )?;
 //! let key = reply.result;
 //! assert_eq!(key.api_key, "KRA5L19LAW8Z");
-//! assert_eq!(key.api_secret.expose(), "c2VjcmV0");
+//! assert_eq!(key.api_secret().expose(), "c2VjcmV0");
 //! assert!(!format!("{key:?}").contains("c2VjcmV0"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -93,7 +93,7 @@ pub use endpoints::{ArgumentError, Endpoint, Idempotency};
 pub use issued::IssuedCredentials;
 pub use transport::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Delivery,
-    Error, RetryPolicy, Settings, TransportError, TransportErrorKind,
+    Error, ErrorKind, RetryPolicy, RetryWait, Settings, TransportError, TransportErrorKind,
 };
 pub use wire::{
     DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
@@ -101,5 +101,7 @@ pub use wire::{
 };
 pub use workflow::rotation;
 
-// Re-exported so users name the same `http` version the core speaks.
+// Re-exported so users name the same `http` and `serde_json` versions the core speaks
+// (`serde_json::Value` appears in results' unknown fields).
 pub use http;
+pub use serde_json;

@@ -45,12 +45,14 @@ mod body_buffer;
 mod call;
 mod client_methods;
 mod error;
+mod error_kind;
 mod retry;
 mod settings;
 
 pub use body_buffer::BodyBuffer;
 pub use call::{Call, ClientCore, Step};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use error_kind::{ErrorKind, RetryWait};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
 pub use settings::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,

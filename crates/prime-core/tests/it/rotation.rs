@@ -123,7 +123,7 @@ fn drive(
                 rotation.on_recorded();
             }
             Action::Deliver => {
-                durable.secret = Some(rotation.created_key().unwrap().api_secret.expose().into());
+                durable.secret = Some(rotation.created_key().unwrap().api_secret().expose().into());
                 rotation.on_delivered(Ok(()));
             }
             Action::Withdraw => {
