@@ -174,6 +174,7 @@
 
 mod failure;
 mod hyper_setup;
+mod roots;
 
 use std::sync::Arc;
 
@@ -239,7 +240,7 @@ pub struct ClientBuilder {
 /// Where the hyper client comes from.
 #[derive(Debug)]
 enum HttpSetup {
-    /// Built here: rustls with `ring` and the webpki roots.
+    /// Built here: rustls with `ring` and the roots the features select.
     Default,
     /// Built here with the caller's TLS settings.
     Tls(Arc<rustls::ClientConfig>),
@@ -429,8 +430,8 @@ impl ClientBuilder {
     /// TLS settings (custom roots, client certificates) for the hyper client this crate
     /// builds, e.g. a `rustls::ClientConfig` with your gateway's CA as its only root (built as
     /// in [prime-blocking's example](https://docs.rs/prime-blocking/latest/prime_blocking/struct.ClientBuilder.html#method.tls_config)).
-    /// Its crypto provider is used as is; the default is rustls with `ring` and the webpki
-    /// roots.
+    /// Its crypto provider is used as is; the default is rustls with `ring` and the roots the
+    /// crate features select (see the [crate docs](crate#features)).
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.http = match self.http {
             HttpSetup::Default | HttpSetup::Tls(_) => HttpSetup::Tls(config),
@@ -456,9 +457,10 @@ impl ClientBuilder {
     /// combined with a caller-built hyper client, or no usable TLS roots.
     pub fn build(self) -> Result<Client, BuildError> {
         let core = ClientCore::new(self.credentials, &self.settings)?;
+        let https = core.base_url().starts_with("https:");
         let http = match self.http {
-            HttpSetup::Default => hyper_setup::hyper_client(None)?,
-            HttpSetup::Tls(config) => hyper_setup::hyper_client(Some(config))?,
+            HttpSetup::Default => hyper_setup::hyper_client(None, https)?,
+            HttpSetup::Tls(config) => hyper_setup::hyper_client(Some(config), https)?,
             HttpSetup::Caller(client) => *client,
             HttpSetup::Conflict => {
                 return Err(BuildError::new(

@@ -130,6 +130,7 @@ mod body;
 mod connector;
 mod failure;
 mod resolver;
+mod roots;
 pub mod sink;
 
 use std::fmt;
@@ -315,7 +316,8 @@ impl ClientBuilder {
     prime_core::settings_setters!();
 
     /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
-    /// this crate's default is rustls with `ring` and the webpki roots.
+    /// this crate's default is rustls with `ring` and the roots the crate features select
+    /// (see the [crate docs](crate#features)).
     ///
     /// ```no_run
     /// use std::sync::Arc;
@@ -366,7 +368,21 @@ impl ClientBuilder {
                 ));
             }
             (Some(agent), None) => (agent, false),
-            (None, tls) => (connector::probed_agent(tls), true),
+            (None, Some(tls)) => (connector::probed_agent(Some(tls)), true),
+            // ureq's own TLS trusts exactly the webpki roots: used as it is when those are
+            // the roots the features select.
+            (None, None)
+                if cfg!(feature = "webpki-roots") && !cfg!(feature = "rustls-native-roots") =>
+            {
+                (connector::probed_agent(None), true)
+            }
+            (None, None) => {
+                let https = core.base_url().starts_with("https:");
+                (
+                    connector::probed_agent(Some(roots::feature_tls(https)?)),
+                    true,
+                )
+            }
         };
         Ok(Client {
             deadline: core.deadline(),

@@ -22,7 +22,7 @@ const ALLOW_LIST: [&str; 2] = ["127.0.0.1", "10.1.0.0/16"];
 
 /// Whether `api_key` with `secret` authenticates on the simulator's Prime WebSocket (a real
 /// upgrade request; `101` means yes).
-fn ws_authenticates(server: &MockServer, api_key: &str, secret: &str) -> bool {
+pub(crate) fn ws_authenticates(server: &MockServer, api_key: &str, secret: &str) -> bool {
     let credentials = IssuedCredentials::new(api_key, secret).expect("issued credentials");
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -477,7 +477,7 @@ fn decode_errors_name_the_json_path() {
     );
     assert_eq!(
         decode_path::<CreatedApiUserKey>(body.as_bytes()),
-        "result.api_secret()"
+        "result.api_secret"
     );
     // A missing required field is reported at the object that lacks it.
     let body = success(CREATE_USER).replace(r#""status":"Enabled","#, "");
