@@ -138,7 +138,7 @@
 //! ```
 //!
 //! A call cut off by the deadline fails with
-//! [`TransportErrorKind::Deadline`](prime_core::TransportErrorKind::Deadline): *not sent* if
+//! [`TransportErrorKind::Deadline`]: *not sent* if
 //! its request had not left, *outcome unknown* if it had (and a key creation then reconciles
 //! as after any unknown outcome).
 //!

@@ -104,7 +104,7 @@
 //! does not bound is a thread's wait for its turn in the send order (a standard mutex has no
 //! timed lock): the call's deadline is checked once the turn comes, before anything is
 //! signed. A call cut off by the deadline fails with
-//! [`TransportErrorKind::Deadline`](prime_core::TransportErrorKind::Deadline): *not sent* if
+//! [`TransportErrorKind::Deadline`]: *not sent* if
 //! its request had not left, *outcome unknown* if it had.
 //!
 //! # Logging
@@ -123,7 +123,7 @@
 //!   private CAs), read with `rustls-native-certs` (pure Rust; no C library).
 //!
 //! With both, both are trusted. With neither, pass TLS settings with
-//! [`ClientBuilder::tls_config`] (or an [`Agent`](ureq::Agent)).
+//! [`ClientBuilder::tls_config`] (or an [`ureq::Agent`]).
 #![forbid(unsafe_code)]
 
 mod body;

@@ -76,9 +76,16 @@
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
 
+// The exported macros write `prime_core::…` intra-doc links (a client crate resolves them);
+// this name lets them resolve here too, where `generated_methods` expands them.
+#[cfg(doc)]
+extern crate self as prime_core;
+
 mod auth;
 pub mod endpoints;
 pub mod example;
+#[cfg(doc)]
+pub mod generated_methods;
 pub mod issued;
 pub mod transport;
 mod wire;

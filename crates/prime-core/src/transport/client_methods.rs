@@ -86,20 +86,20 @@ macro_rules! __client_method {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __owned_method {
-    ((blocking) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty { $($prepare:stmt;)* } |$client:ident| $body:block) => {
+    ((blocking) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty { $($prepare:tt)* } |$client:ident| $body:block) => {
         $(#[$doc])*
         pub fn $name(&self, $($arg: $ty),*) -> $out {
-            $($prepare;)*
+            $($prepare)*
             let $client = self;
             $body
         }
     };
-    ((async) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty { $($prepare:stmt;)* } |$client:ident| $body:block) => {
+    ((async) $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty { $($prepare:tt)* } |$client:ident| $body:block) => {
         $(#[$doc])*
         pub fn $name(&self, $($arg: $ty),*)
             -> impl ::std::future::Future<Output = $out> + ::std::marker::Send + 'static
         {
-            $($prepare;)*
+            $($prepare)*
             let $client = ::std::clone::Clone::clone(self);
             async move { $body }
         }
