@@ -490,7 +490,7 @@ fn workflow(
         &format!("{transport} key secret"),
         key.api_secret().expose(),
     );
-    shown.debug("ApiSecret", &key.api_secret());
+    shown.debug("ApiSecret", key.api_secret());
     let otp = format!("{transport}-2fa-Zq7pW3");
     let minted = server
         .mint_account_key(&prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp(&otp))

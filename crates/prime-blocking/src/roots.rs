@@ -55,13 +55,15 @@ mod tests {
 
     #[test]
     fn https_gets_the_feature_roots_or_an_error_naming_the_features() {
+        let some_roots_enabled = cfg!(any(
+            feature = "webpki-roots",
+            feature = "rustls-native-roots"
+        ));
+        let webpki_enabled = cfg!(feature = "webpki-roots");
         match feature_tls(true) {
-            Ok(_) => assert!(cfg!(any(
-                feature = "webpki-roots",
-                feature = "rustls-native-roots"
-            ))),
+            Ok(_) => assert!(some_roots_enabled),
             Err(error) => {
-                assert!(!cfg!(feature = "webpki-roots"), "{error}");
+                assert!(!webpki_enabled, "{error}");
                 assert_eq!(error.setting(), "tls_config");
                 assert!(
                     error.reason().contains("feature") || error.reason().contains("trust store"),

@@ -63,7 +63,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     step.next("create an API key for the user: a Prime WebSocket/FIX credential")?;
     let secret_dir = SecretDir::create()?;
     let key = admin.create_api_user_key(&user.id)?;
-    secret_file::write_new(&secret_dir.file, &key.api_secret())?;
+    secret_file::write_new(&secret_dir.file, key.api_secret())?;
     step.line(&format!(
         "      key {}  api_key={}  secret: {} characters of opaque text",
         key.id,

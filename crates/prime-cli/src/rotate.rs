@@ -110,7 +110,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                     rotation.on_delivered(Err("no key".into()));
                     continue;
                 };
-                let outcome = match sink.deliver(&key.api_secret()) {
+                let outcome = match sink.deliver(key.api_secret()) {
                     Ok(()) => Ok(()),
                     Err(e) => {
                         // The only copy of the secret: show it before anything else happens.
