@@ -8,13 +8,16 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prime_core::http::{HeaderName, HeaderValue, Request, Response, StatusCode, response::Parts};
 use prime_core::transport::{
     BodyBuffer, ClientCore, Step, TransportError, TransportErrorKind, maybe_sent, not_sent,
 };
 use prime_core::{BuildError, Credentials, Endpoint, Error, Reply, Settings};
+
+/// What one attempt brings back: the response, or how it failed.
+type Attempt = Result<(Parts, BodyBuffer), TransportError>;
 
 /// A blocking client whose transport is a bare TCP socket.
 pub struct TcpClient {
@@ -45,17 +48,12 @@ impl TcpClient {
         }
     }
 
-    // The typed methods (`list_api_users`, ...), from the core's endpoint table, and the
-    // key workflows (the orphan-safe `create_api_user_key`, ...), all over `send`.
+    // The typed methods and key workflows (the orphan-safe `create_api_user_key`, ...).
     prime_core::client_methods!(blocking);
     prime_core::workflow_methods!(blocking);
 
     /// One request on a fresh connection, read until the whole body is in.
-    fn exchange(
-        &self,
-        request: &Request<Vec<u8>>,
-        limit: std::time::Duration,
-    ) -> Result<(Parts, BodyBuffer), TransportError> {
+    fn exchange(&self, request: &Request<Vec<u8>>, limit: Duration) -> Attempt {
         let host = request.uri().authority().map_or("", |a| a.as_str());
         let address = host
             .to_socket_addrs()
@@ -65,8 +63,7 @@ impl TcpClient {
         let mut stream = TcpStream::connect_timeout(&address, self.core.connect_timeout())
             .map_err(|e| not_sent(kind_of(&e, TransportErrorKind::Connect), e))?;
         let io = |e: std::io::Error| maybe_sent(kind_of(&e, TransportErrorKind::Io), e);
-        // A read or write stalled past the attempt's limit (the per-attempt timeout, cut to
-        // the call's deadline) fails the attempt.
+        // A read or write stalled past the attempt's limit (cut to the deadline) fails it.
         let timeout = Some(limit);
         stream
             .set_read_timeout(timeout)

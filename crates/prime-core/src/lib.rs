@@ -65,7 +65,9 @@
 //! - [`NonceSource`], [`ClockNonce`]: strictly increasing nonces.
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
-//! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures;
+//!   [`Error::kind`] ([`ErrorKind`]), [`Error::kraken_codes`], [`Error::is_retryable`]:
+//!   a failure matched in one step.
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.

@@ -61,7 +61,8 @@
 //!   logs the ids that reproduce it (never the signature or the body) and serves the latest at
 //!   `GET /__mock/last-rejection` ([`MockServer::last_rejection`]).
 //! - **Faults** ([`Fault`], [`FaultKind`]): delays, dropped connections before or after
-//!   executing, 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
+//!   executing, a request held until its client hangs up and executed then (as a real server
+//!   may run a request whose client gave up), 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
 //!   string (`EAPI:Rate limit exceeded`, `EService: Throttled: <ts>`,
 //!   `EGeneral:Too many requests`, `EService:Unavailable`, …). An optional rate-limit
 //!   model ([`MockBuilder::rate_limit`]) counts calls per key with decay, like Kraken.

@@ -449,6 +449,17 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 self.state = State::Ready;
                 Step::Retry { after }
             }
+            // The deadline, not the policy, ends the call: a transport failure says so (its
+            // delivery unchanged); a server's answer stays as it came.
+            RetryDecision::Retry { .. } if self.state == State::InFlight => {
+                let failure = match failure {
+                    Error::Transport(t) => {
+                        Error::Transport(t.with_kind(crate::TransportErrorKind::Deadline))
+                    }
+                    other => other,
+                };
+                self.finish(now, Err(failure))
+            }
             _ => self.finish(now, Err(failure)),
         }
     }

@@ -127,7 +127,9 @@ impl Settings {
     /// attempt's timeout is cut to the time left. A call cut off by it fails with
     /// [`TransportErrorKind::Deadline`](crate::TransportErrorKind::Deadline): *not sent* if
     /// nothing had left yet, otherwise *outcome unknown* (a write is then reconciled like any
-    /// other unknown outcome). A client can also set one per call (`Client::with_deadline`).
+    /// other unknown outcome). A call whose retry it prevents after a server's answer (a 502,
+    /// a rate limit) returns that answer's error. A client can also set one per call
+    /// (`Client::with_deadline`).
     /// Default: none, so a call lasts at most about `max_attempts` × `timeout` plus the
     /// backoffs.
     pub fn deadline(mut self, overall: Duration) -> Self {
