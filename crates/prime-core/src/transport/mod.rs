@@ -37,7 +37,7 @@
 //! [`ClientCore::concurrent_sends`], and telling *not sent* from *maybe sent* when a request
 //! fails ([`not_sent`], [`maybe_sent`]). When in doubt, say *maybe sent*: wrongly saying
 //! "not sent" could execute a write twice, wrongly saying "maybe sent" only costs a retry.
-//! `examples/tcp_transport.rs` in the repository is a whole transport in under 150 lines.
+//! `examples/tcp_transport.rs` in the repository is a whole transport in about 150 lines.
 
 use std::error::Error as StdError;
 
