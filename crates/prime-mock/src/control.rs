@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 
 use crate::account_keys::{AccountKeySpec, Permission};
 use crate::fault::{Fault, FaultKind};
+use crate::ledger::Trade;
 use crate::response_body::MockBody;
-use crate::server::{Shared, json_response};
-use crate::settlement::Trade;
+use crate::response_body::json_response;
+use crate::shared::Shared;
 
 /// Largest control request body read.
 const MAX_CONTROL_BODY: usize = 64 * 1024;
@@ -100,7 +101,7 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
                 .simulator()
                 .last_rejection
                 .as_ref()
-                .map(crate::simulator::SignatureRejection::to_json);
+                .map(crate::account::SignatureRejection::to_json);
             reply(StatusCode::OK, &last.unwrap_or(serde_json::Value::Null))
         }
         (HttpMethod::GET, "faults") => {

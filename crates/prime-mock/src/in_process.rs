@@ -6,8 +6,8 @@ use prime_core::http::header::CONTENT_TYPE;
 use prime_core::http::{HeaderValue, Method as HttpMethod, Request, Response, StatusCode};
 use prime_core::{ApiSecret, Credentials, CredentialsError, ErrorCode, Otp};
 
+use crate::account::{Account, AccountKey, Method, ReceivedCall, error_body};
 use crate::account_keys::{AccountKeySpec, MintedKey};
-use crate::simulator::{AccountKey, Call, Method, Simulator as Core, error_body};
 
 /// The Prime simulator as a plain value: hand it a request, get the response.
 ///
@@ -32,7 +32,7 @@ use crate::simulator::{AccountKey, Call, Method, Simulator as Core, error_body};
 /// # Ok::<(), prime_core::ArgumentError>(())
 /// ```
 pub struct Simulator {
-    core: Core,
+    core: Account,
     account: AccountKey,
 }
 
@@ -40,7 +40,7 @@ impl Simulator {
     /// A fresh account with deterministic ids and secrets for `seed`, a few unsettled trades
     /// and rate limiting off (as [`MockServer`](crate::MockServer) starts by default).
     pub fn new(seed: u64) -> Self {
-        let (core, account) = Core::new(seed, false, true);
+        let (core, account) = Account::new(seed, false, true);
         Self { core, account }
     }
 
@@ -98,7 +98,7 @@ impl Simulator {
                 error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
             );
         }
-        let call = Call::new(
+        let call = ReceivedCall::new(
             method,
             request.uri(),
             request.headers(),

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::issued_ws::{TIME_WINDOW, now};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// How long a peer may take to send a complete message.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(5);

@@ -30,7 +30,7 @@ use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::response_body::MockBody;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// How far `ApiTimestamp` may be from the simulator's clock, either way.
 pub(crate) const TIME_WINDOW: Duration = Duration::from_secs(30);

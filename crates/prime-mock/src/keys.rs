@@ -9,7 +9,7 @@ use prime_core::endpoints::{
     ListApiUserKeys, Role, UpdateApiUserKey, UpdatedApiUserKey,
 };
 
-use crate::simulator::{Rejection, Simulator, invalid, success};
+use crate::account::{Account, Rejection, invalid, success};
 
 /// The permission strings an issued key reports. Kraken documents only the shape
 /// (`read::marketdata`); these names are the simulator's, derived from the owner's role at
@@ -23,7 +23,7 @@ fn permissions(role: &Role) -> Vec<String> {
     permissions
 }
 
-impl Simulator {
+impl Account {
     fn user_for_keys(&self, user_id: &str) -> Result<usize, Rejection> {
         self.user_index(user_id).ok_or_else(|| invalid("user_id"))
     }
@@ -138,7 +138,7 @@ pub(crate) struct IssuedKey {
 pub(crate) const NOT_A_LIVE_ISSUED_KEY: &str =
     "not a live issued key (unknown, deleted, or its user is disabled)";
 
-impl Simulator {
+impl Account {
     /// The live issued key `api_key` (not deleted, its user enabled), with the same state the
     /// REST checks use, and whether `peer` is on its allow-list.
     ///
@@ -157,7 +157,7 @@ impl Simulator {
             || view
                 .whitelisted_ips
                 .iter()
-                .any(|entry| crate::simulator::ip_matches(entry, peer));
+                .any(|entry| crate::account::ip_matches(entry, peer));
         Ok(IssuedKey {
             credentials,
             peer_allowed,

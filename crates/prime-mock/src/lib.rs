@@ -151,6 +151,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod account;
 mod account_keys;
 mod arguments;
 mod control;
@@ -162,16 +163,17 @@ mod in_process;
 mod issued_fix;
 mod issued_ws;
 mod keys;
+mod ledger;
 mod nonce_guard;
 mod rate_limit;
 mod response_body;
 mod server;
 mod settlement;
-mod simulator;
+mod shared;
 mod users;
 
 pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
+pub use ledger::{Trade, TradeError};
 pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};
-pub use settlement::{Trade, TradeError};

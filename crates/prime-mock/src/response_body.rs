@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
 
 /// How long a truncated body waits after its first half, so that half is flushed to the
 /// client before the connection breaks.
@@ -80,4 +82,14 @@ impl Body for MockBody {
             Self::Truncated { .. } => SizeHint::default(),
         }
     }
+}
+
+/// A complete JSON response.
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
+    let mut response = Response::new(MockBody::full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }

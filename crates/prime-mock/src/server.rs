@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -17,10 +17,11 @@ use prime_core::{ApiSecret, Credentials, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::fault::{Fault, FaultKind, FaultQueue};
-use crate::response_body::MockBody;
-use crate::settlement::{Trade, TradeError};
-use crate::simulator::{Call, Method, Simulator, error_body};
+use crate::account::{Account, Method, ReceivedCall, error_body};
+use crate::fault::{Fault, FaultKind};
+use crate::ledger::{Trade, TradeError};
+use crate::response_body::{MockBody, json_response};
+use crate::shared::Shared;
 
 /// Largest request body read; Prime bodies are a few hundred bytes.
 const MAX_REQUEST_BODY: usize = 64 * 1024;
@@ -34,33 +35,6 @@ pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The 502 page an edge proxy sends (HTML, not JSON).
 const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
-
-/// State shared by the server task and the [`MockServer`] handle.
-pub(crate) struct Shared {
-    simulator: Mutex<Simulator>,
-    faults: Mutex<FaultQueue>,
-    /// How long a request body may take to arrive once its headers have.
-    body_timeout: Duration,
-    /// How many requests an `execute-after-hangup` fault holds unexecuted. Other requests
-    /// wait until it is zero before they execute, so a held request executes (when its client
-    /// hangs up) before anything the client sends next: the simulator's stand-in for a
-    /// server that runs a request late but in order.
-    held: tokio::sync::watch::Sender<usize>,
-}
-
-impl Shared {
-    /// The simulator, even if a panic elsewhere poisoned the lock (its state stays consistent:
-    /// every call validates before it mutates).
-    pub(crate) fn simulator(&self) -> MutexGuard<'_, Simulator> {
-        self.simulator
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultQueue> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// Configures and starts a [`MockServer`].
 ///
@@ -178,7 +152,7 @@ impl MockBuilder {
     /// Binding the address or starting the runtime thread failed.
     pub fn start(self) -> std::io::Result<MockServer> {
         let seed = self.seed.unwrap_or_else(rand::random);
-        let (simulator, account) = Simulator::new(seed, self.rate_limit, self.seed_trades);
+        let (simulator, account) = Account::new(seed, self.rate_limit, self.seed_trades);
         let account_credentials = Credentials::new(&account.api_key, account.secret.expose())
             .map_err(|e| std::io::Error::other(format!("generated account key: {e}")))?;
         let listener = StdTcpListener::bind(self.listen)?;
@@ -188,12 +162,7 @@ impl MockBuilder {
         let fix_listener = StdTcpListener::bind(SocketAddr::new(addr.ip(), 0))?;
         fix_listener.set_nonblocking(true)?;
         let fix_addr = fix_listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            simulator: Mutex::new(simulator),
-            faults: Mutex::new(FaultQueue::default()),
-            body_timeout: self.body_timeout,
-            held: tokio::sync::watch::Sender::new(0),
-        });
+        let shared = Arc::new(Shared::new(simulator, self.body_timeout));
         let connections = Arc::new(Semaphore::new(self.max_connections));
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         let (shutdown, shutdown_rx) = oneshot::channel();
@@ -438,7 +407,7 @@ impl MockServer {
             .simulator()
             .last_rejection
             .as_ref()
-            .map(crate::simulator::SignatureRejection::to_json)
+            .map(crate::account::SignatureRejection::to_json)
     }
 
     /// Blocks the calling thread while the server runs (for standalone use, e.g. `prime
@@ -657,7 +626,7 @@ async fn private_call(
         }
         _ => {}
     }
-    let call = Call::new(method, &parts.uri, &parts.headers, &body, peer.ip());
+    let call = ReceivedCall::new(method, &parts.uri, &parts.headers, &body, peer.ip());
     let answer = shared.simulator().handle(&call);
     let body = match answer {
         Ok(body) => {
@@ -719,7 +688,7 @@ impl HeldCall {
         let Some(parts) = self.parts.take() else {
             return Vec::new();
         };
-        let call = Call::new(
+        let call = ReceivedCall::new(
             self.method,
             &parts.uri,
             &parts.headers,
@@ -797,15 +766,6 @@ fn padded(mut body: Vec<u8>, size: usize) -> Vec<u8> {
     body.resize(body.len() + fill, b'x');
     body.extend_from_slice(b"\"}");
     body
-}
-
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
-    let mut response = Response::new(MockBody::full(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }
 
 #[cfg(test)]

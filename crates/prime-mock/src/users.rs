@@ -6,7 +6,7 @@ use prime_core::endpoints::{
     UserStatus,
 };
 
-use crate::simulator::{Rejection, Simulator, User, invalid, success};
+use crate::account::{Account, Rejection, User, invalid, success};
 
 /// Only the documented roles; the core keeps unknown ones as `Other`, the simulator refuses them.
 fn known_role(role: Role) -> Result<Role, Rejection> {
@@ -16,7 +16,7 @@ fn known_role(role: Role) -> Result<Role, Rejection> {
     }
 }
 
-impl Simulator {
+impl Account {
     pub(crate) fn create_api_user(&mut self, args: CreateApiUser) -> Result<Vec<u8>, Rejection> {
         let role = known_role(args.role)?;
         let user = User {

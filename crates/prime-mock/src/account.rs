@@ -37,9 +37,9 @@ use zeroize::Zeroizing;
 use crate::account_keys::{AccountKeySpec, MintedKey, Permission};
 use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
+use crate::ledger::{Batch, Transfer, UnsettledTrade};
 use crate::nonce_guard::NonceGuard;
 use crate::rate_limit::RateCounter;
-use crate::settlement::{Batch, Transfer, UnsettledTrade};
 
 fn reject(code: &ErrorCode) -> Rejection {
     code.as_str().to_owned()
@@ -77,7 +77,7 @@ macro_rules! methods {
         /// The method names, in the table's order.
         const METHOD_NAMES: &[&str] = &[$(<$endpoint as Endpoint>::NAME),*];
 
-        impl Simulator {
+        impl Account {
             /// Decodes the arguments as the method's request type and runs its handler.
             fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
                 $(
@@ -131,7 +131,7 @@ impl Method {
 }
 
 /// One private call as received.
-pub(crate) struct Call<'a> {
+pub(crate) struct ReceivedCall<'a> {
     pub(crate) method: Method,
     /// The path and query as received: what `API-Sign` covers.
     pub(crate) signed_path: &'a str,
@@ -144,7 +144,7 @@ pub(crate) struct Call<'a> {
     pub(crate) host: Option<&'a str>,
 }
 
-impl<'a> Call<'a> {
+impl<'a> ReceivedCall<'a> {
     /// The call carried by a request's URI, headers and body bytes.
     pub(crate) fn new(
         method: Method,
@@ -188,7 +188,7 @@ pub(crate) struct SignatureRejection {
 }
 
 impl SignatureRejection {
-    fn diagnose(diagnoser: &Diagnoser, call: &Call<'_>, nonce: &str) -> Self {
+    fn diagnose(diagnoser: &Diagnoser, call: &ReceivedCall<'_>, nonce: &str) -> Self {
         let mistakes = match call.api_sign.map(std::str::from_utf8) {
             Some(Ok(sign)) => {
                 let origins: Vec<String> = call
@@ -369,7 +369,7 @@ pub(crate) struct AccountKey {
 }
 
 /// Users, keys, trades, batches and transfers, plus everything needed to check calls.
-pub(crate) struct Simulator {
+pub(crate) struct Account {
     pub(crate) ids: IdSource,
     pub(crate) clock: Clock,
     pub(crate) users: Vec<User>,
@@ -385,7 +385,7 @@ pub(crate) struct Simulator {
     pub(crate) last_rejection: Option<SignatureRejection>,
 }
 
-impl Simulator {
+impl Account {
     /// A fresh account whose only key is the account key.
     pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
         let mut simulator = Self {
@@ -533,7 +533,7 @@ impl Simulator {
     }
 
     /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
-    pub(crate) fn handle(&mut self, call: &Call<'_>) -> Result<Vec<u8>, Rejection> {
+    pub(crate) fn handle(&mut self, call: &ReceivedCall<'_>) -> Result<Vec<u8>, Rejection> {
         let key = call
             .api_key
             .and_then(|k| self.live_key(k))
@@ -788,7 +788,7 @@ mod tests {
 
     #[test]
     fn issued_keys_are_kept_as_text_for_websocket_and_fix() {
-        let (mut simulator, _) = Simulator::new(3, false, false);
+        let (mut simulator, _) = Account::new(3, false, false);
         simulator.users.push(User {
             id: "U1".into(),
             name: "Desk".into(),
