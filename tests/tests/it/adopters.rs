@@ -348,3 +348,56 @@ fn a_create_dropped_at_every_await_point_is_never_resent_and_its_outcome_is_foun
         );
     }
 }
+
+/// A writer into a shared buffer, for capturing logs.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where no caller is left to be told, a call dropped between signing and its outcome is on
+/// record: a warning for a write, nothing for a call that never signed.
+#[test]
+fn a_call_dropped_in_flight_is_on_record() {
+    use prime_core::transport::ClientCore;
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let credentials =
+            prime_core::Credentials::new("KRA5L19LAW8Z", prime_core::example::SECRET).unwrap();
+        let core = ClientCore::new(credentials, &prime_core::Settings::default()).unwrap();
+        let create = CreateApiUserKey::new("U1");
+        // Started but never signed: nothing to report.
+        drop(core.start(&create, Instant::now()).unwrap());
+        let mut call = core.start(&create, Instant::now()).unwrap();
+        call.request_at(Instant::now()).expect("signed");
+        drop(call);
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let dropped: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("call dropped"))
+        .collect();
+    assert_eq!(dropped.len(), 1, "{logs}");
+    assert!(dropped[0].contains("WARN"), "{logs}");
+    assert!(dropped[0].contains("CreatePrimeApiUserKey"), "{logs}");
+    assert!(dropped[0].contains("outcome unknown"), "{logs}");
+}
