@@ -207,7 +207,6 @@ fn a_deadline_bounds_a_call_with_retries_and_the_attempt_timeout_still_holds() {
                 .on("ListPrimeApiUsers")
                 .times(1000),
         );
-        let before = server.executions("ListPrimeApiUsers");
         let started = Instant::now();
         let error = client.list_users().expect_err("every attempt times out");
         let elapsed = started.elapsed();
@@ -218,7 +217,7 @@ fn a_deadline_bounds_a_call_with_retries_and_the_attempt_timeout_still_holds() {
         // Without the deadline, 50 attempts of 100 ms; with it, a handful.
         let attempts = 1000 - server.pending_faults()[0].remaining();
         assert!(
-            (2..=8).contains(&attempts),
+            (1..=10).contains(&attempts),
             "{}: {attempts} attempts",
             client.name()
         );
@@ -228,7 +227,6 @@ fn a_deadline_bounds_a_call_with_retries_and_the_attempt_timeout_still_holds() {
             "{}: {elapsed:?}",
             client.name()
         );
-        let _ = before;
     }
     // Inside a deadline of 10 s, one slow answer still times out at 100 ms and is retried.
     server.clear_faults();
