@@ -175,8 +175,8 @@ impl UpdateApiUserKey {
         }
     }
 
-    /// Sets the IP allow-list: an array, slice or vector of `&str` or `String` (an empty
-    /// `[]` too).
+    /// Sets the IP allow-list: an array of `&str` (an empty `[]` too), or a slice or vector
+    /// of `&str` or `String`.
     ///
     /// ```
     /// use prime_core::endpoints::UpdateApiUserKey;
@@ -217,9 +217,10 @@ impl UpdateApiUserKey {
     }
 }
 
-/// An IP allow-list as [`UpdateApiUserKey::whitelisted_ips`] takes it: made from an array,
-/// slice or vector of `&str` or `String`. One conversion per shape (rather than any iterator
-/// of anything string-like) is what lets an empty `[]` be written without a type annotation.
+/// An IP allow-list as [`UpdateApiUserKey::whitelisted_ips`] takes it: made from an array
+/// of `&str`, or a slice or vector of `&str` or `String`. One conversion per shape (rather
+/// than any iterator of anything string-like), and arrays of `&str` only, is what lets an
+/// empty `[]` be written without a type annotation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpList(Vec<String>);
 

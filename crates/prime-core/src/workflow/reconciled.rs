@@ -34,11 +34,21 @@ pub struct ReconciledKey {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CreateKeyError {
-    /// A call failed without leaving an orphan behind: the listing before the creation, the
-    /// creation itself with a known outcome (a refusal, or a reply that may carry the secret:
-    /// see [`ResponseError::salvaged_key`](crate::ResponseError::salvaged_key)), or the
-    /// deletion of an orphan.
+    /// The creation failed with a known outcome (a refusal, or a reply that may carry the
+    /// secret: see [`ResponseError::salvaged_key`](crate::ResponseError::salvaged_key)).
     Call(Error),
+    /// Listing the user's keys before the creation failed: no creation was sent.
+    ListBefore(Error),
+    /// Deleting an orphan (with [`OrphanPolicy::Delete`]) failed: the key was not created
+    /// once more. `orphan` and `remaining` are still live, their secrets lost: delete them.
+    DeleteOrphan {
+        /// The orphan that could not be deleted (boxed to keep this error small).
+        orphan: Box<ApiUserKeyInfo>,
+        /// The deletion's failure (boxed to keep this error small).
+        source: Box<Error>,
+        /// Further orphans not yet deleted (usually none).
+        remaining: Vec<ApiUserKeyInfo>,
+    },
     /// The creation's outcome was unknown and it was reconciled: `orphans` are keys that
     /// appeared between the listings and are **still live** with their secret lost (delete
     /// them); `deleted` are orphans already deleted. No orphans left means no key of this
@@ -69,17 +79,23 @@ impl CreateKeyError {
     /// predicates).
     pub fn error(&self) -> &Error {
         match self {
-            Self::Call(error) => error,
-            Self::Orphaned { source, .. } | Self::Unreconciled { source, .. } => source,
+            Self::Call(error) | Self::ListBefore(error) => error,
+            Self::Orphaned { source, .. }
+            | Self::Unreconciled { source, .. }
+            | Self::DeleteOrphan { source, .. } => source,
         }
     }
 
     /// Live keys whose secret nobody has, named by the reconciliation: delete them.
-    pub fn orphans(&self) -> &[ApiUserKeyInfo] {
-        match self {
-            Self::Orphaned { orphans, .. } => orphans,
-            _ => &[],
-        }
+    pub fn orphans(&self) -> impl Iterator<Item = &ApiUserKeyInfo> + '_ {
+        let (first, rest): (Option<&ApiUserKeyInfo>, &[ApiUserKeyInfo]) = match self {
+            Self::Orphaned { orphans, .. } => (None, orphans),
+            Self::DeleteOrphan {
+                orphan, remaining, ..
+            } => (Some(orphan), remaining),
+            _ => (None, &[]),
+        };
+        first.into_iter().chain(rest)
     }
 
     /// The user's key ids listed before the creation, when the outcome could not be
@@ -99,8 +115,9 @@ impl CreateKeyError {
             Self::Call(error) => {
                 !error.is_outcome_unknown() && error.kind() != crate::ErrorKind::KeyCreated
             }
+            Self::ListBefore(_) => true,
             Self::Orphaned { orphans, .. } => orphans.is_empty(),
-            Self::Unreconciled { .. } => false,
+            Self::Unreconciled { .. } | Self::DeleteOrphan { .. } => false,
         }
     }
 }
@@ -115,6 +132,27 @@ impl fmt::Display for CreateKeyError {
         };
         match self {
             Self::Call(error) => error.fmt(f),
+            Self::ListBefore(error) => write!(
+                f,
+                "ListPrimeApiUserKeys (before the creation) failed: {error}; no creation was \
+                 sent, so no key was created"
+            ),
+            Self::DeleteOrphan {
+                orphan,
+                source,
+                remaining,
+            } => {
+                write!(
+                    f,
+                    "DeletePrimeApiUserKey of the orphan {} failed: {source}; the key was not \
+                     created again",
+                    orphan.id
+                )?;
+                if !remaining.is_empty() {
+                    write!(f, "; the orphan(s) {} are still live too", ids(remaining))?;
+                }
+                Ok(())
+            }
             Self::Orphaned {
                 source,
                 orphans,
@@ -155,8 +193,10 @@ impl fmt::Display for CreateKeyError {
 impl std::error::Error for CreateKeyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Call(error) => Some(error),
-            Self::Orphaned { source, .. } | Self::Unreconciled { source, .. } => Some(&**source),
+            Self::Call(error) | Self::ListBefore(error) => Some(error),
+            Self::Orphaned { source, .. }
+            | Self::Unreconciled { source, .. }
+            | Self::DeleteOrphan { source, .. } => Some(&**source),
         }
     }
 }
@@ -165,9 +205,10 @@ impl From<CreateKeyError> for Error {
     /// The underlying call error (the orphans are dropped).
     fn from(error: CreateKeyError) -> Self {
         match error {
-            CreateKeyError::Call(error) => error,
+            CreateKeyError::Call(error) | CreateKeyError::ListBefore(error) => error,
             CreateKeyError::Orphaned { source, .. }
-            | CreateKeyError::Unreconciled { source, .. } => *source,
+            | CreateKeyError::Unreconciled { source, .. }
+            | CreateKeyError::DeleteOrphan { source, .. } => *source,
         }
     }
 }
@@ -272,7 +313,7 @@ impl Workflow for ReconciledCreate {
                 self.state = ReconcileState::Create;
             }
             (ReconcileState::ListBefore, Err(error)) => {
-                self.finish(Err(CreateKeyError::Call(error)))
+                self.finish(Err(CreateKeyError::ListBefore(error)))
             }
             (ReconcileState::Create, Ok(KeyReply::Created(key))) => {
                 let deleted_orphans = std::mem::take(&mut self.deleted);
@@ -316,13 +357,13 @@ impl Workflow for ReconciledCreate {
                 self.deleted.push(orphan);
                 self.delete_or_retry(source, orphans);
             }
-            // A deletion failed: the orphans not yet deleted are still live, and named.
-            (ReconcileState::DeleteOrphans(_, orphans), Err(error)) => {
-                let deleted = std::mem::take(&mut self.deleted);
-                self.finish(Err(CreateKeyError::Orphaned {
+            // A deletion failed: that orphan and any after it are still live, and named.
+            (ReconcileState::DeleteOrphans(_, mut orphans), Err(error)) if !orphans.is_empty() => {
+                let orphan = Box::new(orphans.remove(0));
+                self.finish(Err(CreateKeyError::DeleteOrphan {
+                    orphan,
                     source: Box::new(error),
-                    orphans,
-                    deleted,
+                    remaining: orphans,
                 }));
             }
             (_, reply) => {
@@ -466,12 +507,12 @@ impl Workflow for ReconcileKeys {
                 self.deleted.push(orphans.remove(0));
                 self.delete_next(orphans);
             }
-            (ReconcileKeysState::Delete(orphans), Err(error)) => {
-                let deleted = std::mem::take(&mut self.deleted);
-                self.finish(Err(CreateKeyError::Orphaned {
+            (ReconcileKeysState::Delete(mut orphans), Err(error)) if !orphans.is_empty() => {
+                let orphan = Box::new(orphans.remove(0));
+                self.finish(Err(CreateKeyError::DeleteOrphan {
+                    orphan,
                     source: Box::new(error),
-                    orphans,
-                    deleted,
+                    remaining: orphans,
                 }));
             }
             (_, reply) => {
