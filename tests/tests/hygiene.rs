@@ -367,7 +367,10 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(3)
         .with_delays(Duration::from_millis(2), Duration::from_millis(10))
-        .with_rate_limit_delays(Duration::from_millis(2), Duration::from_millis(10))
+        // Rate limits waited out quickly, so one outlasts the retries and the client is not
+        // held off afterwards.
+        .with_limit_waits(Duration::from_millis(2), Duration::from_millis(10))
+        .with_wait_out_limits(true)
 }
 
 impl Caller {

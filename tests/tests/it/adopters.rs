@@ -266,7 +266,9 @@ fn a_create_dropped_at_every_await_point_is_never_resent_and_its_outcome_is_foun
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let policy = RetryPolicy::default()
         .with_delays(Duration::from_millis(1), Duration::from_millis(5))
-        .with_rate_limit_delays(Duration::from_millis(50), Duration::from_millis(50));
+        .with_limit_waits(Duration::from_millis(50), Duration::from_millis(50))
+        // The "after a backoff" setup needs the rate limit waited out, not reported.
+        .with_wait_out_limits(true);
     let client = prime_async::Client::builder(server.account_credentials())
         .base_url(&server.url())
         .retry_policy(policy)

@@ -15,7 +15,6 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(3)
         .with_delays(Duration::from_millis(10), Duration::from_millis(50))
-        .with_rate_limit_delays(Duration::from_millis(10), Duration::from_millis(50))
 }
 
 fn transport_kind(error: &Error) -> (Delivery, TransportErrorKind) {

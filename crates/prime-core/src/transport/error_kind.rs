@@ -53,10 +53,20 @@ pub enum ErrorKind {
     PermissionDenied,
     /// `EGeneral:Invalid arguments[:field]`: Kraken refused an argument.
     InvalidArguments,
-    /// Refused for rate before execution (rate limit, throttle, too many requests, HTTP 429).
+    /// Refused for rate before execution (`EAPI:` and `EAuth:Rate limit exceeded`,
+    /// `EAuth:Too many requests`, a throttle, `EGeneral:Too many requests`, HTTP 429). By
+    /// default the clients do not wait a rate limit out: they stop with
+    /// [`ResponseError::Limited`], whose wait [`Error::retry_wait`] gives.
     RateLimited,
-    /// `EGeneral:Temporary lockout`: too many failures; wait before calling again.
+    /// `EGeneral:Temporary lockout`: too many failures; wait before calling again (as for
+    /// [`ErrorKind::RateLimited`], the error carries the recommended wait).
     Lockout,
+    /// `EAuth:Account temporary disabled`: the account is disabled for now. Not executed;
+    /// Kraken names no wait, so calling again is not advised (ask Kraken).
+    AccountDisabled,
+    /// `EAuth:Account unconfirmed`: the account is not verified yet. Not executed; nothing
+    /// but verifying the account helps.
+    AccountUnconfirmed,
     /// The service is unavailable, busy or failed internally (`EService:*`,
     /// `EGeneral:Internal error`, HTTP 5xx).
     Unavailable,
@@ -72,7 +82,9 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RetryWait {
-    /// At least this long (an HTTP `Retry-After`).
+    /// At least this long from when the error was made: the wait the client's
+    /// [`RetryPolicy`](crate::RetryPolicy) recommends after a rate limit or lockout
+    /// ([`ResponseError::Limited`]), or an HTTP `Retry-After`.
     After(Duration),
     /// Not before this wall-clock time (`EService: Throttled: <unix ts>`).
     Until(SystemTime),
@@ -81,19 +93,57 @@ pub enum RetryWait {
 impl ErrorKind {
     /// The kind of one Kraken code. Total: codes this version does not sort are
     /// [`ErrorKind::Other`].
+    ///
+    /// ```
+    /// use prime_core::{ErrorKind, KrakenError};
+    ///
+    /// let kind = |text: &str| ErrorKind::of_code(KrakenError::parse(text).code());
+    /// assert_eq!(kind("EAuth:Too many requests"), ErrorKind::RateLimited);
+    /// assert_eq!(kind("EAuth:Account temporary disabled"), ErrorKind::AccountDisabled);
+    /// assert_eq!(kind("EFunding:Something new"), ErrorKind::Other);
+    /// ```
     pub fn of_code(code: &ErrorCode) -> Self {
+        // Every known code by name, so that a new one cannot go unsorted.
         match code {
             ErrorCode::InvalidKey => Self::InvalidKey,
             ErrorCode::InvalidSignature => Self::InvalidSignature,
             ErrorCode::InvalidNonce => Self::InvalidNonce,
             ErrorCode::PermissionDenied => Self::PermissionDenied,
             ErrorCode::InvalidArguments { .. } => Self::InvalidArguments,
+            ErrorCode::RateLimitExceeded
+            | ErrorCode::AuthRateLimitExceeded
+            | ErrorCode::AuthTooManyRequests
+            | ErrorCode::Throttled { .. }
+            | ErrorCode::TooManyRequests => Self::RateLimited,
             ErrorCode::TemporaryLockout => Self::Lockout,
+            ErrorCode::AccountTemporaryDisabled => Self::AccountDisabled,
+            ErrorCode::AccountUnconfirmed => Self::AccountUnconfirmed,
             ErrorCode::ServiceUnavailable | ErrorCode::ServiceBusy | ErrorCode::InternalError => {
                 Self::Unavailable
             }
-            code if code.is_rate_limit() => Self::RateLimited,
-            _ => Self::Other,
+            ErrorCode::Other(_) => Self::Other,
+        }
+    }
+
+    /// The kind of a server's answer: a limit the client stopped on is the kind of the
+    /// refusal it wraps.
+    fn of_response(response: &ResponseError) -> Self {
+        match response {
+            ResponseError::KeyCreated { .. } => Self::KeyCreated,
+            ResponseError::Limited { refusal, .. } => Self::of_response(refusal),
+            response => match response.kraken_errors().first() {
+                Some(first) => Self::of_code(first.code()),
+                None => match response {
+                    ResponseError::Status { status, .. } if status.as_u16() == 429 => {
+                        Self::RateLimited
+                    }
+                    ResponseError::Status { status, .. } if status.is_server_error() => {
+                        Self::Unavailable
+                    }
+                    ResponseError::Status { .. } => Self::HttpStatus,
+                    _ => Self::BadResponse,
+                },
+            },
         }
     }
 }
@@ -111,20 +161,7 @@ impl Error {
                 Delivery::NotSent => ErrorKind::NotSent,
                 Delivery::MaybeSent => ErrorKind::OutcomeUnknown,
             },
-            Self::Response(ResponseError::KeyCreated { .. }) => ErrorKind::KeyCreated,
-            Self::Response(response) => match response.kraken_errors().first() {
-                Some(first) => ErrorKind::of_code(first.code()),
-                None => match response {
-                    ResponseError::Status { status, .. } if status.as_u16() == 429 => {
-                        ErrorKind::RateLimited
-                    }
-                    ResponseError::Status { status, .. } if status.is_server_error() => {
-                        ErrorKind::Unavailable
-                    }
-                    ResponseError::Status { .. } => ErrorKind::HttpStatus,
-                    _ => ErrorKind::BadResponse,
-                },
-            },
+            Self::Response(response) => ErrorKind::of_response(response),
         }
     }
 
@@ -153,7 +190,8 @@ impl Error {
     /// endpoint, writes included, and may succeed: the request certainly was not executed and
     /// the cause is passing (not sent, rate limits, lockouts, an unavailable or busy service,
     /// an invalid nonce, which a fresh nonce fixes). `false` for an unknown outcome: check
-    /// first ([`Error::is_outcome_unknown`]). A read (list, get) may be sent again after any
+    /// first ([`Error::is_outcome_unknown`]); `false` for a disabled or unconfirmed account,
+    /// which waiting does not fix. A read (list, get) may be sent again after any
     /// failure but a refusal; the clients already retry within their
     /// [`RetryPolicy`](crate::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
@@ -169,9 +207,31 @@ impl Error {
         }
     }
 
-    /// How long to wait before calling again, when the error says: a `Retry-After` header,
-    /// or the time an `EService: Throttled: <ts>` names.
+    /// How long to wait before calling again, when the error says: the wait the client
+    /// recommends after a rate limit or lockout it stopped on ([`ResponseError::Limited`],
+    /// the same as [`Error::recommended_wait`]), the time an `EService: Throttled: <ts>`
+    /// names, or a `Retry-After` header.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prime_core::{Error, ErrorKind, ResponseError, RetryWait, parse_response};
+    /// use prime_core::http::{HeaderMap, StatusCode};
+    ///
+    /// let body = br#"{"error":["EAPI:Rate limit exceeded"]}"#;
+    /// let refusal = parse_response::<serde_json::Value>(StatusCode::OK, &HeaderMap::new(), body);
+    /// // What a client returns when it stops on a rate limit instead of waiting it out.
+    /// let limited = Error::Response(ResponseError::Limited {
+    ///     wait: Duration::from_secs(45),
+    ///     refusal: Box::new(refusal.unwrap_err()),
+    /// });
+    /// assert_eq!(limited.kind(), ErrorKind::RateLimited);
+    /// assert!(limited.is_retryable());
+    /// assert_eq!(limited.retry_wait(), Some(RetryWait::After(Duration::from_secs(45))));
+    /// ```
     pub fn retry_wait(&self) -> Option<RetryWait> {
+        if let Some(wait) = self.recommended_wait() {
+            return Some(RetryWait::After(wait));
+        }
         if let Some(until) = self
             .kraken_codes()
             .filter_map(|code| match code {

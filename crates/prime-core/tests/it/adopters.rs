@@ -9,7 +9,7 @@ use prime_core::endpoints::{CreateApiUserKey, ListApiUsers};
 use prime_core::transport::{ClientCore, Step, maybe_sent, not_sent};
 use prime_core::{
     ApiSecret, CountingNonce, Credentials, Delivery, Error, ErrorCode, ErrorKind, KrakenError,
-    RetryPolicy, RetryWait, Settings, TransportErrorKind, parse_response,
+    ResponseError, RetryPolicy, RetryWait, Settings, TransportErrorKind, parse_response,
 };
 
 fn refused(status: u16, body: &str, headers: HeaderMap) -> Error {
@@ -46,7 +46,19 @@ fn every_documented_code_has_its_kind_and_the_codes_are_one_call_away() {
             true,
         ),
         ("EGeneral:Too many requests", ErrorKind::RateLimited, true),
+        ("EAuth:Rate limit exceeded", ErrorKind::RateLimited, true),
+        ("EAuth:Too many requests", ErrorKind::RateLimited, true),
         ("EGeneral:Temporary lockout", ErrorKind::Lockout, true),
+        (
+            "EAuth:Account temporary disabled",
+            ErrorKind::AccountDisabled,
+            false,
+        ),
+        (
+            "EAuth:Account unconfirmed",
+            ErrorKind::AccountUnconfirmed,
+            false,
+        ),
         ("EService:Unavailable", ErrorKind::Unavailable, true),
         ("EService:Busy", ErrorKind::Unavailable, true),
         ("EGeneral:Internal error", ErrorKind::Unavailable, true),
@@ -253,6 +265,71 @@ fn the_deadline_stops_retries_that_would_end_past_it_and_cuts_each_attempt() {
             .setting(),
         "deadline"
     );
+}
+
+/// A limit the driver stops on (not waited out, by default) is still the kind of Kraken's
+/// refusal, retryable, and `retry_wait` is the wait it recommends; so is the error of a call
+/// the client holds off.
+#[test]
+fn a_limit_the_client_stops_on_keeps_its_kind_and_gives_its_wait() {
+    let answers: [(u16, &str, ErrorKind, u64); 4] = [
+        (
+            200,
+            r#"{"error":["EAPI:Rate limit exceeded"]}"#,
+            ErrorKind::RateLimited,
+            45,
+        ),
+        (
+            200,
+            r#"{"error":["EAuth:Too many requests"]}"#,
+            ErrorKind::RateLimited,
+            45,
+        ),
+        (
+            200,
+            r#"{"error":["EGeneral:Temporary lockout"]}"#,
+            ErrorKind::Lockout,
+            900,
+        ),
+        // No Kraken code at all: an HTTP 429.
+        (429, "", ErrorKind::RateLimited, 45),
+    ];
+    for (status, body, kind, seconds) in answers {
+        let wait = RetryWait::After(Duration::from_secs(seconds));
+        let core = core(Settings::default());
+        let endpoint = CreateApiUserKey::new("U1");
+        let start = Instant::now();
+        let mut call = core.start(&endpoint, start).expect("valid");
+        call.request_at(start).expect("signed");
+        let status = StatusCode::from_u16(status).expect("status");
+        let Step::Stop(error) = call.on_response(start, status, &HeaderMap::new(), body.as_bytes())
+        else {
+            panic!("{body}: a limit is not waited out by default");
+        };
+        assert!(
+            matches!(error.response(), Some(ResponseError::Limited { .. })),
+            "{body}: {error:?}"
+        );
+        assert_eq!(error.kind(), kind, "{body}");
+        assert!(error.is_retryable(), "{body}");
+        assert!(!error.is_outcome_unknown(), "{body}");
+        assert_eq!(error.retry_wait(), Some(wait), "{body}");
+        assert_eq!(
+            error.kraken_codes().count(),
+            usize::from(!body.is_empty()),
+            "{body}"
+        );
+        // The next call, held off unsent: the same kind, with the wait that is left.
+        let later = start + Duration::from_secs(5);
+        let held = core.start(&endpoint, later).expect_err("held off");
+        assert_eq!(held.kind(), kind, "{body}");
+        assert!(held.is_retryable(), "{body}");
+        assert_eq!(
+            held.retry_wait(),
+            Some(RetryWait::After(Duration::from_secs(seconds - 5))),
+            "{body}"
+        );
+    }
 }
 
 /// rustdoc resolves the generated methods' `prime_core::…` links (see the crate's
