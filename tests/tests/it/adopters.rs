@@ -401,3 +401,180 @@ fn a_call_dropped_in_flight_is_on_record() {
     assert!(dropped[0].contains("CreatePrimeApiUserKey"), "{logs}");
     assert!(dropped[0].contains("outcome unknown"), "{logs}");
 }
+
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+#[path = "../../../crates/prime-async/examples/quickstart.rs"]
+mod async_quickstart;
+/// The README's example programs, one per client, compiled here as they are shipped.
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+#[path = "../../../crates/prime-blocking/examples/quickstart.rs"]
+mod blocking_quickstart;
+
+/// The README's examples, run as written under each outcome-unknown fault on the creation,
+/// and with every attempt of the first creation cut: each ends with exactly one live key of
+/// the new user, the one whose secret the program holds, and that secret works.
+#[test]
+fn the_readme_examples_leave_exactly_one_key_with_its_secret_under_unknown_outcomes() {
+    let server = MockServer::start().expect("simulator");
+    let admin = prime_blocking::Client::builder(server.account_credentials())
+        .base_url(&server.url())
+        .build()
+        .expect("admin");
+    // A deadline well below the 30 s a held request waits: the client hangs up.
+    let settings = settings()
+        .deadline(Duration::from_millis(400))
+        .base_url(&server.url());
+    let blocking = prime_blocking::Client::builder(server.account_credentials())
+        .settings(settings.clone())
+        .build()
+        .expect("blocking client");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let asynchronous = prime_async::Client::builder(server.account_credentials())
+        .settings(settings)
+        .build()
+        .expect("async client");
+    let faults = [
+        (FaultKind::DropAfterExecute, 1),
+        (FaultKind::ExecuteAfterHangup, 1),
+        // Both creations of the first call: it cleans up and says so; the example calls again.
+        (FaultKind::DropAfterExecute, 2),
+    ];
+    for (fault, times) in faults {
+        for name in ["blocking", "async"] {
+            let context = format!("{name} example, {fault} x{times}");
+            let users_before: Vec<String> = admin
+                .list_api_users()
+                .expect("users")
+                .into_iter()
+                .map(|u| u.id)
+                .collect();
+            server.push_fault(
+                Fault::new(fault.clone())
+                    .on("CreatePrimeApiUserKey")
+                    .times(times),
+            );
+            let key = match name {
+                "blocking" => blocking_quickstart::new_desk(&blocking, "desk-1"),
+                _ => runtime.block_on(async_quickstart::new_desk(&asynchronous, "desk-1")),
+            }
+            .expect(&context);
+            assert!(server.pending_faults().is_empty(), "{context}: faults hit");
+            let new_users: Vec<String> = admin
+                .list_api_users()
+                .expect("users")
+                .into_iter()
+                .map(|u| u.id)
+                .filter(|id| !users_before.contains(id))
+                .collect();
+            assert_eq!(new_users.len(), 1, "{context}");
+            let listed = admin.list_api_user_keys(&new_users[0]).expect("keys");
+            assert_eq!(listed.len(), 1, "{context}: exactly one live key");
+            assert_eq!(listed[0].id, key.id, "{context}: the one we hold");
+            assert!(
+                ws_authenticates(&server, &key.api_key, key.api_secret().expose()),
+                "{context}: the delivered secret works"
+            );
+        }
+    }
+}
+
+/// The README's examples name no Kraken crate but their client: one dependency is enough.
+#[test]
+fn the_readme_examples_name_only_their_client_crate() {
+    let programs = [
+        (
+            "prime_blocking",
+            include_str!("../../../crates/prime-blocking/examples/quickstart.rs"),
+        ),
+        (
+            "prime_async",
+            include_str!("../../../crates/prime-async/examples/quickstart.rs"),
+        ),
+    ];
+    for (client, source) in programs {
+        let named = ["prime_core", "prime_mock", "prime_blocking", "prime_async"]
+            .into_iter()
+            .filter(|name| source.contains(name))
+            .collect::<Vec<_>>();
+        assert_eq!(named, [client]);
+        assert!(
+            source
+                .lines()
+                .skip_while(|l| !l.starts_with("use "))
+                .count()
+                <= 30,
+            "{client}: a front-page length"
+        );
+    }
+}
+
+/// Every code block in the clients' docs is a doctest that compiles (none is `ignore`d), and
+/// names no Kraken crate but through the client (`prime_blocking::prime_core::…` is fine):
+/// what the docs show compiles with the client crate as the only Kraken dependency.
+#[test]
+fn the_client_docs_code_blocks_need_only_the_client_crate() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("source dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut blocks = 0;
+    for (client, dir) in [
+        ("prime_blocking", "crates/prime-blocking/src"),
+        ("prime_async", "crates/prime-async/src"),
+    ] {
+        let mut files = Vec::new();
+        sources(&root.join(dir), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("source");
+            // `None`: outside a block; `Some(None)`: in a shell or text block; `Some(Some(..))`:
+            // in a Rust block, from its line, with its code.
+            let mut block: Option<Option<(usize, String)>> = None;
+            for (number, line) in text.lines().enumerate() {
+                let trimmed = line.trim_start();
+                let Some(doc) = trimmed
+                    .strip_prefix("//!")
+                    .or_else(|| trimmed.strip_prefix("///"))
+                else {
+                    continue;
+                };
+                let doc = doc.strip_prefix(' ').unwrap_or(doc);
+                let place = format!("{}:{}", file.display(), number + 1);
+                match (block.take(), doc.strip_prefix("```")) {
+                    (None, Some(info)) => {
+                        assert!(!info.contains("ignore"), "{place}: an ignored block");
+                        let rust = info.is_empty()
+                            || info
+                                .split(',')
+                                .all(|w| matches!(w, "rust" | "no_run" | "should_panic"));
+                        block = Some(rust.then(|| (number, String::new())));
+                    }
+                    (Some(Some((_, code))), Some(_)) => {
+                        let through_client = code
+                            .replace(&format!("{client}::prime_core"), "")
+                            .replace(&format!("{client}::"), "");
+                        for other in ["prime_core", "prime_mock", "prime_blocking", "prime_async"] {
+                            assert!(!through_client.contains(other), "{place}: names {other}");
+                        }
+                        blocks += 1;
+                    }
+                    (Some(None), Some(_)) | (None, None) => {}
+                    (Some(Some((start, mut code))), None) => {
+                        code.push_str(doc);
+                        code.push('\n');
+                        block = Some(Some((start, code)));
+                    }
+                    (Some(None), None) => block = Some(None),
+                }
+            }
+            assert!(block.is_none(), "{}: an unclosed block", file.display());
+        }
+    }
+    assert!(blocks >= 10, "found {blocks} code blocks");
+}
