@@ -278,7 +278,13 @@ fn a_create_dropped_at_every_await_point_is_never_resent_and_its_outcome_is_foun
     // rate-limit refusal, so the create waits out a backoff.
     // Where a poll count lands varies with timing: a few rounds of each.
     let setups = ["alone", "behind a slow call", "after a backoff"];
-    for (round, setup) in (0..3).flat_map(|round| setups.map(|setup| (round, setup))) {
+    // Per setup: drops before anything executed, and drops after the create executed but
+    // before its answer was read (the orphan case).
+    let mut unsent = [0; 3];
+    let mut executed_unreported = [0; 3];
+    for (round, (index, setup)) in
+        (0..3).flat_map(|round| setups.into_iter().enumerate().map(move |s| (round, s)))
+    {
         let mut completed = false;
         for polls in 1..=60 {
             let context = format!("{setup} (round {round}), dropped after {polls} polls");
@@ -335,7 +341,14 @@ fn a_create_dropped_at_every_await_point_is_never_resent_and_its_outcome_is_foun
             match &outcome {
                 Some(Ok(reply)) => assert_eq!(found.orphans[0].id, reply.result.id, "{context}"),
                 Some(Err(error)) => panic!("{context}: {error}"),
-                None => assert_eq!(found.orphans.len() as u64, executed, "{context}"),
+                None => {
+                    assert_eq!(found.orphans.len() as u64, executed, "{context}");
+                    if executed == 0 {
+                        unsent[index] += 1;
+                    } else {
+                        executed_unreported[index] += 1;
+                    }
+                }
             }
             if outcome.is_some() {
                 completed = true;
@@ -345,6 +358,18 @@ fn a_create_dropped_at_every_await_point_is_never_resent_and_its_outcome_is_foun
         assert!(
             completed,
             "{setup}: the create completes given enough polls"
+        );
+    }
+    // Every setup was dropped after its create executed; the two with an await point before
+    // sending (the turn behind a slow call, the backoff) were dropped there too. (Alone, a
+    // pooled connection takes the request out on the first poll.)
+    for (index, setup) in setups.into_iter().enumerate() {
+        let waits_before_sending = setup != "alone";
+        assert!(
+            executed_unreported[index] > 0 && (unsent[index] > 0 || !waits_before_sending),
+            "{setup}: dropped before sending {} times, after executing {} times",
+            unsent[index],
+            executed_unreported[index]
         );
     }
 }
@@ -448,6 +473,8 @@ fn the_readme_examples_leave_exactly_one_key_with_its_secret_under_unknown_outco
                 .into_iter()
                 .map(|u| u.id)
                 .collect();
+            let creates = server.executions("CreatePrimeApiUserKey");
+            let deletes = server.executions("DeletePrimeApiUserKey");
             server.push_fault(
                 Fault::new(fault.clone())
                     .on("CreatePrimeApiUserKey")
@@ -458,7 +485,18 @@ fn the_readme_examples_leave_exactly_one_key_with_its_secret_under_unknown_outco
                 _ => runtime.block_on(async_quickstart::new_desk(&asynchronous, "desk-1")),
             }
             .expect(&context);
+            // Each cut creation executed and left an orphan, which was deleted.
             assert!(server.pending_faults().is_empty(), "{context}: faults hit");
+            assert_eq!(
+                server.executions("CreatePrimeApiUserKey") - creates,
+                u64::from(times) + 1,
+                "{context}"
+            );
+            assert_eq!(
+                server.executions("DeletePrimeApiUserKey") - deletes,
+                u64::from(times),
+                "{context}"
+            );
             let new_users: Vec<String> = admin
                 .list_api_users()
                 .expect("users")
