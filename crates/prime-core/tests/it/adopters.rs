@@ -248,6 +248,25 @@ fn the_deadline_stops_retries_that_would_end_past_it_and_cuts_each_attempt() {
         (failure.kind(), failure.delivery()),
         (TransportErrorKind::Deadline, Delivery::NotSent)
     );
+    // The same for the bytes output: nothing is written into the buffer.
+    let mut call = core.start(&endpoint, start).expect("valid");
+    let mut bytes = Vec::new();
+    let error = call
+        .request_bytes_at(late, &mut bytes)
+        .expect_err("too late");
+    assert!(bytes.is_empty());
+    let Error::Transport(failure) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (failure.kind(), failure.delivery()),
+        (TransportErrorKind::Deadline, Delivery::NotSent)
+    );
+    call.request_bytes_at(start, &mut bytes)
+        .expect_err("the call has finished");
+    let mut call = core.start(&endpoint, start).expect("valid");
+    call.request_bytes_at(start, &mut bytes).expect("in time");
+    assert!(bytes.starts_with(b"POST /0/private/ListPrimeApiUsers HTTP/1.1\r\n"));
 
     // Per call, and none at all: the per-attempt timeout alone.
     let unbounded = core.start_within(&endpoint, start, None).expect("valid");
