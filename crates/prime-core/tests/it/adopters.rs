@@ -351,6 +351,35 @@ fn a_limit_the_client_stops_on_keeps_its_kind_and_gives_its_wait() {
     }
 }
 
+/// A caller who opted in to waiting limits out, whose deadline ends before the wait would:
+/// the call stops with the refusal as `Limited`, its wait given, and nothing held off.
+#[test]
+fn a_limit_wait_past_the_deadline_stops_with_the_wait() {
+    let core = core(
+        Settings::default()
+            .retry_policy(RetryPolicy::default().with_wait_out_limits(true))
+            .deadline(Duration::from_secs(10)),
+    );
+    let endpoint = ListApiUsers::new();
+    let start = Instant::now();
+    let mut call = core.start(&endpoint, start).expect("valid");
+    call.request_at(start).expect("signed");
+    let body = br#"{"error":["EAPI:Rate limit exceeded"]}"#;
+    let Step::Stop(error) = call.on_response(start, StatusCode::OK, &HeaderMap::new(), body) else {
+        panic!("a 45 s wait does not fit in a 10 s deadline");
+    };
+    assert!(
+        matches!(error.response(), Some(ResponseError::Limited { .. })),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(
+        error.retry_wait(),
+        Some(RetryWait::After(Duration::from_secs(45)))
+    );
+    assert!(core.start(&endpoint, start).is_ok(), "not held off");
+}
+
 /// rustdoc resolves the generated methods' `prime_core::…` links (see the crate's
 /// `generated_methods` docs), but a `$crate::…` link is not a path to it: it renders dead and
 /// nothing warns. None may be written.
