@@ -124,7 +124,7 @@ fn transports(c: &mut Criterion) {
     group.bench_function("client", |b| {
         b.iter(|| {
             client
-                .send(black_box(&endpoint))
+                .send(black_box(endpoint.clone()))
                 .expect("the call succeeds")
         });
     });
@@ -137,7 +137,7 @@ fn transports(c: &mut Criterion) {
     group.bench_function("client_host_order", |b| {
         b.iter(|| {
             ordered
-                .send(black_box(&endpoint))
+                .send(black_box(endpoint.clone()))
                 .expect("the call succeeds")
         });
     });
@@ -190,7 +190,12 @@ fn transports(c: &mut Criterion) {
             runtime.block_on(async {
                 let started = Instant::now();
                 for _ in 0..iters {
-                    black_box(client.send(&endpoint).await.expect("the call succeeds"));
+                    black_box(
+                        client
+                            .send(endpoint.clone())
+                            .await
+                            .expect("the call succeeds"),
+                    );
                 }
                 started.elapsed()
             })
@@ -207,7 +212,7 @@ fn transports(c: &mut Criterion) {
             runtime.block_on(async {
                 let started = Instant::now();
                 for _ in 0..iters {
-                    black_box(ordered.send(&endpoint).await.expect("the call succeeds"));
+                    black_box(ordered.send(endpoint.clone()).await.expect("the call succeeds"));
                 }
                 started.elapsed()
             })
@@ -299,7 +304,7 @@ fn example_transport(c: &mut Criterion) {
     group.bench_function("client", |b| {
         b.iter(|| {
             client
-                .send(black_box(&endpoint))
+                .send(black_box(endpoint.clone()))
                 .expect("the call succeeds")
         });
     });

@@ -77,8 +77,8 @@ fn main() {
     };
     let per_call = |d: Duration| d.as_secs_f64() * 1e6;
     // Warm every path once.
-    time(&|| drop(client.send(&endpoint).expect("ok")));
-    time(&|| drop(ordered.send(&endpoint).expect("ok")));
+    time(&|| drop(client.send(endpoint.clone()).expect("ok")));
+    time(&|| drop(ordered.send(endpoint.clone()).expect("ok")));
     time(&raw_core);
 
     let (mut plain, mut with_order, mut raw) = (Vec::new(), Vec::new(), Vec::new());
@@ -86,10 +86,10 @@ fn main() {
     let (mut order_over_raw, mut order_over_plain, mut plain_over_raw) =
         (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let p = per_call(time(&|| drop(client.send(&endpoint).expect("ok"))));
-        let o = per_call(time(&|| drop(ordered.send(&endpoint).expect("ok"))));
+        let p = per_call(time(&|| drop(client.send(endpoint.clone()).expect("ok"))));
+        let o = per_call(time(&|| drop(ordered.send(endpoint.clone()).expect("ok"))));
         let r = per_call(time(&raw_core));
-        let m = per_call(time(&|| drop(in_memory.send(&endpoint).expect("ok"))));
+        let m = per_call(time(&|| drop(in_memory.send(endpoint.clone()).expect("ok"))));
         no_io.push(m / p);
         plain.push(p);
         with_order.push(o);

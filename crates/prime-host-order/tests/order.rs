@@ -35,7 +35,9 @@ fn sign_one(core: &ClientCore) -> u64 {
     let mut call = core.start(&endpoint, Instant::now()).expect("valid");
     let order = core.send_order().expect("an order");
     let mut turn = order.take_turn(core.api_key()).expect("a turn");
-    let request = call.request_in_turn(&mut *turn).expect("signed");
+    let request = call
+        .request_in_turn_at(Instant::now(), &mut *turn)
+        .expect("signed");
     let body: serde_json::Value = serde_json::from_slice(request.body()).expect("JSON");
     body["nonce"].as_u64().expect("a nonce")
 }

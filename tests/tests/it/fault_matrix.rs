@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use prime_core::endpoints::Role;
+use prime_core::endpoints::{CreateApiUserKey, Role};
 use prime_core::{Delivery, Error, ErrorCode, ResponseError, RetryPolicy, TransportErrorKind};
 use prime_mock::{Fault, FaultKind, MockServer};
 use prime_tests::RecordedNonces;
@@ -498,9 +498,15 @@ impl Caller {
 
     fn create_key(&self, user_id: &str) -> Result<usize, Error> {
         match self {
-            Self::Blocking(c) => c.create_api_user_key(user_id),
-            Self::Async(rt, c) => rt.block_on(c.create_api_user_key(user_id)),
-            Self::ExampleTcp(c) => c.create_api_user_key(user_id),
+            Self::Blocking(c) => c
+                .send(CreateApiUserKey::new(user_id))
+                .map(|reply| reply.result),
+            Self::Async(rt, c) => rt
+                .block_on(c.send(CreateApiUserKey::new(user_id)))
+                .map(|reply| reply.result),
+            Self::ExampleTcp(c) => c
+                .send(CreateApiUserKey::new(user_id))
+                .map(|reply| reply.result),
         }
         .map(|_| 1)
     }

@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
+use prime_core::endpoints::CreateApiUserKey;
 use prime_core::{Credentials, Error, ResponseError};
 
 const SECRET: &str = "CutOffSecret-6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
@@ -115,7 +116,12 @@ fn blocking_recovers_the_secret_from_a_body_cut_off_after_it() {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("client");
-        assert_recovered(client.create_api_user_key("U1"), &what);
+        assert_recovered(
+            client
+                .send(CreateApiUserKey::new("U1"))
+                .map(|reply| reply.result),
+            &what,
+        );
     }
 }
 
@@ -132,7 +138,12 @@ fn async_recovers_the_secret_from_a_body_cut_off_after_it() {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("client");
-        assert_recovered(runtime.block_on(client.create_api_user_key("U1")), &what);
+        assert_recovered(
+            runtime
+                .block_on(client.send(CreateApiUserKey::new("U1")))
+                .map(|reply| reply.result),
+            &what,
+        );
     }
 }
 
@@ -149,7 +160,10 @@ fn a_body_cut_off_before_the_secret_is_still_an_unknown_outcome() {
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let error = client.create_api_user_key("U1").expect_err("cut");
+    let error = client
+        .send(CreateApiUserKey::new("U1"))
+        .map(|reply| reply.result)
+        .expect_err("cut");
     assert!(error.is_outcome_unknown(), "{error:?}");
     assert!(error.response().is_none());
 }

@@ -99,8 +99,8 @@ impl Caller {
 
     fn list_batches(&self) -> Result<usize, Error> {
         match self {
-            Self::Blocking(c) => c.list_settlement_batches(&Default::default()),
-            Self::Async(rt, c) => rt.block_on(c.list_settlement_batches(&Default::default())),
+            Self::Blocking(c) => c.list_settlement_batches(Default::default()),
+            Self::Async(rt, c) => rt.block_on(c.list_settlement_batches(Default::default())),
         }
         .map(|list| list.data.len())
     }
@@ -188,7 +188,7 @@ fn a_key_with_2fa_works_with_its_otp_and_is_refused_without_it_by_both_clients()
         .mint_account_key(&AccountKeySpec::new(Permission::ALL).otp("2fa-Zq7-password"))
         .expect("a key with 2FA");
     let with_otp = minted.credentials().expect("credentials");
-    let without = Credentials::new(&minted.api_key, minted.api_secret.expose()).expect("valid");
+    let without = Credentials::new(&minted.api_key, minted.api_secret().expose()).expect("valid");
     let wrong = without
         .clone()
         .with_otp(Otp::password("2fa-Zq7-passworD").expect("valid"));
@@ -224,7 +224,7 @@ fn a_totp_generator_is_asked_again_for_every_resend() {
         counter.fetch_add(1, Ordering::SeqCst);
         Zeroizing::new("314159".to_owned())
     });
-    let credentials = Credentials::new(&minted.api_key, minted.api_secret.expose())
+    let credentials = Credentials::new(&minted.api_key, minted.api_secret().expose())
         .expect("valid")
         .with_otp(totp);
     let nonces = RecordedNonces::new();

@@ -39,6 +39,8 @@ pub enum TransportErrorKind {
     /// The shared [`SendOrder`](crate::transport::SendOrder) could not be taken or the nonce
     /// could not be recorded in it.
     SendOrder,
+    /// The call's overall deadline ([`Settings::deadline`](crate::Settings::deadline)) passed.
+    Deadline,
 }
 
 /// A failure below HTTP: the request was not sent, or its outcome is unknown.
@@ -107,6 +109,13 @@ impl TransportError {
         self.received.as_ref()
     }
 
+    /// The same failure, described as `kind`.
+    #[must_use]
+    pub fn with_kind(mut self, kind: TransportErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// Whether the request could have reached the server.
     pub fn delivery(&self) -> Delivery {
         self.delivery
@@ -127,6 +136,7 @@ fn kind_label(kind: TransportErrorKind) -> &'static str {
         TransportErrorKind::Io => "connection failed",
         TransportErrorKind::Client => "HTTP client error",
         TransportErrorKind::SendOrder => "the shared send order failed",
+        TransportErrorKind::Deadline => "the call's deadline passed",
     }
 }
 
@@ -168,7 +178,13 @@ impl Error {
             key,
             problem: Box::new(ResponseError::Decode {
                 path: "$".to_owned(),
-                message: format!("the body broke off after {} bytes: {error}", received.len()),
+                // The key exists, so the delivery ("outcome unknown") does not apply: only
+                // what broke the body off is told.
+                message: format!(
+                    "the body broke off after {} bytes ({})",
+                    received.len(),
+                    kind_label(error.kind)
+                ),
                 body: received,
             }),
         })

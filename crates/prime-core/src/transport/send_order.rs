@@ -15,7 +15,7 @@ use crate::auth::ApiKey;
 ///
 /// A transport takes a [`SendTurn`] before signing and drops it once the response head has
 /// arrived, exactly as it holds its in-process send order; the call driver signs inside the
-/// turn with [`Call::request_in_turn`](crate::transport::Call::request_in_turn), taking the
+/// turn with [`Call::request_in_turn_at`](crate::transport::Call::request_in_turn_at), taking the
 /// nonce as `max(the nonce source's next, the turn's floor + 1)` and recording it before the
 /// request leaves. Together they make the nonces of every holder strictly increasing, across
 /// processes and restarts and whatever the wall clock does.

@@ -82,7 +82,9 @@ fn the_nonce_is_the_larger_of_the_source_and_the_floor_plus_one_and_is_recorded(
             .expect("an order")
             .take_turn(core.api_key())
             .unwrap();
-        let request = call.request_in_turn(&mut *turn).expect("signed");
+        let request = call
+            .request_in_turn_at(Instant::now(), &mut *turn)
+            .expect("signed");
         let sent = nonce_of(request.body());
         assert_eq!(sent, 1000u64.max(floor + 1), "floor {floor}");
         assert_eq!(
@@ -108,7 +110,11 @@ fn nonces_rise_across_turns_whatever_the_source_says() {
             .unwrap()
             .take_turn(core.api_key())
             .unwrap();
-        sent.push(nonce_of(call.request_in_turn(&mut *turn).unwrap().body()));
+        sent.push(nonce_of(
+            call.request_in_turn_at(Instant::now(), &mut *turn)
+                .unwrap()
+                .body(),
+        ));
     }
     assert!(sent.windows(2).all(|w| w[1] > w[0]), "{sent:?}");
     assert_eq!(sent[0], 5_001);
@@ -135,7 +141,7 @@ fn a_key_recorded_in_another_unit_is_refused_before_anything_is_signed() {
                 .unwrap()
                 .take_turn(core.api_key())
                 .unwrap();
-            let outcome = call.request_in_turn(&mut *turn);
+            let outcome = call.request_in_turn_at(Instant::now(), &mut *turn);
             if recorded_in == unit {
                 assert!(outcome.is_ok(), "{recorded_in} key, {unit} client");
                 continue;
@@ -172,7 +178,7 @@ fn a_nonce_that_cannot_be_recorded_is_not_sent() {
         .unwrap()
         .take_turn(core.api_key())
         .unwrap();
-    match call.request_in_turn(&mut *turn) {
+    match call.request_in_turn_at(Instant::now(), &mut *turn) {
         Err(Error::Transport(e)) => {
             assert_eq!(e.delivery(), Delivery::NotSent);
             assert_eq!(e.kind(), TransportErrorKind::SendOrder);
@@ -208,7 +214,7 @@ fn refused(nonces: Arc<dyn NonceSource>, order: Option<&Shared>, concurrent: boo
         let _request = match core.send_order() {
             Some(order) => {
                 let mut turn = order.take_turn(core.api_key()).unwrap();
-                call.request_in_turn(&mut *turn).unwrap()
+                call.request_in_turn_at(Instant::now(), &mut *turn).unwrap()
             }
             None => call.request().unwrap(),
         };

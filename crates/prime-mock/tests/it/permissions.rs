@@ -65,7 +65,7 @@ fn issued_as_rest(session: &mut Session, server: &MockServer, role: Role) -> Cre
     let key = session.ok(&admin, &CreateApiUserKey::new(&user));
     Credentials::from_parts(
         prime_core::ApiKey::new(&key.api_key).unwrap(),
-        prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+        prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
     )
 }
 
