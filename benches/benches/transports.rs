@@ -212,7 +212,12 @@ fn transports(c: &mut Criterion) {
             runtime.block_on(async {
                 let started = Instant::now();
                 for _ in 0..iters {
-                    black_box(ordered.send(endpoint.clone()).await.expect("the call succeeds"));
+                    black_box(
+                        ordered
+                            .send(endpoint.clone())
+                            .await
+                            .expect("the call succeeds"),
+                    );
                 }
                 started.elapsed()
             })

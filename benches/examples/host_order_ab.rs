@@ -89,7 +89,9 @@ fn main() {
         let p = per_call(time(&|| drop(client.send(endpoint.clone()).expect("ok"))));
         let o = per_call(time(&|| drop(ordered.send(endpoint.clone()).expect("ok"))));
         let r = per_call(time(&raw_core));
-        let m = per_call(time(&|| drop(in_memory.send(endpoint.clone()).expect("ok"))));
+        let m = per_call(time(&|| {
+            drop(in_memory.send(endpoint.clone()).expect("ok"))
+        }));
         no_io.push(m / p);
         plain.push(p);
         with_order.push(o);

@@ -173,3 +173,55 @@ fn the_example_transport_signs_inside_the_hosts_turn() {
     assert_eq!(server.executions("ListPrimeApiUsers"), 1);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_async_client_waits_for_the_host_turn_no_longer_than_its_deadline() {
+    let server = MockServer::start().expect("simulator");
+    let dir = scratch("deadline");
+    // Another "process" holds the key's turn until told, or for 5 s at most (then a client
+    // that ignored its deadline would get the turn and succeed, failing this test).
+    let key = ApiKey::new(server.account_api_key()).expect("valid key");
+    let (taken, is_taken) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn({
+        let (dir, key) = (dir.clone(), key.clone());
+        move || {
+            let other = HostSendOrder::in_dir(&dir);
+            let held = other.take_turn(&key).expect("a turn");
+            taken.send(()).expect("the test waits");
+            let _ = released.recv_timeout(Duration::from_secs(5));
+            drop(held);
+        }
+    });
+    is_taken.recv().expect("the turn was taken");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = prime_async::Client::builder(credentials(&server))
+        .base_url(&server.url())
+        .send_order(Arc::new(HostSendOrder::in_dir(&dir)))
+        .deadline(Duration::from_millis(200))
+        .build()
+        .expect("a client");
+    let error = runtime
+        .block_on(client.list_api_users())
+        .expect_err("the turn never came");
+    let prime_core::Error::Transport(failure) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(
+        failure.kind(),
+        prime_core::TransportErrorKind::Deadline,
+        "{error}"
+    );
+    assert!(!error.is_outcome_unknown(), "nothing was signed: {error}");
+    assert_eq!(server.executions("ListPrimeApiUsers"), 0);
+    release.send(()).expect("the holder waits");
+    holder.join().expect("no panic");
+    // The turn the abandoned wait takes later is handed straight on.
+    let next = HostSendOrder::in_dir(&dir);
+    drop(next.take_turn(&key).expect("the turn is free again"));
+    let _ = std::fs::remove_dir_all(dir);
+}

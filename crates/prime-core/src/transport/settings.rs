@@ -293,7 +293,7 @@ macro_rules! settings_setters {
             nonce_unit(unit: $crate::NonceUnit);
             /// See [`Settings::concurrent_sends`](prime_core::Settings::concurrent_sends).
             concurrent_sends(on: bool);
-            /// See [`Settings::send_order`]($crate::Settings::send_order).
+            /// See [`Settings::send_order`](prime_core::Settings::send_order).
             send_order(order: ::std::sync::Arc<dyn $crate::transport::SendOrder>);
         }
 
