@@ -336,11 +336,8 @@ impl Shown {
 // ---------------------------------------------------------------------------------------
 // Driving both transports through one interface
 
-/// One client of either transport, driven synchronously through the generic `send`.
-enum Caller {
-    Blocking(prime_blocking::Client),
-    Async(tokio::runtime::Runtime, prime_async::Client),
-}
+/// The shared [`prime_tests::Caller`], with every request and result recorded.
+struct Caller(prime_tests::Caller);
 
 /// How to build a [`Caller`].
 struct Settings<'a> {
@@ -385,14 +382,9 @@ impl Caller {
                 shown.debug("blocking ClientBuilder", &builder);
                 let client = builder.build().expect("the blocking client builds");
                 shown.debug("blocking Client", &client);
-                Self::Blocking(client)
+                Self(prime_tests::Caller::Blocking(client))
             }
             _ => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
                 let mut builder = prime_async::Client::builder(settings.credentials)
                     .base_url(settings.url)
                     .retry_policy(quick_retries())
@@ -404,7 +396,7 @@ impl Caller {
                 shown.debug("async ClientBuilder", &builder);
                 let client = builder.build().expect("the async client builds");
                 shown.debug("async Client", &client);
-                Self::Async(runtime, client)
+                Self(prime_tests::Caller::on_runtime(client))
             }
         }
     }
@@ -418,10 +410,7 @@ impl Caller {
         E::Response: Debug,
     {
         shown.debug(E::NAME, endpoint);
-        let result = match self {
-            Self::Blocking(client) => client.send(endpoint),
-            Self::Async(runtime, client) => runtime.block_on(client.send(endpoint)),
-        };
+        let result = self.0.send(endpoint);
         shown.result(&format!("{} result", E::NAME), &result);
         result
     }

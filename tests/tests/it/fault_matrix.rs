@@ -27,10 +27,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use prime_core::endpoints::Role;
-use prime_core::{Delivery, Error, ErrorCode, ResponseError, RetryPolicy, TransportErrorKind};
+use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, ListApiUserKeys, Role};
+use prime_core::{
+    Delivery, Error, ErrorCode, Reply, ResponseError, RetryPolicy, Settings, TransportErrorKind,
+};
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::RecordedNonces;
+use prime_tests::{Caller, RecordedNonces};
 
 // The example transport (`examples/tcp_transport.rs`): a third client over the same call
 // driver, checked against the same model.
@@ -399,89 +401,56 @@ fn expected(cell: &Cell) -> Expected {
     }
 }
 
-/// One client of either transport, driven synchronously.
-enum Caller {
-    Blocking(prime_blocking::Client),
-    Async(tokio::runtime::Runtime, prime_async::Client),
+/// The client of a cell: either client through the shared [`Caller`], or the example
+/// transport.
+enum Client {
+    Shared(Caller),
     ExampleTcp(Box<tcp_transport::TcpClient>),
 }
 
-impl Caller {
+impl Client {
     fn new(
         transport: Transport,
         server: &MockServer,
         nonces: &Arc<RecordedNonces>,
         timeout: Duration,
     ) -> Self {
+        let settings = Settings::default()
+            .base_url(&server.url())
+            .nonce_source(nonces.clone())
+            .retry_policy(retry_policy())
+            .timeout(timeout)
+            .max_response_bytes(RESPONSE_CAP);
+        let credentials = server.account_credentials();
         match transport {
-            Transport::Blocking => Self::Blocking(
-                prime_blocking::Client::builder(server.account_credentials())
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP)
-                    .build()
-                    .expect("the blocking client builds"),
-            ),
-            Transport::Async => {
-                // A worker thread drives hyper's connection tasks even between calls, as in
-                // an application: a call the client gave up on is closed at once.
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("a tokio runtime starts");
-                let client = prime_async::Client::builder(server.account_credentials())
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP)
-                    .build()
-                    .expect("the async client builds");
-                Self::Async(runtime, client)
-            }
-            Transport::ExampleTcp => {
-                let settings = prime_core::Settings::default()
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP);
-                Self::ExampleTcp(Box::new(
-                    tcp_transport::TcpClient::new(server.account_credentials(), &settings)
-                        .expect("the example client builds"),
-                ))
-            }
+            Transport::Blocking => Self::Shared(Caller::blocking(credentials, settings)),
+            Transport::Async => Self::Shared(Caller::asynchronous(credentials, settings)),
+            Transport::ExampleTcp => Self::ExampleTcp(Box::new(
+                tcp_transport::TcpClient::new(credentials, &settings)
+                    .expect("the example client builds"),
+            )),
+        }
+    }
+
+    fn send<E: prime_core::Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+        match self {
+            Self::Shared(caller) => caller.send(endpoint),
+            Self::ExampleTcp(client) => client.send(endpoint),
         }
     }
 
     fn create_user(&self) -> Result<String, Error> {
-        let user = match self {
-            Self::Blocking(c) => c.create_api_user("matrix-bot", Role::Viewer),
-            Self::Async(rt, c) => rt.block_on(c.create_api_user("matrix-bot", Role::Viewer)),
-            Self::ExampleTcp(c) => c.create_api_user("matrix-bot", Role::Viewer),
-        };
-        user.map(|u| u.id)
+        self.send(&CreateApiUser::new("matrix-bot", Role::Viewer))
+            .map(|reply| reply.result.id)
     }
 
     fn create_key(&self, user_id: &str) -> Result<usize, Error> {
-        match self {
-            Self::Blocking(c) => c.create_api_user_key(user_id),
-            Self::Async(rt, c) => rt.block_on(c.create_api_user_key(user_id)),
-            Self::ExampleTcp(c) => c.create_api_user_key(user_id),
-        }
-        .map(|_| 1)
+        self.send(&CreateApiUserKey::new(user_id)).map(|_| 1)
     }
 
     fn list_keys(&self, user_id: &str) -> Result<usize, Error> {
-        match self {
-            Self::Blocking(c) => c.list_api_user_keys(user_id),
-            Self::Async(rt, c) => rt.block_on(c.list_api_user_keys(user_id)),
-            Self::ExampleTcp(c) => c.list_api_user_keys(user_id),
-        }
-        .map(|keys| keys.len())
+        self.send(&ListApiUserKeys::new(user_id))
+            .map(|reply| reply.result.data.len())
     }
 }
 
@@ -510,7 +479,7 @@ fn run(cell: &Cell) -> Observed {
         FaultKind::Delay(d) if d >= SHORT_TIMEOUT => SHORT_TIMEOUT,
         _ => NORMAL_TIMEOUT,
     };
-    let caller = Caller::new(cell.transport, &server, &nonces, timeout);
+    let caller = Client::new(cell.transport, &server, &nonces, timeout);
     let method = cell.endpoint.method();
 
     // Set-up, before any fault is queued: a user, and for the listing one key to list.

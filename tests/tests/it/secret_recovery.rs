@@ -4,11 +4,10 @@
 //! call driver recovers the secret from them). A scripted server on
 //! 127.0.0.1 answers with exact bytes; each reply is served once, so nothing may be resent.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::Duration;
 
 use prime_core::{Credentials, Error, ResponseError};
+use prime_test_support::scripted;
 
 const SECRET: &str = "CutOffSecret-6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
 const ACCOUNT_SECRET: &str =
@@ -21,43 +20,7 @@ fn credentials() -> Credentials {
 /// Serves one connection with `response` (raw bytes), then closes it. A second connection
 /// (a resend) is answered with a 500 so a test would notice it.
 fn serve_once(response: Vec<u8>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for response in [
-            response,
-            b"HTTP/1.1 500 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-        ] {
-            let Ok((mut stream, _)) = listener.accept() else {
-                return;
-            };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // The head and the (small) body: enough to have read the whole request.
-            while request.len() < 1 << 16 {
-                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let _ = stream.write_all(&response);
-            let _ = stream.flush();
-            // Dropping the stream closes the connection, mid-body when the length says more.
-        }
-    });
-    url
+    scripted::serve(vec![response, scripted::reply(500, b"")])
 }
 
 fn whole_body() -> String {

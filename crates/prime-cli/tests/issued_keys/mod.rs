@@ -6,14 +6,10 @@ use super::{prime, prime_on, run, scratch};
 use std::path::PathBuf;
 use std::process::Output;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE;
-use hmac::{Hmac, KeyInit, Mac};
 use prime_core::endpoints::Role;
 use prime_core::example::ISSUED_SECRET;
 use prime_mock::MockServer;
 use proptest::prelude::*;
-use sha2::Sha256;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -21,9 +17,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// HMAC-SHA256 keyed with the secret's text bytes, URL-safe base64 with padding.
 fn reference(secret: &str, message: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(message.as_bytes());
-    URL_SAFE.encode(mac.finalize().into_bytes())
+    prime_test_support::reference::issued_signature(secret, message.as_bytes())
 }
 
 /// `prime sign` with the secret in the environment; its stdout, which must be one line.

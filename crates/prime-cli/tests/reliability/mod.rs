@@ -4,14 +4,14 @@
 //! any bytes, to produce replies the simulator never would.
 
 use super::{prime, prime_on, run, scratch};
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use prime_core::endpoints::Role;
 use prime_mock::{Fault, FaultKind, MockServer};
+use prime_test_support::scripted;
 
 const OFFICIAL_SECRET: &str =
     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
@@ -68,43 +68,12 @@ fn new_user(server: &MockServer) -> String {
 /// A server that answers each of the next `replies` requests with its status and body bytes,
 /// whatever was asked, then closes the connection. Returns its URL.
 fn scripted(replies: Vec<(u16, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for (status, body) in replies {
-            let Ok((mut stream, _)) = listener.accept() else {
-                return;
-            };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            // Read the head and the declared body (bounded).
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while request.len() < 1 << 20 {
-                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    url
+    scripted::serve(
+        replies
+            .iter()
+            .map(|(status, body)| scripted::reply(*status, body))
+            .collect(),
+    )
 }
 
 /// The reply to the listing `keys create` makes before it creates (to name orphans if the

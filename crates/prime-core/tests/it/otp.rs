@@ -8,9 +8,7 @@ use prime_core::endpoints::{GetApiUser, ListApiUsers};
 use prime_core::{Credentials, CredentialsError, Otp, RequestBuilder};
 use zeroize::Zeroizing;
 
-/// Kraken's published test secret.
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 const NONCE: u64 = 1_616_492_376_594;
 
 fn credentials(otp: Otp) -> Credentials {

@@ -11,8 +11,7 @@ use prime_core::endpoints::{CreateApiUserKey, ListApiUsers};
 use prime_core::transport::{ClientCore, Step};
 use prime_core::{CountingNonce, Credentials, Endpoint, Error, ErrorCode, RetryPolicy, Settings};
 
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+const SECRET: &str = prime_core::example::SECRET;
 /// `Date` of the answers below: Unix 1795880000
 /// (python3 -c "import email.utils; print(email.utils.formatdate(1795880000, usegmt=True))").
 const DATE_1795880000: &str = "Sat, 28 Nov 2026 15:33:20 GMT";
