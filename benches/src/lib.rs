@@ -270,7 +270,7 @@ impl SpecExample {
 }
 
 /// The request and response examples of all 13 endpoints, converted from
-/// `spec/prime-rest.openapi.yaml` to compact JSON with key order kept; only each response's
+/// `docs/spec/prime-rest.openapi.yaml` to compact JSON with key order kept; only each response's
 /// sample error (`EGeneral:Invalid arguments`) was replaced by `[]`, so it parses as a success.
 pub const SPEC_EXAMPLES: [SpecExample; 13] = [
     SpecExample {

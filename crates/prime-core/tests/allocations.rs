@@ -54,8 +54,8 @@ fn signing_allocates_nothing_and_a_request_allocates_little() {
     // The body buffer, the header map (its entries and its index table: `http::HeaderMap`
     // allocates both on the first insert) and the API-Sign header value (a `HeaderValue` owns
     // its bytes; only `'static` ones are free): what an `http::Request<Vec<u8>>` with four
-    // headers needs, even for the first request of a key. Issue 15 asked for at most 3; that
-    // would need a request type other than `http::Request<Vec<u8>>` (see BENCHMARKS.md).
+    // headers needs, even for the first request of a key. Three would
+    // need a request type other than `http::Request<Vec<u8>>` (see BENCHMARKS.md).
     assert!(request <= 4, "a signed request took {request} allocations");
     eprintln!("allocations: sign {signing}, verify {verifying}, whole request {request}");
 }

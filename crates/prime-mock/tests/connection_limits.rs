@@ -1,4 +1,4 @@
-//! Issue 14, class 11: the simulator cannot be held hostage by its clients. A request body that
+//! The simulator cannot be held hostage by its clients. A request body that
 //! stalls is answered `408` and closed after the body timeout; a declared `Content-Length` above
 //! the request cap is refused with `413` before anything is read; and a flood of stalled
 //! connections is capped, so the server's file descriptors stay bounded and a real call still

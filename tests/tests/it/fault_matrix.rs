@@ -4,11 +4,11 @@
 //! the fault hitting once or every attempt. 16 faults × 2 × 2 × 3 = 192 cells, each on its own
 //! simulator over real loopback HTTP.
 //!
-//! For every cell the test checks, against a model written from the design's retry rules (not
+//! For every cell the test checks, against a model written from the documented retry rules (not
 //! from the code under test):
 //! - nothing panics;
 //! - the result: success where a retry is allowed and the fault is gone, otherwise the typed
-//!   error the design promises (`Transport` with `MaybeSent` for answers lost on the wire,
+//!   error the library documents (`Transport` with `MaybeSent` for answers lost on the wire,
 //!   `Response::Status`/`Api`/`Decode` for bad answers, `BodyTooLarge` for oversized ones);
 //! - the retry behaviour, counted as signed attempts (nonces issued) and each resend carrying a
 //!   fresh, higher nonce;
@@ -68,8 +68,8 @@ const CELL_THREADS: usize = 4;
 /// The whole matrix must finish within this, on a loaded 2-core machine in debug.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
-/// The faults, in table order: every [`FaultKind`] variant, the Kraken error strings the
-/// design names, and the delay both under and over the client's timeout.
+/// The faults, in table order: every [`FaultKind`] variant, the Kraken error strings
+/// `docs/spec/protocol.md` lists, and the delay both under and over the client's timeout.
 fn faults() -> Vec<FaultKind> {
     vec![
         FaultKind::Delay(SHORT_DELAY),
@@ -155,7 +155,7 @@ struct Cell {
     transport: Transport,
 }
 
-/// What a call ended with, reduced to what the design promises.
+/// What a call ended with, reduced to what the library promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Class {
     Ok,
@@ -230,7 +230,7 @@ struct Observed {
     keys_after: usize,
 }
 
-/// What the design promises for one cell.
+/// What the library promises for one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Expected {
     class: Class,
@@ -282,7 +282,7 @@ fn hit(fault: &FaultKind, endpoint: Endpoint) -> (Option<Class>, bool) {
     }
 }
 
-/// Why a failed attempt may be retried, per the design (`RetryPolicy::decide`'s contract).
+/// Why a failed attempt may be retried, per `RetryPolicy::decide`'s documented contract.
 enum Rule {
     /// `EAPI:Invalid nonce`: rejected before execution; one immediate re-signed resend.
     NonceResend,
@@ -323,7 +323,7 @@ fn rule(class: &Class) -> Rule {
     }
 }
 
-/// Plays the design's retry rules against the fault: how many attempts, how many executions,
+/// Plays the documented retry rules against the fault: how many attempts, how many executions,
 /// and how it ends.
 fn expected(cell: &Cell) -> Expected {
     let policy = retry_policy();
@@ -617,7 +617,7 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          resend the creation. `drop-before-execute` looks the same to the client: the whole\n\
          request was written before the connection closed.\n\n\
          All three transports must agree on every row; the test fails if any differs from the\n\
-         design's rules.\n\n\
+         documented retry rules.\n\n\
          | Fault | Endpoint | Fault hits | Transport | Outcome | Retries | Attempts | Executions | Keys after |\n\
          |---|---|---|---|---|---|---|---|---|\n",
         policy.max_attempts,
@@ -683,7 +683,7 @@ fn doc_path() -> PathBuf {
 }
 
 #[test]
-fn every_fault_on_every_transport_matches_the_design_and_the_committed_table() {
+fn every_fault_on_every_transport_matches_the_documented_rules_and_the_committed_table() {
     let started = Instant::now();
     let cells = cells();
     let results = run_all(&cells);
@@ -746,7 +746,7 @@ fn every_fault_on_every_transport_matches_the_design_and_the_committed_table() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cells broke the design's promise:\n{}",
+        "{} of {} cells broke the documented promise:\n{}",
         failures.len(),
         cells.len(),
         failures.join("\n")

@@ -1,4 +1,4 @@
-//! Issue 14, class 1 through both transports: a created key's one-time secret reaches the
+//! Through both transports, a created key's one-time secret reaches the
 //! caller from every odd reply, including a body whose connection breaks off after the secret
 //! (the transports keep the bytes received with `TransportError::with_received`, and the
 //! call driver recovers the secret from them). A scripted server on

@@ -1,4 +1,4 @@
-//! Issue 14 ("the one-time secret survives everything, and `prime` never panics"): one test per
+//! The one-time secret survives everything, and `prime` never panics: one test per
 //! class of the probes that found the bugs, each over many variations. The built binary runs
 //! against the simulator, or against a scripted server (127.0.0.1, port 0) that answers with
 //! any bytes, to produce replies the simulator never would.

@@ -16,7 +16,7 @@ use prime_core::endpoints::{
 };
 use prime_core::{Credentials, Endpoint, Idempotency, RequestBuilder, encode_body};
 
-/// The secret of Kraken's official signing vector (DESIGN.md).
+/// The secret of Kraken's official signing vector (`docs/spec/protocol.md`).
 const SECRET: &str = prime_core::example::SECRET;
 /// The spec's example public key.
 const API_KEY: &str = "KRA5L19LAW8Z";
@@ -68,7 +68,7 @@ fn assert_golden<E: Endpoint>(endpoint: &E, nonce: u64, url: &str, body: &str, a
     );
 }
 
-/// Creates a key for the spec's example user (issue 2's endpoint).
+/// Creates a key for the spec's example user.
 #[test]
 fn create_key() {
     assert_golden(
@@ -431,8 +431,9 @@ fn bad_base_urls_and_user_agents_are_refused() {
     }
 }
 
-/// Names, paths and idempotency as DESIGN.md and issue 3 state them: reads are safe to resend,
-/// creates, updates, the delete and the settlement are not.
+/// Names and paths as the spec (`docs/spec/prime-rest.openapi.yaml`) has them, and idempotency as
+/// the retry rules need it: reads are safe to resend, creates, updates, the delete and the
+/// settlement are not.
 #[test]
 fn every_endpoint_names_its_path_and_idempotency() {
     fn check<E: Endpoint>(name: &str, idempotency: Idempotency) {

@@ -3,7 +3,7 @@
 
 use prime_core::{ErrorCode, KrakenError, Severity};
 
-/// Every code DESIGN.md documents.
+/// Every code `docs/spec/protocol.md` lists.
 const DOCUMENTED: [(&str, ErrorCode); 10] = [
     ("EAPI:Invalid key", ErrorCode::InvalidKey),
     ("EAPI:Invalid signature", ErrorCode::InvalidSignature),
