@@ -71,6 +71,12 @@
 //! from its turn to send to the last body byte.
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod failure;
 mod hyper_setup;
 

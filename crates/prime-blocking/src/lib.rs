@@ -70,6 +70,12 @@
 //! `EnvFilter::new("trace,ureq_proto=debug")`, as the `prime` command does.
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod body;
 mod connector;
 mod failure;

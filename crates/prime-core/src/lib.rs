@@ -76,6 +76,12 @@
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 pub mod endpoints;
 pub mod example;

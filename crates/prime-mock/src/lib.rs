@@ -150,6 +150,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod account;
 mod account_keys;
 mod arguments;
