@@ -8,7 +8,8 @@ use prime_core::endpoints::AssetKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::account_keys::{AccountKeySpec, Permission};
+use crate::Permission;
+use crate::account_keys::AccountKeySpec;
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::Trade;
 use crate::response_body::MockBody;

@@ -177,8 +177,9 @@ mod settlement;
 mod shared;
 mod users;
 
-pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
+pub use account_keys::{AccountKeySpec, MintedKey};
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
 pub use ledger::{Trade, TradeError};
+pub use prime_core::endpoints::{Permission, PermissionParseError};
 pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};

@@ -202,7 +202,8 @@ endpoint!(
     CreateSettlementBatch,
     "CreatePrimeSettlementBatch",
     NonIdempotent,
-    BatchResult
+    BatchResult,
+    CreateAndModifyOrders
 );
 
 /// `GetPrimeSettlementBatch`: one batch with its legs.
@@ -238,7 +239,8 @@ endpoint!(
     GetSettlementBatch,
     "GetPrimeSettlementBatch",
     Idempotent,
-    BatchResult
+    BatchResult,
+    QueryOpenOrdersAndTrades
 );
 
 /// `ListPrimeSettlementBatches`: batches, most recent first, filtered and paged.
@@ -308,7 +310,8 @@ endpoint!(
     ListSettlementBatches,
     "ListPrimeSettlementBatches",
     Idempotent,
-    BatchList
+    BatchList,
+    QueryOpenOrdersAndTrades
 );
 
 /// The `result` of `ListPrimeSettlementBatches`.
@@ -375,7 +378,8 @@ endpoint!(
     SettleSettlementBatchAsset,
     "SettlePrimeSettlementBatchAsset",
     NonIdempotent,
-    TransferResult
+    TransferResult,
+    CreateAndModifyOrders
 );
 
 /// The `result` of `SettlePrimeSettlementBatchAsset`: `{"transfer": …}`.
