@@ -6,8 +6,6 @@ use std::process::ExitCode;
 
 use prime_core::{Endpoint, Idempotency};
 
-use crate::output;
-
 /// A failed command. `Usage` problems (exit 2) are the caller's to fix; `Call` failures
 /// (exit 1) come from Kraken, the network or a failed check.
 #[derive(Debug)]
@@ -22,15 +20,8 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Prints the message as one line on stderr (escaped: it may quote what a server sent) and
-    /// returns the exit code.
-    pub fn report(self) -> ExitCode {
-        match self {
-            Self::Usage(_) | Self::Call(_) => {
-                output::stderr(&format!("prime: {}\n", output::clean(&self.to_string())));
-            }
-            Self::StdoutClosed => {}
-        }
+    /// The exit code: 2 for usage, 1 for a failed call, 0 when stdout's reader went away.
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Usage(_) => ExitCode::from(2),
             Self::Call(_) => ExitCode::from(1),
