@@ -4,11 +4,42 @@
 //! answers, one whose body never ends).
 #![forbid(unsafe_code)]
 
-// Compiles and runs README.md's Rust examples as doctests (this crate depends on every library
-// crate, so they can use them all), so the front page cannot rot.
+// Compiles and runs the Rust examples of README.md and of every page of the manual in docs/ as
+// doctests (this crate depends on every library crate, so they can use them all), so the
+// documentation cannot rot. `tests/it/docs.rs` checks that every page is listed here.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/architecture.md")]
+struct ArchitectureDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/cli.md")]
+struct CliDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/fault-matrix.md")]
+struct FaultMatrixDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/key-lifecycle.md")]
+struct KeyLifecycleDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/library.md")]
+struct LibraryDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/reliability.md")]
+struct ReliabilityDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/simulator.md")]
+struct SimulatorDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/vectors.md")]
+struct VectorsDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/spec/protocol.md")]
+struct ProtocolDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/spec/SOURCES.md")]
+struct SourcesDoctests;
 
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};

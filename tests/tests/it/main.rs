@@ -3,6 +3,7 @@
 
 mod clients;
 mod concurrency;
+mod docs;
 mod fault_matrix;
 mod faults;
 mod fuzz_corpus;

@@ -701,7 +701,7 @@ fn mock_writes_its_credentials_file_atomically_before_serving() {
         .stderr(Stdio::null())
         .spawn()
         .expect("prime mock starts");
-    // The README recipe: wait for the file, then use it at once. Every read of the file is
+    // The recipe of docs/simulator.md: wait for the file, then use it at once. Every read of the file is
     // either the stale text, no file, or the complete new file.
     let started = Instant::now();
     let text = loop {

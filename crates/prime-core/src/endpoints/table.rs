@@ -14,7 +14,7 @@
 //! | the endpoint benches (`benches/benches/endpoints.rs`) | from the table; its spec example in `benches/src/lib.rs` by hand |
 //! | the `prime` subcommand (prime-cli's `cli.rs` and `api.rs`) | by hand |
 //! | the tests written from the spec, not from the code: the pinned signature (`tests/it/golden.rs`), the permission matrix (prime-mock's `tests/it/permissions.rs`) | by hand, on purpose |
-//! | the spec (`docs/spec/prime-rest.openapi.yaml`) and the endpoint tables of `docs/library.md` and `docs/cli.md` | by hand |
+//! | the spec (`docs/spec/prime-rest.openapi.yaml`) and the endpoint table of `docs/library.md` | by hand |
 //!
 //! `docs/architecture.md` has the same list as a checklist for adding an endpoint.
 
