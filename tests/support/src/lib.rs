@@ -1,6 +1,6 @@
 //! Fixtures shared by the tests of every crate in the workspace, written once:
 //!
-//! - [`reference`]: the signing primitives computed with `hmac`/`sha2` directly, so a test can
+//! - [`reference`](mod@reference): the signing primitives computed with `hmac`/`sha2` directly, so a test can
 //!   check prime-core's signer (and the simulator's verifier) against values it did not make;
 //! - [`scripted`]: a loopback HTTP server that answers each connection with bytes the test
 //!   wrote, for replies no well-behaved server would send.

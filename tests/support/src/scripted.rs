@@ -47,8 +47,7 @@ pub fn reply(status: u16, body: &[u8]) -> Vec<u8> {
 }
 
 /// Reads one request from `stream`: its head and the body its `Content-Length` declares, at
-/// most [`MAX_REQUEST_BYTES`], giving up when the peer closes or stays silent for
-/// [`READ_TIMEOUT`]. Returns the bytes read.
+/// most 1 MiB, giving up when the peer closes or stays silent for 10 s. Returns the bytes read.
 pub fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let mut request = Vec::new();

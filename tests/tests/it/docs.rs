@@ -126,7 +126,10 @@ fn every_relative_link_resolves_inside_the_repository() {
             }
         }
     }
-    assert!(checked > 40, "only {checked} relative links found: is the parser broken?");
+    assert!(
+        checked > 40,
+        "only {checked} relative links found: is the parser broken?"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
