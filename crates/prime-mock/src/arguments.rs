@@ -128,7 +128,7 @@ pub(crate) struct RequestBody<'a> {
 impl<'a> RequestBody<'a> {
     /// Splits `body` as `format`. Fails only when the body does not parse as its type at
     /// all, or has no single nonce (without one the signature cannot be checked); everything
-    /// else about the fields is judged after authentication, in Kraken's order.
+    /// else about the fields is judged after authentication (the order docs/spec/protocol.md gives).
     pub(crate) fn parse(body: &'a [u8], format: BodyFormat) -> Result<Self, Unreadable> {
         let members: Vec<(String, FieldValue<'a>)> = match format {
             BodyFormat::Json => {

@@ -11,7 +11,7 @@
 //! base64 secret) calls all 13 Prime REST endpoints; the keys `CreatePrimeApiUserKey` issues
 //! belong to Prime API users and authenticate on Prime WebSocket and FIX, not REST.
 //!
-//! - **Authentication as Kraken does it**, checked in Kraken's order: key, signature, nonce,
+//! - **Authentication as Kraken does it**, checked in this order: key, signature, nonce,
 //!   permission, then arguments. `API-Sign` is verified over the exact body received
 //!   (constant time); unknown, deleted and disabled-user keys get `EAPI:Invalid key`; a bad
 //!   signature `EAPI:Invalid signature`; a nonce not above the key's last accepted one
