@@ -2,7 +2,7 @@
 //! and `sha2` crates used directly) on random inputs, and `prime keys check` / `keys create
 //! --check` against the simulator's WebSocket and FIX checks.
 
-use super::{prime, prime_on, run, scratch};
+use super::{new_user, prime, prime_on, run, scratch};
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -293,17 +293,6 @@ proptest! {
 
 // --- keys check against the simulator ---
 
-fn new_user(server: &MockServer) -> String {
-    let client = prime_blocking::Client::builder(server.account_credentials())
-        .base_url(&server.url())
-        .build()
-        .expect("client");
-    client
-        .create_api_user("issued", Role::Viewer)
-        .expect("user")
-        .id
-}
-
 /// Creates a key with `keys create --secret-out`; returns (key id, api key, secret file).
 fn create_key(server: &MockServer, user: &str, dir: &std::path::Path) -> (String, String, PathBuf) {
     let file = dir.join(format!("secret-{}", rand_suffix()));
@@ -344,7 +333,7 @@ fn keys_check(server: &MockServer, api_key: &str, secret_file: &std::path::Path)
 #[test]
 fn keys_check_authenticates_a_fresh_key_and_reports_each_refusal() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("keys-check");
     let (key_id, api_key, secret_file) = create_key(&server, &user, &dir);
     let secret = std::fs::read_to_string(&secret_file).unwrap();
@@ -456,7 +445,7 @@ fn keys_check_needs_compids_with_a_fix_address() {
 #[test]
 fn keys_create_check_on_a_loopback_base_url_checks_the_simulators_websocket() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("create-check");
     let output = run(prime_on(&server)
         .args([
@@ -572,7 +561,7 @@ fn the_demo_shows_both_checks_passing_then_refusing_the_deleted_key() {
 #[test]
 fn keys_check_json_tls_and_verbose_logs() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("json-tls");
     let (_, api_key, secret_file) = create_key(&server, &user, &dir);
     let secret = std::fs::read_to_string(&secret_file).unwrap();

@@ -3,8 +3,7 @@
 //! pinned), external signers through `prime vectors verify --signer`, and `prime sign
 //! --expect` naming each known mistake.
 
-use super::{prime, run, scratch};
-use std::path::PathBuf;
+use super::{prime, run, scratch, workspace_file};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -14,12 +13,6 @@ use prime_test_support::reference::{hex, hmac_sha256 as hmac256, hmac_sha512 as 
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn workspace_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
 }
 
 fn field<'a>(v: &'a serde_json::Value, name: &str) -> &'a str {
