@@ -290,6 +290,15 @@ pub fn account_key_beside_a_user(server: &MockServer, name: &str, role: Role) ->
         .expect("minted credentials are valid")
 }
 
+/// REST credentials made from an issued key, as a client that mistakes it for a REST key
+/// would: the opaque secret's bytes as the HMAC key.
+pub fn issued_as_rest(key: &CreatedApiUserKey) -> Credentials {
+    Credentials::from_parts(
+        prime_core::ApiKey::new(&key.api_key).expect("an issued key is a valid key"),
+        prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+    )
+}
+
 /// The bytes of `request` for a raw socket, to `host`, asking the server to close afterwards.
 pub fn request_bytes(request: &Request<Vec<u8>>, host: &str) -> Vec<u8> {
     let mut bytes = format!(
