@@ -40,9 +40,17 @@ fn manual_pages() -> Vec<String> {
     pages
 }
 
-/// The pages whose links are checked: the front page, the manual, every crate's README.
+/// The pages whose links are checked: the front page, the manual, every crate's README and the
+/// other pages the manual links to.
 fn checked_pages() -> Vec<String> {
-    let mut pages = vec!["README.md".to_owned()];
+    let mut pages: Vec<String> = [
+        "README.md",
+        "BENCHMARKS.md",
+        "vectors/README.md",
+        "fuzz/README.md",
+    ]
+    .map(str::to_owned)
+    .into();
     pages.extend(manual_pages());
     for crate_name in [
         "prime-core",
