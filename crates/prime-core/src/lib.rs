@@ -13,7 +13,10 @@
 //!
 //! Every call is `POST /0/private/<Name>` with a JSON body that starts with the nonce, and
 //! `API-Sign = base64(HMAC-SHA512(base64decode(secret), path ++ SHA256(nonce ++ body)))` over the
-//! exact body bytes sent. Responses are `{"error": [...], "result": ...}`.
+//! exact body bytes sent. Responses are `{"error": [...], "result": ...}`. Every fact of the
+//! protocol the code relies on is listed with the Kraken page it comes from in
+//! [`docs/spec/protocol.md`](https://github.com/kraken-prime/kraken-prime/blob/main/docs/spec/protocol.md),
+//! beside the Prime REST spec.
 //!
 //! # Request → bytes → response
 //!
