@@ -6,17 +6,10 @@
 
 use std::time::Duration;
 
-use prime_core::{Credentials, Error, ResponseError};
+use prime_core::{Error, ResponseError};
 use prime_test_support::scripted;
 
 const SECRET: &str = "CutOffSecret-6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
-const ACCOUNT_SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
-
-fn credentials() -> Credentials {
-    Credentials::new("KRA5L19LAW8Z", ACCOUNT_SECRET).expect("credentials")
-}
-
 /// Serves one connection with `response` (raw bytes), then closes it. A second connection
 /// (a resend) is answered with a 500 so a test would notice it.
 fn serve_once(response: Vec<u8>) -> String {
@@ -73,7 +66,7 @@ fn assert_recovered(result: Result<prime_core::endpoints::CreatedApiUserKey, Err
 fn blocking_recovers_the_secret_from_a_body_cut_off_after_it() {
     for (what, response) in cut_responses() {
         let url = serve_once(response);
-        let client = prime_blocking::Client::builder(credentials())
+        let client = prime_blocking::Client::builder(prime_core::example::credentials())
             .base_url(&url)
             .timeout(Duration::from_secs(5))
             .build()
@@ -90,7 +83,7 @@ fn async_recovers_the_secret_from_a_body_cut_off_after_it() {
         .expect("runtime");
     for (what, response) in cut_responses() {
         let url = serve_once(response);
-        let client = prime_async::Client::builder(credentials())
+        let client = prime_async::Client::builder(prime_core::example::credentials())
             .base_url(&url)
             .timeout(Duration::from_secs(5))
             .build()
@@ -107,7 +100,7 @@ fn a_body_cut_off_before_the_secret_is_still_an_unknown_outcome() {
         format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     bytes.extend_from_slice(&body.as_bytes()[..inside_secret]);
     let url = serve_once(bytes);
-    let client = prime_blocking::Client::builder(credentials())
+    let client = prime_blocking::Client::builder(prime_core::example::credentials())
         .base_url(&url)
         .timeout(Duration::from_secs(5))
         .build()

@@ -14,20 +14,15 @@ use prime_core::endpoints::{
     ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey,
     UpdateApiUserRoles, UserStatus,
 };
-use prime_core::{Credentials, Endpoint, Idempotency, RequestBuilder, encode_body};
+use prime_core::example::API_KEY;
+use prime_core::{Endpoint, Idempotency, RequestBuilder, encode_body};
 
-/// The secret of Kraken's official signing vector (`docs/spec/protocol.md`).
-const SECRET: &str = prime_core::example::SECRET;
-/// The spec's example public key.
-const API_KEY: &str = "KRA5L19LAW8Z";
-
-fn credentials() -> Credentials {
-    Credentials::new(API_KEY, SECRET).expect("the official vector's secret is valid")
-}
+// Every call is signed with Kraken's example credentials (`prime_core::example`, the secret of
+// the official signing vector in docs/spec/protocol.md).
 
 /// Builds `endpoint` with the default builder and checks every observable part of the request.
 fn assert_golden<E: Endpoint>(endpoint: &E, nonce: u64, url: &str, body: &str, api_sign: &str) {
-    let credentials = credentials();
+    let credentials = prime_core::example::credentials();
     let request = RequestBuilder::new()
         .build(endpoint, &credentials, nonce)
         .expect("golden arguments are valid");
@@ -372,7 +367,7 @@ fn settle() {
 #[test]
 fn base_url_and_user_agent_do_not_change_the_signature() {
     let endpoint = CreateApiUserKey::new("2T0RXL9B8K5D6");
-    let credentials = credentials();
+    let credentials = prime_core::example::credentials();
     for (base, url) in [
         (
             "http://127.0.0.1:8080/",
