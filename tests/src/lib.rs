@@ -54,6 +54,15 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// Longest any fixture server thread lives, so a failed test cannot leave one spinning.
 const SERVER_LIFETIME: Duration = Duration::from_secs(60);
 
+/// The default retry budget (three attempts), with backoff delays of 5 to 20 ms so a test that
+/// retries stays fast.
+pub fn quick_retries() -> prime_core::RetryPolicy {
+    prime_core::RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
+        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
+}
+
 /// One client of either transport, driven synchronously through the generic `send`, so one
 /// test body covers both.
 pub enum Caller {

@@ -31,10 +31,10 @@ use prime_core::endpoints::{
 };
 use prime_core::{
     Credentials, Endpoint, Error, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
-    ResponseError, RetryPolicy,
+    ResponseError,
 };
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::SelfSignedTls;
+use prime_tests::{SelfSignedTls, quick_retries};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Record};
 use tracing::{Event, Id, Level, Subscriber};
@@ -358,13 +358,6 @@ impl<'a> Settings<'a> {
             max_response_bytes: 1024 * 1024,
         }
     }
-}
-
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(2), Duration::from_millis(10))
-        .with_rate_limit_delays(Duration::from_millis(2), Duration::from_millis(10))
 }
 
 impl Caller {

@@ -28,9 +28,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, ListApiUserKeys, Role};
-use prime_core::{
-    Delivery, Error, ErrorCode, Reply, ResponseError, RetryPolicy, Settings, TransportErrorKind,
-};
+use prime_core::{Delivery, Error, ErrorCode, Reply, ResponseError, Settings, TransportErrorKind};
 use prime_mock::{Fault, FaultKind, MockServer};
 use prime_tests::{Caller, RecordedNonces};
 
@@ -39,14 +37,9 @@ use prime_tests::{Caller, RecordedNonces};
 #[path = "../../../examples/tcp_transport.rs"]
 mod tcp_transport;
 
-/// The retry budget every cell's client gets: the default's 3 attempts, with delays short
-/// enough to keep 192 cells fast.
-fn retry_policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
-        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
-}
+// The retry budget every cell's client gets: the default's 3 attempts, with delays short
+// enough to keep 192 cells fast.
+use prime_tests::quick_retries as retry_policy;
 
 /// Per-attempt timeout of the cells with the long delay; the delay is well beyond it.
 const SHORT_TIMEOUT: Duration = Duration::from_millis(400);

@@ -19,11 +19,7 @@ use zeroize::Zeroizing;
 
 /// Quick backoff, a throttle wait of up to 5 s.
 fn policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
-        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
-        .with_max_throttle_wait(Duration::from_secs(5))
+    prime_tests::quick_retries().with_max_throttle_wait(Duration::from_secs(5))
 }
 
 fn unix_now() -> u64 {
