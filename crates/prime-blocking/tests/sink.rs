@@ -114,3 +114,81 @@ fn a_command_sink_counts_only_exit_status_zero() {
     assert_eq!(ok.describe(), format!("`cat > '{}'`", out.display()));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Every kind of command that exits 0 without consuming the whole secret and its end of
+/// input is a failed delivery, whatever the timing; so is one that hangs (ended in time).
+#[test]
+fn a_command_sink_refuses_every_command_that_does_not_consume_its_input() {
+    let dir = scratch("unread");
+    let partial = dir.join("partial.txt");
+    let cases = [
+        "true".to_owned(),
+        "exit 0".to_owned(),
+        "sleep 0.3; echo stored".to_owned(),
+        format!("head -c 5 > '{}'", partial.display()),
+        "head -c 1 >/dev/null".to_owned(),
+        "exec 0<&-; sleep 0.2".to_owned(),
+        "dd bs=1 count=3 2>/dev/null >/dev/null".to_owned(),
+    ];
+    for command in &cases {
+        let started = std::time::Instant::now();
+        let error = CommandSink::shell(command)
+            .timeout(std::time::Duration::from_secs(20))
+            .deliver(&secret())
+            .expect_err(command);
+        let text = error.to_string();
+        assert!(text.contains("not delivered"), "{command}: {text}");
+        assert!(text.contains(command.as_str()), "{command}: {text}");
+        assert!(!text.contains(SECRET), "{command}: {text}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{command}"
+        );
+    }
+    // A command that hangs, before or after reading: ended at the timeout, with its group.
+    let marker = dir.join("survivor");
+    for command in [
+        "sleep 30".to_owned(),
+        format!("cat >/dev/null; sleep 30; touch '{}'", marker.display()),
+        format!("(sleep 1; touch '{}') & sleep 30", marker.display()),
+    ] {
+        let started = std::time::Instant::now();
+        let error = CommandSink::shell(&command)
+            .timeout(std::time::Duration::from_millis(300))
+            .deliver(&secret())
+            .expect_err(&command);
+        assert!(error.to_string().contains("not delivered"), "{error}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{command}"
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!marker.exists(), "the command's process group was ended");
+    // Readers that consume everything to the end are delivered, one line or many reads.
+    for command in [
+        format!("cat > '{}'", dir.join("a").display()),
+        format!("sleep 0.2; cat > '{}'", dir.join("b").display()),
+        format!("dd bs=1 2>/dev/null > '{}'", dir.join("c").display()),
+        format!(
+            "while read -r l; do echo \"$l\"; done > '{}'",
+            dir.join("d").display()
+        ),
+    ] {
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = events.clone();
+        CommandSink::shell(&command)
+            .on_child(move |event| seen.lock().unwrap().push(event))
+            .deliver(&secret())
+            .unwrap_or_else(|e| panic!("{command}: {e}"));
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 2, "{command}: started and ended");
+    }
+    for name in ["a", "b", "c", "d"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+            format!("{SECRET}\n")
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

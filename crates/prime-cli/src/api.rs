@@ -19,10 +19,27 @@ use crate::secret_file::SecretFile;
 
 /// Sends `endpoint`; a failure carries advice that fits the call (read or write).
 fn call<E: Endpoint>(client: &Client, endpoint: &E) -> Result<E::Response, Failure> {
-    client
+    during_call::<E>();
+    let result = client
         .send(endpoint)
         .map(|reply| reply.result)
-        .map_err(Failure::from_call::<E>)
+        .map_err(Failure::from_call::<E>);
+    crate::budget::calling(None);
+    result
+}
+
+/// Tells the budget which call is under way and what a stop during it means.
+pub fn during_call<E: Endpoint>() {
+    crate::budget::calling(Some(E::NAME));
+    crate::budget::doing(match E::IDEMPOTENCY {
+        prime_core::Idempotency::Idempotent => {
+            format!("during {}, which only reads: repeating it is safe", E::NAME)
+        }
+        prime_core::Idempotency::NonIdempotent => format!(
+            "during {}, which may have taken effect: check the account's state before repeating it",
+            E::NAME
+        ),
+    });
 }
 
 pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {
@@ -79,6 +96,10 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             delete_orphans,
             endpoints,
         } => {
+            // Where the check goes is checked before a key exists too.
+            if check {
+                crate::issued_check::validate(global, &endpoints)?;
+            }
             // Everything that could keep the secret from reaching its destination is checked
             // before a key exists: the file is created now (empty, removed again if unused).
             let file = match &secret_out {
@@ -97,7 +118,16 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             } else {
                 OrphanPolicy::Report
             };
-            match client.create_api_user_key_reconciled(&user_id, policy) {
+            crate::budget::calling(Some(CreateApiUserKey::NAME));
+            crate::budget::doing(format!(
+                "during the key creation (ListPrimeApiUserKeys, then CreatePrimeApiUserKey, \
+                 which may have taken effect): list the keys with `prime keys list --user-id {}`; \
+                 a key not listed before is an orphan whose secret is lost",
+                output::clean(&user_id)
+            ));
+            let created = client.create_api_user_key_reconciled(&user_id, policy);
+            crate::budget::calling(None);
+            match created {
                 Ok(created) => {
                     for orphan in &created.deleted_orphans {
                         output::stderr(&format!(
@@ -107,9 +137,31 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                             output::clean(&orphan.key)
                         ));
                     }
-                    new_key::deliver(&NewKey::from(&created.key), file, json)?;
+                    {
+                        // The one-time secret is being handed over: the watchdog waits, and
+                        // after a failed hand-over lets the report of it through.
+                        let hold = crate::budget::hold();
+                        if let Err(failure) =
+                            new_key::deliver(&NewKey::from(&created.key), file, json)
+                        {
+                            hold.until_exit();
+                            return Err(failure);
+                        }
+                    }
                     if check {
-                        crate::issued_check::created_key(global, &created.key, &endpoints)?;
+                        crate::budget::doing(format!(
+                            "while checking key {}: it was created and its secret delivered",
+                            output::clean(&created.key.id)
+                        ));
+                        crate::issued_check::created_key(global, &created.key, &endpoints)
+                            .map_err(|failure| match failure {
+                                Failure::Call(message) => Failure::Call(format!(
+                                    "{message}; key {} was created and its secret delivered \
+                                     (above), only the check failed",
+                                    created.key.id
+                                )),
+                                other => other,
+                            })?;
                     }
                     Ok(())
                 }
@@ -127,6 +179,28 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                         });
                     }
                     Err(Failure::from_call::<CreateApiUserKey>(error))
+                }
+                // No creation was sent: the message says which call failed, and that.
+                Err(CreateKeyError::ListBefore(source)) => {
+                    let hints = crate::failure::hints(&source);
+                    let error = CreateKeyError::ListBefore(source);
+                    Err(Failure::Call(format!(
+                        "{}{hints}",
+                        output::clean(&error.to_string())
+                    )))
+                }
+                Err(CreateKeyError::DeleteOrphan { orphan, source }) => {
+                    let error = CreateKeyError::DeleteOrphan {
+                        orphan: orphan.clone(),
+                        source,
+                    };
+                    Err(Failure::Call(format!(
+                        "{}; nobody has that key's secret: delete it with `prime keys delete \
+                         --user-id {} --key-id {}`, then run the command again",
+                        output::clean(&error.to_string()),
+                        output::clean(&user_id),
+                        output::clean(&orphan.id)
+                    )))
                 }
                 Err(error) => Err(orphan_report(&user_id, &error)),
             }

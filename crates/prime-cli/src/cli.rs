@@ -11,6 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Credentials are the account's REST key: KRAKEN_API_KEY and KRAKEN_API_SECRET, or
 /// --credentials FILE (JSON with `api_key`, `api_secret` and optionally `url` and `otp`, as
 /// `prime mock` prints it). A key with API 2FA also needs --otp or KRAKEN_API_OTP.
+///
+/// Exit codes: 0 done; 1 a call, check or delivery failed (the message names it); 2 a usage or
+/// local-file problem, found before anything was sent; 130/143 stopped by SIGINT/SIGTERM, after
+/// ending what prime started.
 #[derive(Debug, Parser)]
 #[command(name = "prime", version, propagate_version = true)]
 pub struct Cli {
@@ -26,7 +30,11 @@ pub struct Global {
     /// Base URL of the API (default <https://api.kraken.com>, or the `url` of --credentials).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Overall timeout per request, in seconds (more than 0, at most one day).
+    /// The overall bound of a users, keys or settlement command, in seconds (more than 0, at
+    /// most one day): every call with its retries and waits, every check, every --secret-cmd
+    /// delivery. When it runs out, prime ends what it started, says what was under way and
+    /// exits 1. (`demo` bounds each step by it; `vectors verify --signer` has
+    /// --signer-timeout; `sign`, `vectors` and `mock` do not use it.)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
     /// Print results as JSON instead of text.
@@ -267,7 +275,10 @@ pub struct RotateArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "secret_cmd")]
     pub secret_out: Option<PathBuf>,
     /// Pipe the new secret to this shell command's stdin (e.g. 'vault kv put secret/desk1
-    /// api_secret=-'); only its exit status 0 counts as delivered.
+    /// api_secret=-'). Delivered only when the command reads the whole secret and the end of
+    /// its input, then exits 0, within --timeout; otherwise the command (and what it started)
+    /// is ended, the secret printed on stderr, the new key kept for the rerun, and nothing
+    /// deleted.
     #[arg(long, value_name = "COMMAND")]
     pub secret_cmd: Option<String>,
     /// The journal file (default: beside --secret-out, or
@@ -364,7 +375,8 @@ pub enum VectorsCommand {
         /// must answer one signature per line on stdout.
         #[arg(long, value_name = "COMMAND")]
         signer: Option<String>,
-        /// Seconds the signer may take per vector before the run fails.
+        /// Seconds the signer may take per vector — to read it and to answer — before the run
+        /// fails and the signer (with what it started) is ended.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         signer_timeout: f64,
     },
@@ -395,7 +407,15 @@ pub struct MockArgs {
     /// Also write the credentials (the same JSON as the first line of stdout) to this file,
     /// mode 0600, atomically (a temporary file renamed into place) once the simulator accepts
     /// connections: when the file exists, it is complete and the simulator is serving. An
-    /// existing file at the path is replaced.
+    /// existing file at the path is replaced, and the file is removed when the simulator is
+    /// stopped (SIGINT, SIGTERM, SIGHUP; only SIGKILL leaves it). A script that starts it
+    /// repeatedly in one folder:
+    ///
+    ///   rm -f mock.json; prime mock --credentials-out mock.json & mock=$!
+    ///
+    ///   until [ -e mock.json ]; do sleep 0.1; done; prime --credentials mock.json users list
+    ///
+    ///   kill $mock; wait $mock   # also removes mock.json
     #[arg(long, value_name = "FILE")]
     pub credentials_out: Option<PathBuf>,
 }

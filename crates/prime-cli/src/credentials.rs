@@ -38,6 +38,14 @@ pub struct Loaded {
     pub url: Option<String>,
 }
 
+/// Whether the calls carry an API 2FA password (for the hint on `EAPI:Invalid signature`).
+static OTP_GIVEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// See [`OTP_GIVEN`].
+pub fn otp_given() -> bool {
+    OTP_GIVEN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Reads `--credentials FILE`, or else `KRAKEN_API_KEY` / `KRAKEN_API_SECRET`, and the API
 /// 2FA password from `--otp`, else `KRAKEN_API_OTP`, else the file's `otp`.
 pub fn load(global: &Global) -> Result<Loaded, Failure> {
@@ -54,6 +62,7 @@ pub fn load(global: &Global) -> Result<Loaded, Failure> {
     let Some(otp) = otp else {
         return Ok(loaded);
     };
+    OTP_GIVEN.store(true, std::sync::atomic::Ordering::Relaxed);
     let otp = Otp::password(&otp).map_err(|e| Failure::Usage(format!("--otp/{OTP_VAR}: {e}")))?;
     Ok(Loaded {
         credentials: loaded.credentials.with_otp(otp),
@@ -160,9 +169,21 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
         .clone()
         .or(loaded.url)
         .unwrap_or_else(|| prime_core::DEFAULT_BASE_URL.to_owned());
+    // Every wait is bounded by what is left of the command's --timeout; the watchdog ends
+    // what still runs past it.
+    let left = crate::budget::remaining(timeout).max(Duration::from_millis(1));
+    let default = prime_core::RetryPolicy::default();
+    let policy = prime_core::RetryPolicy::default()
+        .with_delays(default.base_delay.min(left), default.max_delay.min(left))
+        .with_rate_limit_delays(
+            default.rate_limit_base_delay.min(left),
+            default.max_rate_limit_delay.min(left),
+        )
+        .with_max_throttle_wait(default.max_throttle_wait.min(left));
     prime_blocking::Client::builder(loaded.credentials)
         .base_url(&base_url)
-        .timeout(timeout)
+        .timeout(timeout.min(left))
+        .retry_policy(policy)
         .build()
         .map_err(Failure::from)
 }

@@ -42,6 +42,14 @@ impl Failure {
     /// A failed call to `E`, with advice that fits it: a read that may have been sent is safe
     /// to repeat; a write whose outcome is unknown must be checked first.
     pub fn from_call<E: Endpoint>(error: prime_core::Error) -> Self {
+        let hint = hints(&error);
+        match Self::call_failure::<E>(error) {
+            Self::Call(message) => Self::Call(format!("{message}{hint}")),
+            other => other,
+        }
+    }
+
+    fn call_failure<E: Endpoint>(error: prime_core::Error) -> Self {
         match error {
             prime_core::Error::InvalidArgument(e) => Self::Usage(e.to_string()),
             other if other.is_outcome_unknown() => Self::Call(match E::IDEMPOTENCY {
@@ -68,6 +76,58 @@ impl fmt::Display for Failure {
             Self::StdoutClosed => f.write_str("stdout was closed"),
         }
     }
+}
+
+/// What a person needs beside the error's own words: when a throttle ends, and the API 2FA
+/// hint for `EAPI:Invalid signature`. Empty for other errors.
+pub fn hints(error: &prime_core::Error) -> String {
+    format!("{}{}", throttled_until(error), otp_hint(error))
+}
+
+/// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,
+/// pointing at `--otp`.
+fn otp_hint(error: &prime_core::Error) -> &'static str {
+    let invalid_signature = error.response().is_some_and(|response| {
+        response
+            .kraken_errors()
+            .iter()
+            .any(|e| matches!(e.code(), prime_core::ErrorCode::InvalidSignature))
+    });
+    match (invalid_signature, crate::credentials::otp_given()) {
+        (false, _) => "",
+        (true, false) => {
+            "; if the key has API 2FA, Kraken answers a call without its password this way: \
+             pass --otp CODE (or KRAKEN_API_OTP)"
+        }
+        (true, true) => {
+            "; if the --otp code is wrong or expired (a TOTP code changes every 30 s), Kraken \
+             answers this way too"
+        }
+    }
+}
+
+/// `; Kraken takes calls again at 10:31:07 UTC (in 1 h 0 min)` for a throttle that names its
+/// end (a raw Unix time tells a person nothing), else nothing.
+fn throttled_until(error: &prime_core::Error) -> String {
+    let until = error.response().and_then(|response| {
+        response
+            .kraken_errors()
+            .iter()
+            .find_map(|e| match e.code() {
+                prime_core::ErrorCode::Throttled { until } => *until,
+                _ => None,
+            })
+    });
+    let Some(until) = until else {
+        return String::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "; Kraken takes calls again at {}",
+        crate::budget::human_time(until, now)
+    )
 }
 
 /// Without knowing the call (the demo, the simulator): the error's own words, which already

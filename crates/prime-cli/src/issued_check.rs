@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prime_core::endpoints::CreatedApiUserKey;
 use prime_core::http::header::{CONNECTION, HOST, UPGRADE};
@@ -53,6 +53,7 @@ pub fn keys_check(
     secret_file: &Path,
     endpoints: &CheckEndpoints,
 ) -> Result<(), Failure> {
+    crate::budget::doing("while checking the key; nothing was changed");
     let secret = crate::sign::read_secret_file(secret_file)?;
     let credentials = IssuedCredentials::new(api_key, &secret)
         .map_err(|e| Failure::Usage(format!("--api-key/--secret-file: {e}")))?;
@@ -82,10 +83,45 @@ pub fn created_key(
     )
 }
 
+/// Refuses malformed check endpoints (exit 2) before anything is created.
+pub fn validate(global: &Global, endpoints: &CheckEndpoints) -> Result<(), Failure> {
+    plan(global, endpoints).map(|_| ())
+}
+
 /// Endpoints from the flags; else from a simulator credentials file (`prime mock`'s first
 /// line: `ws_url`, `fix_addr`); else the WebSocket of a loopback `--base-url` (the
 /// simulator's); else Kraken's production WebSocket.
 fn plan(global: &Global, endpoints: &CheckEndpoints) -> Result<Plan, Failure> {
+    // Malformed values are usage errors (exit 2), found before anything is sent: they are
+    // not a key that failed to authenticate.
+    if let Some(url) = &endpoints.ws_url {
+        ws_url_problem(url).map_or(Ok(()), |problem| {
+            Err(Failure::Usage(format!(
+                "--ws-url {}: {problem} (expected wss://HOST[:PORT]/PATH, or ws:// for the \
+                 simulator)",
+                clean(url)
+            )))
+        })?;
+    }
+    if let Some(addr) = &endpoints.fix_addr {
+        split_fix_addr(addr).map_err(|problem| {
+            Failure::Usage(format!(
+                "--fix-addr {}: {problem} (expected HOST:PORT, e.g. fix.prime.kraken.com:4443)",
+                clean(addr)
+            ))
+        })?;
+    }
+    for (flag, value) in [
+        ("--sender", &endpoints.sender),
+        ("--target", &endpoints.target),
+    ] {
+        if let Some(problem) = value.as_deref().and_then(comp_id_problem) {
+            return Err(Failure::Usage(format!(
+                "{flag} {:?}: {problem} (the CompID Kraken assigned: printable ASCII, no spaces)",
+                value.as_deref().unwrap_or_default()
+            )));
+        }
+    }
     let fix_from_flags = |addr: &str| -> Result<FixTarget, Failure> {
         let need = |value: &Option<String>, flag: &str| {
             value.clone().ok_or_else(|| {
@@ -138,6 +174,60 @@ fn plan(global: &Global, endpoints: &CheckEndpoints) -> Result<Plan, Failure> {
         ws_url: Some(loopback_ws.unwrap_or_else(|| prime_core::issued::WS_URL.to_owned())),
         fix: None,
     })
+}
+
+/// Why `url` cannot be a Prime WebSocket URL, if it cannot.
+fn ws_url_problem(url: &str) -> Option<String> {
+    let uri: Uri = match url.parse() {
+        Ok(uri) => uri,
+        Err(e) => return Some(format!("not a URL ({e})")),
+    };
+    match uri.scheme_str() {
+        Some("ws" | "wss") => {}
+        Some(other) => return Some(format!("the scheme {other}:// is not ws:// or wss://")),
+        None => return Some("no scheme".to_owned()),
+    }
+    match uri.authority() {
+        Some(authority) if !authority.host().is_empty() => {
+            // `Authority::port` is `None` for a port that is not a number: look at the text.
+            let text = authority.as_str();
+            let after_host = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
+            match after_host.rsplit_once(':') {
+                Some((_, port)) if !port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                    Some(format!("{port:?} is not a port (1 to 65535)"))
+                }
+                _ => None,
+            }
+        }
+        _ => Some("no host".to_owned()),
+    }
+}
+
+/// `HOST:PORT` split, or why it cannot be.
+fn split_fix_addr(addr: &str) -> Result<(&str, u16), String> {
+    let (host, port) = addr.rsplit_once(':').ok_or_else(|| "no :PORT".to_owned())?;
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b));
+    if !host_ok {
+        return Err(format!("{:?} is not a host name or address", clean(host)));
+    }
+    match port.parse::<u16>() {
+        Ok(port) if port > 0 => Ok((host, port)),
+        _ => Err(format!("{:?} is not a port (1 to 65535)", clean(port))),
+    }
+}
+
+/// Why `id` cannot be a FIX CompID (it would corrupt the Logon), if it cannot.
+fn comp_id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("empty")
+    } else if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("contains a space, a control character or a non-ASCII character")
+    } else {
+        None
+    }
 }
 
 #[derive(Deserialize)]
@@ -265,6 +355,15 @@ pub fn run_plan(
     }
 }
 
+/// A check ends within `timeout`, and never after the command's overall deadline.
+fn check_deadline(timeout: Duration) -> Instant {
+    let own = Instant::now() + timeout;
+    match crate::budget::deadline() {
+        Some(overall) => own.min(overall),
+        None => own,
+    }
+}
+
 fn now() -> UtcTimestamp {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -278,21 +377,23 @@ fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+/// A connection to `host:port` whose every read and write ends by `deadline`: each is given
+/// only what is left, so a server that drips one byte at a time cannot stretch the check.
+fn connect(host: &str, port: u16, deadline: Instant) -> Result<Bounded, String> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {host}: {e}"))?;
     let mut last = format!("{host} has no address");
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!("{last}; out of time"));
+        }
+        match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
-                stream
-                    .set_read_timeout(Some(timeout))
-                    .and_then(|()| stream.set_write_timeout(Some(timeout)))
-                    .map_err(|e| e.to_string())?;
                 let _ = stream.set_nodelay(true);
-                return Ok(stream);
+                return Ok(Bounded { stream, deadline });
             }
             Err(e) => last = format!("cannot connect to {addr}: {e}"),
         }
@@ -300,8 +401,47 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String
     Err(last)
 }
 
+/// A TCP stream bounded by an absolute deadline (see [`connect`]).
+pub struct Bounded {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Bounded {
+    /// Sets the socket's timeout to what is left; none left is a timeout error.
+    fn arm(&self) -> std::io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the check ran out of time (--timeout)",
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.set_write_timeout(Some(left))
+    }
+}
+
+impl Read for Bounded {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        self.arm()?;
+        self.stream.read(buffer)
+    }
+}
+
+impl Write for Bounded {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.arm()?;
+        self.stream.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// TLS with the webpki roots, on rustls's `ring` provider (the workspace's only one).
-fn tls(host: &str, tcp: TcpStream) -> Result<StreamOwned<ClientConnection, TcpStream>, String> {
+fn tls(host: &str, tcp: Bounded) -> Result<StreamOwned<ClientConnection, Bounded>, String> {
     let roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -349,7 +489,7 @@ pub fn check_ws(
         .body(())
         .map_err(|e| format!("cannot build the upgrade request: {e}"))?;
     auth.add_to(request.headers_mut());
-    let tcp = connect(authority.host(), port, timeout)?;
+    let tcp = connect(authority.host(), port, check_deadline(timeout))?;
     if secure {
         upgrade(request, tls(authority.host(), tcp)?)
     } else {
@@ -415,11 +555,8 @@ pub fn check_fix(
     credentials: &IssuedCredentials,
     timeout: Duration,
 ) -> Result<Outcome, String> {
-    let (host, port) = target
-        .addr
-        .rsplit_once(':')
-        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-        .ok_or_else(|| format!("--fix-addr {}: expected HOST:PORT", target.addr))?;
+    let (host, port) = split_fix_addr(&target.addr)
+        .map_err(|problem| format!("--fix-addr {}: {problem}", target.addr))?;
     let secure = match target.transport {
         FixTransport::Tls => true,
         FixTransport::Plain => false,
@@ -428,7 +565,7 @@ pub fn check_fix(
     let logon = FixLogon::new(&target.sender, &target.target, now())
         .encode(credentials)
         .map_err(|e| format!("cannot build the Logon: {e}"))?;
-    let tcp = connect(host, port, timeout)?;
+    let tcp = connect(host, port, check_deadline(timeout))?;
     if secure {
         logon_exchange(tls(host, tcp)?, &logon, target)
     } else {

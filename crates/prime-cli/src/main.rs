@@ -2,10 +2,13 @@
 //! simulator and a demo of the whole workflow.
 //!
 //! Exit codes: 0 success, 1 the call failed (Kraken error, transport failure, a failed vector),
-//! 2 bad usage (arguments, credentials, files).
+//! 2 bad usage (arguments, credentials, files), 128 + N when stopped by signal N (130 for
+//! SIGINT, 143 for SIGTERM; what `prime` started is ended first).
 #![forbid(unsafe_code)]
 
+mod announce;
 mod api;
+mod budget;
 mod cli;
 mod credentials;
 mod demo;
@@ -14,6 +17,7 @@ mod issued_check;
 mod mock;
 mod new_key;
 mod output;
+mod processes;
 mod rotate;
 mod secret_file;
 mod sign;
@@ -28,6 +32,16 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
+    processes::install();
+    // `--timeout` bounds a whole users/keys/settlement command; a bad value is reported by
+    // the command itself, as a usage error.
+    if matches!(
+        cli.command,
+        Command::Users(_) | Command::Keys(_) | Command::Settlement(_)
+    ) && let Ok(timeout) = credentials::timeout(cli.global.timeout)
+    {
+        budget::start(timeout);
+    }
     let outcome = match cli.command {
         Command::Users(command) => api::users(&cli.global, command),
         Command::Keys(command) => api::keys(&cli.global, command),
@@ -37,10 +51,14 @@ fn main() -> ExitCode {
         Command::Mock(args) => mock::run(&args),
         Command::Demo(args) => demo::run(&cli.global, &args),
     };
-    match outcome {
+    let code = match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => output::report(failure),
-    }
+    };
+    // A signal or the watchdog may be stopping the process (it ended a child, which made the
+    // command fail): then it decides the exit code, after this report.
+    processes::let_a_stop_finish();
+    code
 }
 
 /// Logs go to stderr; `-v` shows what the client does, `-vv` everything — except ureq-proto's
@@ -70,5 +88,9 @@ fn init_logging(verbose: u8) {
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_filter(requested.and(no_wire_dump)),
         )
+        // Long waits are announced whatever the log level.
+        .with(announce::LongWaits.with_filter(filter_fn(|meta| {
+            meta.target().starts_with("prime_core") && *meta.level() <= tracing::Level::DEBUG
+        })))
         .init();
 }

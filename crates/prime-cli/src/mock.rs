@@ -45,6 +45,9 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
         .to_string(),
     );
     if let Some(path) = &args.credentials_out {
+        // Registered first: a stop between the rename and the registration must not leave a
+        // file that says "serving" for a simulator that is gone.
+        crate::processes::remove_on_stop(path);
         write_atomically(path, line.as_bytes())
             .map_err(|e| Failure::Usage(format!("--credentials-out {}: {e}", path.display())))?;
     }
@@ -59,8 +62,12 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
         "prime mock: serving on {}; press Ctrl-C to stop\n",
         server.url()
     ));
-    // Serve until the process is interrupted (SIGINT ends it).
+    // Serve until the process is interrupted: SIGINT/SIGTERM/SIGHUP end it and remove the
+    // credentials file (see `processes`).
     server.serve_forever();
+    if let Some(path) = &args.credentials_out {
+        let _ = std::fs::remove_file(path);
+    }
     Err(Failure::Call(
         "the simulator stopped unexpectedly".to_owned(),
     ))

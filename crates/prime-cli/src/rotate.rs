@@ -11,8 +11,10 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use prime_blocking::sink::{CommandSink, FileSink, SecretSink};
-use prime_core::rotation::{Action, Event, Journal, Rotation, RotationOptions, Stage};
+use prime_blocking::sink::{ChildEvent, CommandSink, FileSink, SecretSink};
+use prime_core::rotation::{
+    Action, Event, JOURNAL_VERSION, Journal, Rotation, RotationError, RotationOptions, Stage,
+};
 use serde_json::json;
 
 use crate::cli::{Global, RotateArgs};
@@ -51,7 +53,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                         safe(&args.key_id)
                     ))
                 });
-                (Box::new(CommandSink::shell(command)), journal)
+                let mut sink = CommandSink::shell(command).on_child(|event| match event {
+                    ChildEvent::Started { pid } => crate::processes::track_group(pid),
+                    ChildEvent::Ended { pid } => crate::processes::untrack_group(pid),
+                    _ => {}
+                });
+                // The delivery is bounded by what is left of --timeout.
+                if let Some(deadline) = crate::budget::deadline() {
+                    sink = sink.deadline(deadline);
+                }
+                (Box::new(sink), journal)
             }
             _ => {
                 return Err(Failure::Usage(
@@ -60,8 +71,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             }
         };
     // One rotation per journal at a time: two running at once could both create a key. The
-    // lock is the OS's, so a killed run leaves none behind.
-    let _lock = lock(&journal_path)?;
+    // lock is the OS's, so a killed run holds none; its file is removed when this run ends.
+    let _lock = RotationLock::acquire(&journal_path)?;
+    crate::budget::doing(format!(
+        "during the key rotation: the journal {} records each completed step; run the same \
+         command again to resume",
+        journal_path.display()
+    ));
+    if !args.no_check {
+        crate::issued_check::validate(global, &args.endpoints)?;
+    }
     let options = RotationOptions::default()
         .keep_old(args.keep_old)
         .check(!args.no_check);
@@ -85,6 +104,21 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 ),
                 json!({"event": "resumed", "stage": journal.stage, "journal": journal_path}),
             );
+            // The earlier run printed the secret and said to store it in the file: continue
+            // only once it is there, or the finished rotation would point at a missing file.
+            if journal.stage == Stage::SecretShown
+                && let Some(file) = &args.secret_out
+                && sink.read_back().is_err()
+            {
+                return Err(Failure::Usage(format!(
+                    "key {} holds the secret an earlier run printed on stderr, and {} does not \
+                     hold it: write that secret to {} (as its only line), then run the same \
+                     command again (nothing was changed)",
+                    journal.new_key.as_ref().map_or("?", |k| k.id.as_str()),
+                    file.display(),
+                    file.display()
+                )));
+            }
             Rotation::resume(journal, options)
         }
         None => {
@@ -96,6 +130,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
         }
     };
     let client = crate::credentials::client(global)?;
+    let mut holding = None;
     loop {
         match client.run_workflow(&mut rotation) {
             Action::Record(event) => {
@@ -103,8 +138,15 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 report(global.json, &event);
                 abort_after(event.name());
                 rotation.on_recorded();
+                // A shown secret is reported with the failure that follows: keep holding.
+                if rotation.journal().stage != Stage::SecretShown {
+                    holding = None;
+                }
             }
             Action::Deliver => {
+                // From here until the outcome is recorded the one-time secret is being handed
+                // over: the --timeout watchdog waits (the delivery has the same deadline).
+                holding = Some(crate::budget::hold());
                 abort_after("created");
                 let Some(key) = rotation.created_key() else {
                     rotation.on_delivered(Err("no key".into()));
@@ -161,13 +203,19 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             }
             Action::Done(new) => {
                 let journal = rotation.journal();
+                // A secret that was printed was not delivered to a command: say where it is.
+                let secret = if journal.secret_shown && args.secret_cmd.is_some() {
+                    "printed by an earlier run (its delivery failed)".to_owned()
+                } else {
+                    sink.describe()
+                };
                 let document = json!({
                     "user_id": journal.user_id,
                     "old_key_id": journal.old_key_id,
                     "old_key_deleted": journal.old_deleted,
                     "new_key_id": new.id,
                     "api_key": new.api_key,
-                    "secret": sink.describe(),
+                    "secret": secret,
                     "whitelisted_ips": journal.old_whitelisted_ips,
                     "journal": journal_path,
                 });
@@ -175,12 +223,16 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                     output::stdout(&format!("{}\n", output::to_json(&document)))
                 } else {
                     output::stdout(&format!(
-                        "rotated key {} of user {}: new key {} (api_key {}), secret in {}; old key {}\n",
+                        "rotated key {} of user {}: new key {} (api_key {}), secret {}; old key {}\n",
                         journal.old_key_id,
                         journal.user_id,
                         new.id,
                         new.api_key,
-                        sink.describe(),
+                        if journal.secret_shown && args.secret_cmd.is_some() {
+                            secret
+                        } else {
+                            format!("in {secret}")
+                        },
                         if journal.old_deleted {
                             "deleted"
                         } else {
@@ -190,19 +242,95 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                 };
             }
             Action::Failed(error) => {
-                let stage = rotation.journal().stage;
-                let resume = if stage == Stage::Started {
-                    String::new()
-                } else {
-                    format!(
-                        "; the journal {} records the progress (stage {stage:?}): run the same \
-                         command again to resume",
-                        journal_path.display()
-                    )
+                let hints = match &error {
+                    RotationError::Call { source, .. } => crate::failure::hints(source),
+                    _ => String::new(),
                 };
-                return Err(Failure::Call(format!("{error}{resume}")));
+                if let Some(hold) = holding {
+                    hold.until_exit();
+                }
+                return Err(
+                    match failed(&error, rotation.journal(), &journal_path, args) {
+                        Failure::Call(message) if !hints.is_empty() => Failure::Call(format!(
+                            "{message}. Note: {}",
+                            hints.trim_start_matches("; ")
+                        )),
+                        other => other,
+                    },
+                );
             }
             _ => return Err(Failure::Call("an action this version does not know".into())),
+        }
+    }
+}
+
+/// The failure of a rotation, with the advice that fits where it stopped.
+fn failed(error: &RotationError, journal: &Journal, path: &Path, args: &RotateArgs) -> Failure {
+    match (error, &journal.new_key) {
+        // A journal this version cannot continue: a rerun would fail the same way.
+        (RotationError::Journal(reason), _) => Failure::Usage(format!(
+            "the journal {}: {reason}; nothing was changed",
+            path.display()
+        )),
+        (RotationError::Delivery(_), Some(new)) if journal.stage == Stage::SecretShown => {
+            let next = match &args.secret_out {
+                Some(file) => format!(
+                    "write it to {} (as its only line), then run the same command again: it \
+                     continues with key {} (no other key is created), checks it with that file \
+                     and deletes the old key only once it authenticates",
+                    file.display(),
+                    new.id
+                ),
+                // The rerun cannot read a secret back from a command to check the key.
+                None => format!(
+                    "store it where it belongs, check it with `prime keys check --api-key {} \
+                     --secret-file FILE`, then run the same command again with --no-check: it \
+                     continues with key {} (no other key is created), sets its allow-list and \
+                     deletes the old key",
+                    new.api_key, new.id
+                ),
+            };
+            Failure::Call(format!(
+                "{error}. Key {} (api_key {}) holds the secret printed above: {next}. The \
+                 journal {} records this",
+                new.id,
+                new.api_key,
+                path.display()
+            ))
+        }
+        (_, _) if journal.stage == Stage::Started => {
+            Failure::Call(format!("{error}; nothing was changed"))
+        }
+        (_, new) => {
+            // What exists now, in plain words, then how to go on.
+            let state = match (journal.stage, new) {
+                (Stage::Creating, _) => {
+                    "a new key may have been created; nobody has its secret, and the rerun \
+                     deletes it before creating another"
+                        .to_owned()
+                }
+                (_, Some(new)) => format!(
+                    "new key {} exists and its secret is {}; the old key {}",
+                    new.id,
+                    if journal.secret_shown {
+                        "the one printed by an earlier run"
+                    } else {
+                        "delivered"
+                    },
+                    if journal.old_deleted {
+                        "is deleted"
+                    } else {
+                        "is untouched"
+                    }
+                ),
+                (_, None) => "the old key is untouched".to_owned(),
+            };
+            Failure::Call(format!(
+                "{error}; {state}. The journal {} records the progress (stage {:?}): run the \
+                 same command again to resume",
+                path.display(),
+                journal.stage
+            ))
         }
     }
 }
@@ -234,33 +362,83 @@ fn probe(file: &Path) -> Result<(), Failure> {
     std::fs::remove_file(file).map_err(|e| refuse(format!("cannot remove the probe: {e}")))
 }
 
-/// An exclusive lock on `JOURNAL.lock`, held while the returned file is open.
-fn lock(journal: &Path) -> Result<File, Failure> {
-    let mut name = journal.as_os_str().to_owned();
-    name.push(".lock");
-    let path = PathBuf::from(name);
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| {
-            Failure::Usage(format!(
-                "cannot create the lock {}: {e}; no key was created",
-                path.display()
-            ))
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
-            "another `prime keys rotate` holds {}; wait for it to finish (nothing was changed)",
+/// An exclusive lock on `JOURNAL.lock`, held while this lives; its file is removed when the
+/// run ends (finished, refused or failed), and on SIGINT/SIGTERM.
+struct RotationLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl RotationLock {
+    fn acquire(journal: &Path) -> Result<Self, Failure> {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        // A run that ends removes the file while holding the lock; a run that opened the old
+        // file meanwhile then holds a lock on a removed file, so it checks that the lock it got
+        // is still the file at the path, and tries again otherwise.
+        for _ in 0..16 {
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| {
+                    Failure::Usage(format!(
+                        "cannot create the lock {}: {e}; no key was created",
+                        path.display()
+                    ))
+                })?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Failure::Usage(format!(
+                        "another `prime keys rotate` holds {}; wait for it to finish (nothing \
+                         was changed)",
+                        path.display()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Failure::Usage(format!(
+                        "cannot lock {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+            if same_file(&file, &path) {
+                crate::processes::remove_on_stop(&path);
+                return Ok(Self { path, _file: file });
+            }
+        }
+        Err(Failure::Usage(format!(
+            "cannot lock {}: it keeps being replaced; is another rotation starting and \
+             stopping? (nothing was changed)",
             path.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::Usage(format!(
-            "cannot lock {}: {e}",
-            path.display()
-        ))),
+        )))
     }
+}
+
+impl Drop for RotationLock {
+    fn drop(&mut self) {
+        // Removed while still held (the file closes after this), so no other run can hold a
+        // lock on it meanwhile and find the path gone.
+        let _ = std::fs::remove_file(&self.path);
+        crate::processes::keep(&self.path);
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// `FILE.rotation.json` beside `FILE`.
@@ -298,17 +476,40 @@ fn report(json: bool, event: &Event) {
 
 fn read_journal(path: &Path) -> Result<Option<Journal>, Failure> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Failure::Usage(format!(
-                "the journal {} is not a rotation journal: {e}",
-                path.display()
-            ))
-        }),
+        Ok(bytes) => {
+            newer_version(path, &bytes)?;
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Failure::Usage(format!(
+                    "the journal {} is not a rotation journal: {e}",
+                    path.display()
+                ))
+            })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Failure::Usage(format!(
             "cannot read the journal {}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// Refuses a journal written by a newer `prime` (its version is above [`JOURNAL_VERSION`]):
+/// only that version can carry on with it, and rerunning this one would never succeed.
+fn newer_version(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: u64,
+    }
+    match serde_json::from_slice::<Versioned>(bytes) {
+        Ok(Versioned { version }) if version > u64::from(JOURNAL_VERSION) => {
+            Err(Failure::Usage(format!(
+                "the journal {} was written by a newer prime (journal version {version}; this \
+                 one reads version {JOURNAL_VERSION}): finish the rotation with that version \
+                 (nothing was changed)",
+                path.display()
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -65,10 +65,16 @@ fn expect(args: &SignArgs, signature: &str, expected: &str, json: bool) -> Resul
             );
             diagnoser.diagnose(&inputs, expected)
         }
-        // The diagnosis knows REST mistakes only.
         SignScheme::PrimeWs | SignScheme::PrimeFix => Vec::new(),
     };
-    let lines: Vec<(&str, &str)> = if mistakes.is_empty() {
+    // Prime WebSocket and FIX: the same HMAC, written in another encoding.
+    let encoding = match args.scheme {
+        SignScheme::Rest => Vec::new(),
+        SignScheme::PrimeWs | SignScheme::PrimeFix => encoding_mistakes(signature, expected),
+    };
+    let lines: Vec<(&str, &str)> = if !encoding.is_empty() {
+        encoding
+    } else if mistakes.is_empty() {
         vec![(
             "unknown",
             "no known mistake reproduces this signature (a different secret, or different inputs were signed)",
@@ -99,6 +105,45 @@ fn expect(args: &SignArgs, signature: &str, expected: &str, json: bool) -> Resul
     Err(Failure::Call(
         "the given signature is not the right one".to_owned(),
     ))
+}
+
+/// The encoding mistakes that turn the right Prime WebSocket/FIX signature (URL-safe base64,
+/// padded) into `given`: the same HMAC in standard base64, without padding, or as hex.
+fn encoding_mistakes(signature: &str, given: &str) -> Vec<(&'static str, &'static str)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let Ok(mac) = URL_SAFE.decode(signature) else {
+        return Vec::new();
+    };
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    let candidates: [(String, &'static str, &'static str); 4] = [
+        (
+            STANDARD.encode(&mac),
+            "standard-base64",
+            "encoded with standard base64 (+ and /) instead of URL-safe base64 (- and _)",
+        ),
+        (
+            URL_SAFE_NO_PAD.encode(&mac),
+            "unpadded-base64",
+            "URL-safe base64 without its = padding; Prime expects it padded",
+        ),
+        (
+            STANDARD_NO_PAD.encode(&mac),
+            "standard-base64-unpadded",
+            "standard base64 (+ and /) without padding instead of padded URL-safe base64",
+        ),
+        (
+            hex,
+            "hex-digest",
+            "the HMAC as hex digits instead of URL-safe base64",
+        ),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(encoded, _, _)| encoded.eq_ignore_ascii_case(given) && encoded != signature)
+        .filter(|(encoded, id, _)| *id == "hex-digest" || encoded == given)
+        .map(|(_, id, explanation)| (id, explanation))
+        .collect()
 }
 
 /// `--flag` for a scheme, or a usage error naming it.

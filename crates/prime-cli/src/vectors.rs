@@ -6,7 +6,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -155,10 +155,16 @@ impl Vector {
                 name,
             },
             _ => {
+                // The schema says integer: a string is refused, not re-read as a number — a
+                // signer given `"007"` would sign other digits than the vector's author meant.
                 let seq_num = match raw.seq_num {
                     Some(serde_json::Value::Number(n)) => n.as_u64(),
-                    Some(serde_json::Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => {
-                        s.parse().ok()
+                    Some(serde_json::Value::String(text)) => {
+                        return Err(format!(
+                            "vector {name}: seq_num must be a positive integer, and it is the \
+                             string {text:?}: write it as a JSON number (no quotes), as the \
+                             schema says"
+                        ));
                     }
                     _ => None,
                 }
@@ -378,7 +384,24 @@ fn external(
     let mut child = shell
         .spawn()
         .map_err(|e| Failure::Usage(format!("cannot start the signer {command:?}: {e}")))?;
-    let stdin = child.stdin.take();
+    // Ended on SIGINT/SIGTERM too, not only here.
+    crate::processes::track_group(child.id());
+    // Writes go through a thread as well: a signer that stops reading fills the pipe, and
+    // that wait must be bounded by the timeout like the answer's.
+    let stdin = child.stdin.take().map(|mut stdin| {
+        let (lines, to_write) = mpsc::channel::<Vec<u8>>();
+        let (written, acks) = mpsc::channel::<std::io::Result<()>>();
+        std::thread::spawn(move || {
+            for line in to_write {
+                let outcome = stdin.write_all(&line).and_then(|()| stdin.flush());
+                let failed = outcome.is_err();
+                if written.send(outcome).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Writer { lines, acks }
+    });
     let answers = child.stdout.take().map(|stdout| {
         // Lines are read on a thread so a hung signer is noticed by the timeout.
         let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>();
@@ -397,7 +420,7 @@ fn external(
         });
         rx
     });
-    let (Some(mut stdin), Some(answers)) = (stdin, answers) else {
+    let (Some(stdin), Some(answers)) = (stdin, answers) else {
         finish(child);
         return Err(Failure::Call(
             "the signer's pipes could not be opened".to_owned(),
@@ -410,7 +433,7 @@ fn external(
             results.push(Err(reason.clone()));
             continue;
         }
-        match ask(&mut stdin, &answers, vector, timeout) {
+        match ask(&stdin, &answers, vector, timeout) {
             Ok(answer) if answer == vector.expected() => results.push(Ok(())),
             Ok(answer) => results.push(Err(vector.mismatch(&answer))),
             Err(reason) => {
@@ -425,9 +448,15 @@ fn external(
     Ok(results)
 }
 
-/// One vector to the signer, one answer back.
+/// The signer's stdin, written by a thread: lines go in, the outcome of each write comes back.
+struct Writer {
+    lines: mpsc::Sender<Vec<u8>>,
+    acks: mpsc::Receiver<std::io::Result<()>>,
+}
+
+/// One vector to the signer, one answer back, both within `timeout`.
 fn ask(
-    stdin: &mut ChildStdin,
+    stdin: &Writer,
     answers: &mpsc::Receiver<std::io::Result<Vec<u8>>>,
     vector: &Vector,
     timeout: Duration,
@@ -436,11 +465,27 @@ fn ask(
         "{}\n",
         serde_json::to_string(&vector.written(false)).unwrap_or_default()
     );
-    stdin
-        .write_all(line.as_bytes())
-        .and_then(|()| stdin.flush())
-        .map_err(|e| format!("the signer stopped reading its input ({e})"))?;
     let deadline = Instant::now() + timeout;
+    stdin
+        .lines
+        .send(line.into_bytes())
+        .map_err(|_| "the signer stopped reading its input".to_owned())?;
+    match stdin
+        .acks
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(format!("the signer stopped reading its input ({e})")),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            return Err(format!(
+                "the signer did not read its input within {} s",
+                timeout.as_secs_f64()
+            ));
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Err("the signer stopped reading its input".to_owned());
+        }
+    }
     let answer = answers
         .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         .map_err(|e| match e {
@@ -471,26 +516,27 @@ fn ask(
     Ok(text.to_owned())
 }
 
-/// Ends the signer: it had its stdin closed; it gets a moment to exit, then is killed.
+/// Ends the signer: it had its stdin closed; it gets a moment to exit, then its whole
+/// process group (whatever it started, too) is killed.
 fn finish(mut child: Child) {
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
-            return;
+            break;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    // The group's id is the signer's pid (process_group(0)); `kill` ends all of it without
-    // unsafe code here.
+    // The group's id is the signer's pid (process_group(0)).
     #[cfg(unix)]
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
     let _ = child.kill();
     let _ = child.wait();
+    crate::processes::untrack_group(child.id());
 }
 
 fn check_nonce(nonce: &str) -> Result<(), String> {

@@ -160,9 +160,37 @@ pub(crate) struct SignatureRejection {
     path: String,
     api_key: String,
     mistakes: Vec<Mistake>,
+    /// Set when the signature was right and the API 2FA password was missing or wrong.
+    second_factor: Option<SecondFactor>,
+}
+
+/// What was wrong with the `otp` of a correctly signed call.
+#[derive(Debug, Clone, Copy)]
+enum SecondFactor {
+    Missing,
+    Wrong,
 }
 
 impl SignatureRejection {
+    /// A correctly signed call refused for its API 2FA password (Kraken answers it as
+    /// `EAPI:Invalid signature` too).
+    fn second_factor(call: &ReceivedCall<'_>, sent: bool) -> Self {
+        Self {
+            method: call.method.name(),
+            path: call.signed_path.to_owned(),
+            api_key: call
+                .api_key
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
+            mistakes: Vec::new(),
+            second_factor: Some(if sent {
+                SecondFactor::Wrong
+            } else {
+                SecondFactor::Missing
+            }),
+        }
+    }
+
     fn diagnose(diagnoser: &Diagnoser, call: &ReceivedCall<'_>, nonce: &str) -> Self {
         let mistakes = match call.api_sign.map(std::str::from_utf8) {
             Some(Ok(sign)) => {
@@ -185,12 +213,15 @@ impl SignatureRejection {
                 .map(|k| String::from_utf8_lossy(k).into_owned())
                 .unwrap_or_default(),
             mistakes,
+            second_factor: None,
         }
     }
 
     /// The ids, comma-separated, or `unknown`.
     pub(crate) fn ids(&self) -> String {
-        if self.mistakes.is_empty() {
+        if let Some(second_factor) = self.second_factor {
+            second_factor.id().to_owned()
+        } else if self.mistakes.is_empty() {
             "unknown".to_owned()
         } else {
             self.mistakes
@@ -204,7 +235,12 @@ impl SignatureRejection {
     /// `{"error", "method", "path", "api_key", "diagnosis": [{"id", "explanation"}]}`; the
     /// diagnosis is `[{"id": "unknown", …}]` when no known mistake reproduces the signature.
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        let diagnosis: Vec<_> = if self.mistakes.is_empty() {
+        let diagnosis: Vec<_> = if let Some(second_factor) = self.second_factor {
+            vec![serde_json::json!({
+                "id": second_factor.id(),
+                "explanation": second_factor.explanation(),
+            })]
+        } else if self.mistakes.is_empty() {
             vec![serde_json::json!({
                 "id": "unknown",
                 "explanation": "no known mistake reproduces this signature (wrong secret, or a different body/nonce/path was signed)",
@@ -222,6 +258,29 @@ impl SignatureRejection {
             "api_key": self.api_key,
             "diagnosis": diagnosis,
         })
+    }
+}
+
+impl SecondFactor {
+    fn id(self) -> &'static str {
+        match self {
+            Self::Missing => "otp-missing",
+            Self::Wrong => "otp-wrong",
+        }
+    }
+
+    fn explanation(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "the signature is right, but the key requires API 2FA and the body has no `otp` \
+                 field: send the key's 2FA password or current TOTP code as `otp` (prime: --otp \
+                 or KRAKEN_API_OTP)"
+            }
+            Self::Wrong => {
+                "the signature is right, but the body's `otp` is not the key's 2FA password or \
+                 current TOTP code"
+            }
+        }
     }
 }
 
@@ -556,6 +615,13 @@ impl Account {
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         if !second_factor {
+            let rejection = SignatureRejection::second_factor(call, body.otp().is_some());
+            tracing::info!(
+                method = call.method.name(),
+                diagnosis = %rejection.ids(),
+                "prime-mock: EAPI:Invalid signature"
+            );
+            self.last_rejection = Some(rejection);
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         let nonce = body.nonce().map_err(|e| e.to_string())?;

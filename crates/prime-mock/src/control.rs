@@ -66,6 +66,24 @@ struct RateLimitRequest {
     enabled: bool,
 }
 
+/// The first allow-list entry that is not an IP address or CIDR range, described; the rule is
+/// the core's (the one `UpdatePrimeApiUserKey` applies).
+fn invalid_ip_entry(entries: &[String]) -> Option<String> {
+    use prime_core::Endpoint as _;
+    entries.iter().enumerate().find_map(|(i, entry)| {
+        prime_core::endpoints::UpdateApiUserKey::new("U", "K")
+            .whitelisted_ips([entry.clone()])
+            .validate()
+            .err()
+            .map(|_| {
+                format!(
+                    "whitelisted_ips: entry {i} ({entry:?}) is not an IP address or CIDR range \
+                     (e.g. 203.0.113.7, 10.0.0.0/8, 2001:db8::/32)"
+                )
+            })
+    })
+}
+
 fn reply(status: StatusCode, value: &serde_json::Value) -> Response<MockBody> {
     json_response(status, serde_json::to_vec(value).unwrap_or_default())
 }
@@ -95,8 +113,9 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
         .to_owned();
     match (request.method().clone(), route.as_str()) {
         (HttpMethod::GET, "state") => reply(StatusCode::OK, &shared.simulator().snapshot()),
-        // The latest `EAPI:Invalid signature` and the known mistake that reproduces it, or
-        // `null` before any.
+        // The latest `EAPI:Invalid signature` and the known mistake that reproduces it (or
+        // `otp-missing`/`otp-wrong` for a right signature refused for its API 2FA password),
+        // or `null` before any.
         (HttpMethod::GET, "last-rejection") => {
             let last = shared
                 .simulator()
@@ -197,6 +216,11 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
                 Ok(spec) => spec,
                 Err(response) => return response,
             };
+            // A typo in a fixture must be named here, not turn into "Permission denied" on
+            // every call the key makes later.
+            if let Some(problem) = invalid_ip_entry(&spec.whitelisted_ips) {
+                return failure(StatusCode::BAD_REQUEST, &problem);
+            }
             let permissions: Result<Vec<Permission>, _> =
                 spec.permissions.iter().map(|p| p.parse()).collect();
             let mut key_spec = match permissions {

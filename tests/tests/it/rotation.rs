@@ -371,8 +371,11 @@ fn async_rotation_ends_well_under_faults_on_every_call() {
     });
 }
 
+/// A failed delivery: the caller shows the secret (the CLI prints it) and the key is kept;
+/// the rerun continues with that key — it is never deleted as "undelivered" — and the shown
+/// secret is the one the finished rotation leaves working.
 #[test]
-fn a_failed_delivery_retires_nothing_and_the_rerun_replaces_the_undelivered_key() {
+fn a_failed_delivery_keeps_the_shown_key_and_the_rerun_finishes_with_it() {
     let server = MockServer::start().expect("simulator");
     let admin = blocking(&server);
     let (user, old, old_secret) = user_with_key(&admin);
@@ -380,20 +383,33 @@ fn a_failed_delivery_retires_nothing_and_the_rerun_replaces_the_undelivered_key(
     let options = RotationOptions::default();
     let mut durable = Durable::default();
     let mut rotation = Rotation::new(&user, &old, options);
+    let mut shown = None;
     let failed = loop {
         match admin.run_workflow(&mut rotation) {
             Action::Record(_) => {
                 durable.journal = Some(serde_json::to_string(rotation.journal()).unwrap());
                 rotation.on_recorded();
             }
-            Action::Deliver => rotation.on_delivered(Err("vault refused".into())),
+            Action::Deliver => {
+                shown = rotation
+                    .created_key()
+                    .map(|k| (k.id.clone(), k.api_secret.expose().to_owned()));
+                rotation.on_delivered(Err("vault refused".into()));
+            }
             Action::Failed(error) => break error.to_string(),
             other => panic!("unexpected {other:?}"),
         }
     };
+    let (shown_id, shown_secret) = shown.expect("a key was created");
     assert!(failed.contains("vault refused"), "{failed}");
-    // Nothing deleted: the old key and the undelivered new one.
+    assert!(failed.contains("kept"), "{failed}");
+    let journal: Journal = serde_json::from_str(durable.journal.as_deref().unwrap()).unwrap();
+    assert_eq!(journal.stage, Stage::SecretShown);
+    assert!(!durable.journal.as_deref().unwrap().contains(&shown_secret));
+    // Nothing deleted: the old key and the new one whose secret was shown.
     assert_eq!(admin.list_api_user_keys(&user).unwrap().len(), 2);
+    // The user stored the shown secret, as told; the rerun finishes with that very key.
+    durable.secret = Some(shown_secret);
     let mut rotation = resume(&durable, &user, &old, options);
     assert!(matches!(
         drive(
@@ -405,6 +421,17 @@ fn a_failed_delivery_retires_nothing_and_the_rerun_replaces_the_undelivered_key(
         ),
         End::Done
     ));
+    assert_eq!(
+        server.executions("CreatePrimeApiUserKey"),
+        2,
+        "no second creation"
+    );
+    let journal: Journal = serde_json::from_str(durable.journal.as_deref().unwrap()).unwrap();
+    assert_eq!(journal.new_key.expect("new key").id, shown_id);
+    assert!(
+        journal.deleted_orphans.is_empty(),
+        "the shown key is no orphan"
+    );
     assert_rotated(
         &server,
         &admin,

@@ -289,32 +289,106 @@ fn killing_rotate_at_every_step_and_rerunning_ends_in_the_same_state() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The secret printed on stderr by a failed delivery (the simulator's secrets are 31
+/// alphanumerics on a line of their own).
+fn printed_secret(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .find(|l| l.len() == 31 && l.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map(str::to_owned)
+}
+
+/// Every kind of `--secret-cmd` that does not take the secret — fails, never reads, reads part,
+/// reads without waiting for the end of input — is a failed delivery: exit 1, the secret on
+/// stderr, nothing deleted, and the printed secret is good for the key that is kept. The rerun
+/// agrees with the message: it continues with that key (no orphan deletion, no second key).
 #[test]
-fn secret_cmd_delivers_to_a_command_and_a_failing_command_retires_nothing() {
+fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_key() {
     let dir = scratch("cmd");
     let mock = Mock::start(&dir);
-    let (user, old, old_api_key, old_secret) = mock.user_with_key(&dir, "vault");
-    // A failing vault: the secret goes to stderr, nothing is deleted.
-    let failing = run(mock
-        .prime()
-        .current_dir(&dir)
-        .args(["keys", "rotate", "--user-id", &user, "--key-id", &old])
-        .args(["--secret-cmd", "cat > /dev/null; exit 3"]));
-    assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
-    let shown = stderr(&failing);
-    assert!(shown.contains("could not be delivered"), "{shown}");
-    assert!(
-        shown
-            .lines()
-            .any(|l| l.len() == 31 && l.bytes().all(|b| b.is_ascii_alphanumeric())),
-        "the secret is shown on stderr: {shown}"
-    );
-    assert_eq!(mock.keys(&user).len(), 2, "nothing deleted");
-    assert!(mock.authenticates(&old_api_key, &old_secret));
-    // The journal is in the current directory under a name the same command finds again.
-    let journal = dir.join(format!("prime-rotate-{user}-{old}.json"));
-    assert!(journal.exists());
-    // Rerun with a working command: the undelivered key is replaced, one new key remains.
+    let partial = dir.join("partial.txt");
+    let commands = [
+        "cat > /dev/null; exit 3".to_owned(),
+        "true".to_owned(),
+        "sleep 0.3; echo stored".to_owned(),
+        format!("head -c 5 > '{}'", partial.display()),
+    ];
+    for (n, command) in commands.iter().enumerate() {
+        let (user, old, old_api_key, old_secret) = mock.user_with_key(&dir, &format!("vault{n}"));
+        let started = Instant::now();
+        let failing = run(mock
+            .prime()
+            .current_dir(&dir)
+            .args(["keys", "rotate", "--user-id", &user, "--key-id", &old])
+            .args(["--secret-cmd", command]));
+        assert!(started.elapsed() < Duration::from_secs(20), "{command}");
+        assert_eq!(
+            failing.status.code(),
+            Some(1),
+            "{command}: {}",
+            stderr(&failing)
+        );
+        let shown = stderr(&failing);
+        assert!(
+            shown.contains("could not be delivered"),
+            "{command}: {shown}"
+        );
+        let secret = printed_secret(&shown).unwrap_or_else(|| panic!("{command}: {shown}"));
+        let keys = mock.keys(&user);
+        assert_eq!(keys.len(), 2, "{command}: nothing deleted");
+        assert!(mock.authenticates(&old_api_key, &old_secret), "{command}");
+        let new = keys
+            .iter()
+            .find(|k| k["id"] != old.as_str())
+            .expect("the new key");
+        let new_id = new["id"].as_str().expect("id").to_owned();
+        assert!(
+            shown.contains(&format!("Key {new_id}")),
+            "{command}: {shown}"
+        );
+        assert!(shown.contains("continues with key"), "{command}: {shown}");
+        // What the message says to keep does work.
+        let stored = dir.join(format!("stored{n}"));
+        std::fs::write(&stored, format!("{secret}\n")).expect("store");
+        let new_api_key = new["key"].as_str().expect("key").to_owned();
+        assert!(mock.authenticates(&new_api_key, &stored), "{command}");
+        let journal = dir.join(format!("prime-rotate-{user}-{old}.json"));
+        let recorded = std::fs::read_to_string(&journal).expect("journal");
+        assert!(recorded.contains("secret_shown"), "{recorded}");
+        assert!(!recorded.contains(&secret), "no secret in the journal");
+        let lock = dir.join(format!("prime-rotate-{user}-{old}.json.lock"));
+        assert!(!lock.exists(), "{command}: no lock file left");
+        // The rerun does what the message said: it continues with the shown key.
+        let rerun = run(mock
+            .prime()
+            .current_dir(&dir)
+            .args([
+                "keys",
+                "rotate",
+                "--user-id",
+                &user,
+                "--key-id",
+                &old,
+                "--no-check",
+            ])
+            .args(["--secret-cmd", command]));
+        assert!(rerun.status.success(), "{command}: {}", stderr(&rerun));
+        assert!(!stderr(&rerun).contains("orphan"), "{}", stderr(&rerun));
+        // The summary does not claim the command holds the secret.
+        let summary: Value = serde_json::from_slice(&rerun.stdout).expect("JSON summary");
+        assert_eq!(
+            summary["secret"], "printed by an earlier run (its delivery failed)",
+            "{summary}"
+        );
+        let keys = mock.keys(&user);
+        assert_eq!(keys.len(), 1, "{command}: {keys:?}");
+        assert_eq!(keys[0]["id"], new_id.as_str(), "{command}");
+        assert!(mock.authenticates(&new_api_key, &stored), "{command}");
+        assert!(!mock.authenticates(&old_api_key, &old_secret), "{command}");
+        assert!(!lock.exists(), "{command}: no lock file left");
+    }
+    // A command that takes the secret: delivered, rotated in one run.
+    let (user, old, old_api_key, old_secret) = mock.user_with_key(&dir, "vaultok");
     let vault = dir.join("vault.txt");
     let command = format!("cat > '{}'", vault.display());
     let output = run(mock
@@ -324,9 +398,8 @@ fn secret_cmd_delivers_to_a_command_and_a_failing_command_retires_nothing() {
         .args(["--secret-cmd", &command]));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("orphan_deleted"),
-        "{}",
-        stderr(&output)
+        printed_secret(&stderr(&output)).is_none(),
+        "a delivered secret is not printed"
     );
     let keys = mock.keys(&user);
     assert_eq!(keys.len(), 1, "{keys:?}");

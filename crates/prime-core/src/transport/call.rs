@@ -362,6 +362,8 @@ impl<'a, E: Endpoint> Call<'a, E> {
                     attempt = self.attempt.number(),
                     ?reason,
                     ?after,
+                    // For programs that announce long waits (a number, not Debug text).
+                    after_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
                     error = %failure,
                     "retrying"
                 );

@@ -33,11 +33,19 @@ pub struct ReconciledKey {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CreateKeyError {
-    /// A call failed without leaving an orphan behind: the listing before the creation, the
-    /// creation itself with a known outcome (a refusal, or a reply that may carry the secret:
-    /// see [`ResponseError::salvaged_key`](crate::ResponseError::salvaged_key)), or the
-    /// deletion of an orphan.
+    /// The creation failed with a known outcome (a refusal, or a reply that may carry the
+    /// secret: see [`ResponseError::salvaged_key`](crate::ResponseError::salvaged_key)).
     Call(Error),
+    /// Listing the user's keys before the creation failed: no creation was sent.
+    ListBefore(Error),
+    /// Deleting an orphan (with [`OrphanPolicy::Delete`]) failed: the key was not created
+    /// once more.
+    DeleteOrphan {
+        /// The orphan that could not be deleted (boxed to keep this error small).
+        orphan: Box<ApiUserKeyInfo>,
+        /// The deletion's failure (boxed to keep this error small).
+        source: Box<Error>,
+    },
     /// The creation's outcome is unknown; `orphans` are the keys that appeared between the
     /// listings (their secrets are lost). Empty means no key was created. `deleted` are
     /// orphans of an earlier attempt already deleted.
@@ -65,6 +73,17 @@ impl fmt::Display for CreateKeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Call(error) => error.fmt(f),
+            Self::ListBefore(error) => write!(
+                f,
+                "ListPrimeApiUserKeys (before the creation) failed: {error}; no creation was \
+                 sent, so no key was created"
+            ),
+            Self::DeleteOrphan { orphan, source } => write!(
+                f,
+                "DeletePrimeApiUserKey of the orphan {} failed: {source}; the key was not \
+                 created again",
+                orphan.id
+            ),
             Self::Orphaned {
                 source, orphans, ..
             } if orphans.is_empty() => write!(
@@ -93,8 +112,10 @@ impl fmt::Display for CreateKeyError {
 impl std::error::Error for CreateKeyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Call(error) => Some(error),
-            Self::Orphaned { source, .. } | Self::Unreconciled { source, .. } => Some(&**source),
+            Self::Call(error) | Self::ListBefore(error) => Some(error),
+            Self::Orphaned { source, .. }
+            | Self::Unreconciled { source, .. }
+            | Self::DeleteOrphan { source, .. } => Some(&**source),
         }
     }
 }
@@ -103,9 +124,10 @@ impl From<CreateKeyError> for Error {
     /// The underlying call error (the orphans are dropped).
     fn from(error: CreateKeyError) -> Self {
         match error {
-            CreateKeyError::Call(error) => error,
+            CreateKeyError::Call(error) | CreateKeyError::ListBefore(error) => error,
             CreateKeyError::Orphaned { source, .. }
-            | CreateKeyError::Unreconciled { source, .. } => *source,
+            | CreateKeyError::Unreconciled { source, .. }
+            | CreateKeyError::DeleteOrphan { source, .. } => *source,
         }
     }
 }
@@ -193,7 +215,7 @@ impl Workflow for ReconciledCreate {
                 self.state = ReconcileState::Create;
             }
             (ReconcileState::ListBefore, Err(error)) => {
-                self.finish(Err(CreateKeyError::Call(error)))
+                self.finish(Err(CreateKeyError::ListBefore(error)))
             }
             (ReconcileState::Create, Ok(KeyReply::Created(key))) => {
                 let deleted_orphans = std::mem::take(&mut self.deleted);
@@ -237,8 +259,11 @@ impl Workflow for ReconciledCreate {
                 self.deleted.push(orphan);
                 self.state = ReconcileState::DeleteOrphans(source, orphans);
             }
-            (ReconcileState::DeleteOrphans(..), Err(error)) => {
-                self.finish(Err(CreateKeyError::Call(error)));
+            (ReconcileState::DeleteOrphans(_, mut orphans), Err(error)) if !orphans.is_empty() => {
+                self.finish(Err(CreateKeyError::DeleteOrphan {
+                    orphan: Box::new(orphans.remove(0)),
+                    source: Box::new(error),
+                }));
             }
             (_, reply) => {
                 let error = unexpected(&reply);

@@ -8,9 +8,11 @@
 //!    user's keys. The journal records them, *and that a creation is about to be sent*,
 //!    before the creation is sent.
 //! 2. **Create** the new key and ask the caller to **deliver** its secret
-//!    ([`Action::Deliver`]); only a successful delivery is recorded. A broken reply that still
-//!    carries the key ([`ResponseError::KeyCreated`](crate::ResponseError::KeyCreated)) is
-//!    delivered too.
+//!    ([`Action::Deliver`]). A broken reply that still carries the key
+//!    ([`ResponseError::KeyCreated`](crate::ResponseError::KeyCreated)) is delivered too. A
+//!    failed delivery means the caller showed the secret another way (printed it): the key is
+//!    then recorded as [`Stage::SecretShown`] and kept — the rotation stops, and a rerun
+//!    continues with that key instead of deleting it, so the shown secret stays good.
 //! 3. **Allow-list**: give the new key the old key's allow-list (skipped when it is empty).
 //! 4. **Check** that the new key authenticates ([`Action::Check`]; Prime WebSocket/FIX is
 //!    the caller's IO), unless [`RotationOptions::check`] is off.
@@ -79,6 +81,10 @@ pub enum Stage {
     Creating,
     /// The new key exists and its secret was delivered.
     Delivered,
+    /// The new key exists; its secret could not be delivered and the caller showed it
+    /// instead (printed it). The key is kept: a resume continues with it, as from
+    /// [`Stage::Delivered`], and never deletes it.
+    SecretShown,
     /// The new key carries the old key's allow-list.
     AllowListSet,
     /// The new key authenticated (or the check was skipped: see [`Journal::checked`]).
@@ -117,7 +123,7 @@ pub struct Journal {
     /// Keys deleted as orphans when resuming a creation.
     #[serde(default)]
     pub deleted_orphans: Vec<String>,
-    /// The new key, once its secret is delivered.
+    /// The new key, once its secret is delivered (or shown: [`Stage::SecretShown`]).
     #[serde(default)]
     pub new_key: Option<NewKeyRecord>,
     /// Whether the new key was checked (false when the check was skipped).
@@ -126,6 +132,10 @@ pub struct Journal {
     /// Whether the old key was deleted (false when kept).
     #[serde(default)]
     pub old_deleted: bool,
+    /// Whether the new key's secret was shown (printed) because its delivery failed
+    /// ([`Stage::SecretShown`]); it stays true for the rest of the rotation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret_shown: bool,
 }
 
 impl Journal {
@@ -142,6 +152,7 @@ impl Journal {
             new_key: None,
             checked: false,
             old_deleted: false,
+            secret_shown: false,
         }
     }
 }
@@ -196,6 +207,14 @@ pub enum Event {
         /// The orphan's id.
         key_id: String,
     },
+    /// Step 2 failed: the new key's secret could not be delivered and was shown instead; the
+    /// key is kept for a rerun to continue with.
+    SecretShown {
+        /// The new key's id.
+        key_id: String,
+        /// Its public key.
+        api_key: String,
+    },
     /// Step 2: the new key's secret was delivered.
     Delivered {
         /// The new key's id.
@@ -221,12 +240,13 @@ pub enum Event {
 }
 
 impl Event {
-    /// A short name (`old_key_read`, `orphan_deleted`, `delivered`, `allow_list_set`,
-    /// `checked`, `finished`).
+    /// A short name (`old_key_read`, `orphan_deleted`, `secret_shown`, `delivered`,
+    /// `allow_list_set`, `checked`, `finished`).
     pub fn name(&self) -> &'static str {
         match self {
             Self::OldKeyRead { .. } => "old_key_read",
             Self::OrphanDeleted { .. } => "orphan_deleted",
+            Self::SecretShown { .. } => "secret_shown",
             Self::Delivered { .. } => "delivered",
             Self::AllowListSet { .. } => "allow_list_set",
             Self::Checked { .. } => "checked",
@@ -245,6 +265,11 @@ impl fmt::Display for Event {
             Self::OrphanDeleted { key_id } => write!(
                 f,
                 "2/5 deleted key {key_id}: created by an interrupted run, its secret never delivered"
+            ),
+            Self::SecretShown { key_id, api_key } => write!(
+                f,
+                "2/5 created key {key_id} (api_key {api_key}); its secret was not delivered but \
+                 shown: the key is kept, and a rerun continues with it"
             ),
             Self::Delivered { key_id, api_key } => write!(
                 f,
@@ -296,7 +321,7 @@ pub enum RotationError {
         /// The id looked for.
         key_id: String,
     },
-    /// A call failed; `step` names it.
+    /// A call failed; `step` says what it was for and names the endpoint.
     Call {
         /// What the call was for.
         step: &'static str,
@@ -304,7 +329,8 @@ pub enum RotationError {
         source: Error,
     },
     /// The secret could not be delivered (the caller must have shown it another way); no key
-    /// was retired. A rerun deletes that key and makes a new one.
+    /// was retired. The new key is kept ([`Stage::SecretShown`]) and a rerun continues with
+    /// it.
     Delivery(String),
     /// A partial delivery could not be withdrawn.
     Withdraw(String),
@@ -323,7 +349,8 @@ impl fmt::Display for RotationError {
             Self::Call { step, source } => write!(f, "{step}: {source}"),
             Self::Delivery(reason) => write!(
                 f,
-                "the new key's secret could not be delivered ({reason}); the old key is untouched"
+                "the new key's secret could not be delivered ({reason}); the new key is kept and \
+                 the old key is untouched"
             ),
             Self::Withdraw(reason) => {
                 write!(f, "could not remove an earlier partial delivery: {reason}")
@@ -402,7 +429,8 @@ impl Rotation {
                 Stage::Started => Next::ReadOld,
                 // A creation may have been sent: reconcile before creating.
                 Stage::Creating => Next::ReconcileList,
-                Stage::Delivered => Next::SetAllowList,
+                // The shown secret is the key's only copy: carry on with that key.
+                Stage::Delivered | Stage::SecretShown => Next::SetAllowList,
                 Stage::AllowListSet => Next::Check,
                 Stage::Checked => Next::ListBeforeDelete,
                 Stage::Done => Next::Done,
@@ -458,7 +486,24 @@ impl Rotation {
                 )
             }
             (Ok(()), None) => Next::Failed(RotationError::Delivery("no key to deliver".into())),
-            (Err(reason), _) => Next::Failed(RotationError::Delivery(reason)),
+            // The caller showed the secret: keep the key, so that what it showed stays good.
+            (Err(reason), Some(key)) => {
+                let record = NewKeyRecord {
+                    id: key.id.clone(),
+                    api_key: key.api_key.clone(),
+                };
+                self.journal.new_key = Some(record.clone());
+                self.journal.stage = Stage::SecretShown;
+                self.journal.secret_shown = true;
+                Next::Record(
+                    Event::SecretShown {
+                        key_id: record.id,
+                        api_key: record.api_key,
+                    },
+                    Box::new(Next::Failed(RotationError::Delivery(reason))),
+                )
+            }
+            (Err(reason), None) => Next::Failed(RotationError::Delivery(reason)),
         };
     }
 
@@ -609,7 +654,9 @@ impl Workflow for Rotation {
         let next = std::mem::replace(&mut self.next, Next::Over);
         self.next = match (next, reply) {
             (Next::ReadOld, Ok(KeyReply::Listed(keys))) => self.read_old(&keys),
-            (Next::ReadOld, Err(e)) => Self::failed("reading the old key", e),
+            (Next::ReadOld, Err(e)) => {
+                Self::failed("reading the old key (ListPrimeApiUserKeys)", e)
+            }
             (Next::ReconcileList, Ok(KeyReply::Listed(keys))) => {
                 let orphans = keys
                     .into_iter()
@@ -618,7 +665,9 @@ impl Workflow for Rotation {
                     .collect();
                 Next::DeleteOrphans(orphans)
             }
-            (Next::ReconcileList, Err(e)) => Self::failed("listing keys to resume", e),
+            (Next::ReconcileList, Err(e)) => {
+                Self::failed("listing the keys to resume (ListPrimeApiUserKeys)", e)
+            }
             (Next::DeleteOrphans(mut ids), Ok(KeyReply::Deleted(_))) if !ids.is_empty() => {
                 let key_id = ids.remove(0);
                 self.journal.deleted_orphans.push(key_id.clone());
@@ -627,7 +676,9 @@ impl Workflow for Rotation {
                     Box::new(Next::DeleteOrphans(ids)),
                 )
             }
-            (Next::DeleteOrphans(_), Err(e)) => Self::failed("deleting an orphaned key", e),
+            (Next::DeleteOrphans(_), Err(e)) => {
+                Self::failed("deleting an orphaned key (DeletePrimeApiUserKey)", e)
+            }
             (Next::Create, Ok(KeyReply::Created(key))) => {
                 self.created = Some(*key);
                 Next::Deliver
@@ -640,7 +691,9 @@ impl Workflow for Rotation {
             }
             // The journal still says `Creating`: a rerun lists the keys and deletes the key
             // this creation may have made.
-            (Next::Create, Err(e)) => Self::failed("creating the new key", e),
+            (Next::Create, Err(e)) => {
+                Self::failed("creating the new key (CreatePrimeApiUserKey)", e)
+            }
             (Next::SetAllowList, Ok(KeyReply::Updated(updated))) => {
                 self.journal.stage = Stage::AllowListSet;
                 Next::Record(
@@ -650,7 +703,9 @@ impl Workflow for Rotation {
                     Box::new(Next::Check),
                 )
             }
-            (Next::SetAllowList, Err(e)) => Self::failed("setting the allow-list", e),
+            (Next::SetAllowList, Err(e)) => {
+                Self::failed("setting the allow-list (UpdatePrimeApiUserKey)", e)
+            }
             (Next::ListBeforeDelete, Ok(KeyReply::Listed(keys))) => {
                 let present = keys.iter().any(|k| k.id == self.journal.old_key_id);
                 match (self.options.keep_old, present) {
@@ -660,9 +715,14 @@ impl Workflow for Rotation {
                     (false, false) => self.finished(true),
                 }
             }
-            (Next::ListBeforeDelete, Err(e)) => Self::failed("listing keys", e),
+            (Next::ListBeforeDelete, Err(e)) => Self::failed(
+                "listing the keys before deleting the old one (ListPrimeApiUserKeys)",
+                e,
+            ),
             (Next::DeleteOld, Ok(KeyReply::Deleted(_))) => self.finished(true),
-            (Next::DeleteOld, Err(e)) => Self::failed("deleting the old key", e),
+            (Next::DeleteOld, Err(e)) => {
+                Self::failed("deleting the old key (DeletePrimeApiUserKey)", e)
+            }
             (_, reply) => Self::failed("workflow", unexpected(&reply)),
         };
     }

@@ -293,9 +293,20 @@ fn reconciled_creation_in_every_failure_position() {
                     (Err(CreateKeyError::Unreconciled { before, .. }), 2, _) => {
                         assert_eq!(before, &["OLD"], "{context}");
                     }
+                    // The listing before failed: the error says so, and no creation was sent.
+                    (Err(CreateKeyError::ListBefore(_)), 0, _) => {
+                        assert!(new.is_empty(), "{context}");
+                        let text = outcome.as_ref().unwrap_err().to_string();
+                        assert!(text.contains("ListPrimeApiUserKeys"), "{context}: {text}");
+                        assert!(text.contains("no key was created"), "{context}: {text}");
+                    }
+                    // Deleting an orphan failed: the orphan is named.
+                    (Err(CreateKeyError::DeleteOrphan { orphan, .. }), _, _) => {
+                        assert!(new.contains(&orphan.id.as_str()), "{context}");
+                    }
                     (Err(CreateKeyError::Call(_)), _, _) => {
-                        // Nothing left behind that nobody knows of, except an executed
-                        // listing or deletion.
+                        // The creation itself failed with a known outcome (not the listing).
+                        assert_ne!(at, 0, "{context}");
                         assert!(new.len() <= usize::from(at != 1 || !executed), "{context}");
                     }
                     (other, _, _) => panic!("{context}: {other:?}"),
