@@ -55,12 +55,19 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 const SERVER_LIFETIME: Duration = Duration::from_secs(60);
 
 /// The default retry budget (three attempts), with backoff delays of 5 to 20 ms so a test that
-/// retries stays fast.
+/// retries stays fast. Rate limits and lockouts stop the call, as by default.
 pub fn quick_retries() -> prime_core::RetryPolicy {
     prime_core::RetryPolicy::default()
         .with_max_attempts(3)
         .with_delays(Duration::from_millis(5), Duration::from_millis(20))
-        .with_rate_limit_delays(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+/// [`quick_retries`], with rate limits and lockouts waited out (5 and 20 ms) and called
+/// again, so a limit outlasts the retries and the client is not held off afterwards.
+pub fn quick_retries_waiting_out_limits() -> prime_core::RetryPolicy {
+    quick_retries()
+        .with_limit_waits(Duration::from_millis(5), Duration::from_millis(20))
+        .with_wait_out_limits(true)
 }
 
 /// One client of either transport, driven synchronously through the generic `send`, so one

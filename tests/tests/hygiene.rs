@@ -34,7 +34,7 @@ use prime_core::{
     ResponseError,
 };
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::{SelfSignedTls, quick_retries};
+use prime_tests::{SelfSignedTls, quick_retries_waiting_out_limits};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Record};
 use tracing::{Event, Id, Level, Subscriber};
@@ -366,7 +366,7 @@ impl Caller {
             "blocking" => {
                 let mut builder = prime_blocking::Client::builder(settings.credentials)
                     .base_url(settings.url)
-                    .retry_policy(quick_retries())
+                    .retry_policy(quick_retries_waiting_out_limits())
                     .timeout(settings.timeout)
                     .max_response_bytes(settings.max_response_bytes);
                 if let Some(tls) = settings.tls {
@@ -380,7 +380,7 @@ impl Caller {
             _ => {
                 let mut builder = prime_async::Client::builder(settings.credentials)
                     .base_url(settings.url)
-                    .retry_policy(quick_retries())
+                    .retry_policy(quick_retries_waiting_out_limits())
                     .timeout(settings.timeout)
                     .max_response_bytes(settings.max_response_bytes);
                 if let Some(tls) = settings.tls {

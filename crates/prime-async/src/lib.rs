@@ -61,8 +61,11 @@
 //! The same rules as every client, kept by prime-core's
 //! [call driver](prime_core::transport::Call): a non-idempotent call (create, update, delete,
 //! settle) is never resent once it may have reached the server; reads are retried after
-//! transient failures; every resend is signed again. Each call runs in a `tracing` span
-//! `prime_call` ([`RetryPolicy`] sets the patience).
+//! transient failures; every resend is signed again; a rate limit or lockout is not called into
+//! again (Kraken warns that calls made while limited prolong it): the call stops with an error
+//! whose [`Error::recommended_wait`] says how long to wait, unless
+//! [`RetryPolicy::with_wait_out_limits`] opts in to waiting and resending. Each call runs in a
+//! `tracing` span `prime_call` ([`RetryPolicy`] sets the patience).
 //!
 //! # Timeouts
 //!

@@ -58,7 +58,11 @@
 //! retried after transient failures, a non-idempotent call (create, update, delete, settle) is
 //! never resent once it may have reached the server, and `EAPI:Invalid nonce` gets one
 //! immediate resend. Every resend is signed again with a fresh nonce; backoff delays are
-//! jittered ([`RetryPolicy`]). Each call runs in a `tracing` span `prime_call`.
+//! jittered ([`RetryPolicy`]). A rate limit or lockout is not called into again (Kraken warns
+//! that calls made while limited prolong it): the call stops with an error whose
+//! [`Error::recommended_wait`] says how long to wait, unless
+//! [`RetryPolicy::with_wait_out_limits`] opts in to waiting and resending. Each call runs in a
+//! `tracing` span `prime_call`.
 //!
 //! # Logging
 //!

@@ -118,6 +118,7 @@ fn message(call: &str, reason: &str, wait: Duration, now: u64) -> String {
     let why = match reason {
         "Throttled" => "throttled by Kraken",
         "RateLimited" => "refused for rate (rate limit)",
+        "LockedOut" => "refused: the key is locked out",
         "InvalidNonce" => "refused for its nonce",
         "NotSent" => "not sent",
         _ => "not answered",

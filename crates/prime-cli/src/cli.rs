@@ -169,10 +169,13 @@ pub enum KeysCommand {
         /// The key.
         #[arg(long)]
         key_id: String,
-        /// IP addresses or CIDR ranges, comma-separated: only these may use the key.
+        /// IP addresses or CIDR ranges, comma-separated, sent as the key's allow-list (Kraken
+        /// does not document whether it replaces the current list or adds to it; the
+        /// simulator replaces it).
         #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "clear_whitelisted_ips")]
         whitelisted_ips: Option<Vec<String>>,
-        /// Remove the allow-list: the key may then be used from any address.
+        /// Send an empty allow-list (Kraken does not document its effect; the simulator then
+        /// lets the key be used from any address).
         #[arg(long)]
         clear_whitelisted_ips: bool,
     },
@@ -418,6 +421,17 @@ pub struct MockArgs {
     ///   kill $mock; wait $mock   # also removes mock.json
     #[arg(long, value_name = "FILE")]
     pub credentials_out: Option<PathBuf>,
+    /// Switch on the rate-limit and lockout model (modelled on Kraken's Spot REST guides;
+    /// Prime documents no limits of its own): per key, a counter of at most 20 calls that
+    /// forgets one per second and counts refused calls too (`EAPI:Rate limit exceeded` over
+    /// it), and `EGeneral:Temporary lockout` for 15 minutes after 10 refused calls.
+    #[arg(long)]
+    pub rate_limits: bool,
+    /// Request fields an endpoint does not define: refuse (`EGeneral:Invalid arguments:<field>`;
+    /// the Prime request schemas say `additionalProperties: false`) or ignore (what Kraken
+    /// support says of Spot REST).
+    #[arg(long, value_name = "refuse|ignore", default_value = "refuse")]
+    pub unknown_fields: prime_mock::UnknownFields,
 }
 
 #[derive(Debug, Args)]

@@ -170,15 +170,13 @@ pub fn client(global: &Global) -> Result<prime_blocking::Client, Failure> {
         .or(loaded.url)
         .unwrap_or_else(|| prime_core::DEFAULT_BASE_URL.to_owned());
     // Every wait is bounded by what is left of the command's --timeout; the watchdog ends
-    // what still runs past it.
+    // what still runs past it. Rate limits and lockouts are not waited out (the default
+    // policy): the command ends with the wait Kraken's guides call for, uncapped, since it is
+    // advice for the next command, not a wait of this one.
     let left = crate::budget::remaining(timeout).max(Duration::from_millis(1));
     let default = prime_core::RetryPolicy::default();
     let policy = prime_core::RetryPolicy::default()
         .with_delays(default.base_delay.min(left), default.max_delay.min(left))
-        .with_rate_limit_delays(
-            default.rate_limit_base_delay.min(left),
-            default.max_rate_limit_delay.min(left),
-        )
         .with_max_throttle_wait(default.max_throttle_wait.min(left));
     prime_blocking::Client::builder(loaded.credentials)
         .base_url(&base_url)

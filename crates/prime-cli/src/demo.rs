@@ -122,7 +122,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
             batch.id
         )));
     }
-    let confirmed = admin.get_settlement_batch(&batch.id)?;
+    let confirmed = admin.get_settlement_batch(&batch.id, None)?;
     for leg in confirmed.legs.iter().filter(|l| l.can_settle) {
         let transfer = admin.settle_settlement_batch_asset(&batch.id, &leg.asset)?;
         step.line(&format!(
@@ -133,14 +133,14 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
             transfer.attributes.transfer_status
         ))?;
     }
-    let after = admin.get_settlement_batch(&batch.id)?;
+    let after = admin.get_settlement_batch(&batch.id, None)?;
     step.line(&format!(
         "      batch {} is now {}",
         after.id, after.attributes.status
     ))?;
     // Transfers move on outside the API (Kraken's settlement desk; here the simulator).
     let completed = server.complete_transfers();
-    let done = admin.get_settlement_batch(&batch.id)?;
+    let done = admin.get_settlement_batch(&batch.id, None)?;
     step.line(&format!(
         "      {completed} transfer(s) completed; batch {} is now {}",
         done.id, done.attributes.status

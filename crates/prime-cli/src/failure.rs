@@ -78,10 +78,34 @@ impl fmt::Display for Failure {
     }
 }
 
-/// What a person needs beside the error's own words: when a throttle ends, and the API 2FA
-/// hint for `EAPI:Invalid signature`. Empty for other errors.
+/// What a person needs beside the error's own words: when a throttle ends, when a rate limit
+/// or lockout may be called into again, and the API 2FA hint for `EAPI:Invalid signature`.
+/// Empty for other errors.
 pub fn hints(error: &prime_core::Error) -> String {
-    format!("{}{}", throttled_until(error), otp_hint(error))
+    format!(
+        "{}{}{}",
+        throttled_until(error),
+        limited_until(error),
+        otp_hint(error)
+    )
+}
+
+/// `; call again with this key after 10:31:07 UTC (in 45 s)` for a rate limit or lockout the
+/// client stopped on (the error already says how long to wait), else nothing.
+fn limited_until(error: &prime_core::Error) -> String {
+    let Some(wait) = error.recommended_wait() else {
+        return String::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let until = now
+        .saturating_add(wait.as_secs())
+        .saturating_add(u64::from(wait.subsec_nanos() > 0));
+    format!(
+        "; call again with this key after {}",
+        crate::budget::human_time(until, now)
+    )
 }
 
 /// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,

@@ -30,6 +30,9 @@ pub fn run(args: &MockArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    builder = builder
+        .rate_limit(args.rate_limits)
+        .unknown_fields(args.unknown_fields);
     let server = builder
         .start()
         .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -549,9 +549,15 @@ impl Drop for Child {
 
 /// Starts `prime mock --seed SEED` and returns it with the JSON object of its first line.
 fn start_mock(seed: &str) -> (Child, serde_json::Value) {
+    start_mock_with(&["--seed", seed])
+}
+
+/// Starts `prime mock ARGS…` and returns it with the JSON object of its first line.
+fn start_mock_with(args: &[&str]) -> (Child, serde_json::Value) {
     let mut child = Child(
         prime()
-            .args(["mock", "--seed", seed])
+            .arg("mock")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -582,6 +588,58 @@ fn mock_prints_credentials_then_serves_them() {
             .args(["users", "create", "--name", "Via mock", "--role", "Viewer"]),
     );
     assert_eq!(created["name"], "Via mock");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_rate_limit_or_lockout_ends_the_command_with_how_long_to_wait() {
+    let server = MockServer::start().expect("the simulator starts");
+    for (fault, wait) in [
+        (prime_mock::FaultKind::rate_limited(), "wait 45 s"),
+        (
+            prime_mock::FaultKind::KrakenError("EAuth:Rate limit exceeded".to_owned()),
+            "wait 45 s",
+        ),
+        (
+            prime_mock::FaultKind::KrakenError("EGeneral:Temporary lockout".to_owned()),
+            "wait 15 min",
+        ),
+    ] {
+        server.push_fault(prime_mock::Fault::new(fault).times(5));
+        let output = run(prime_on(&server).args(["users", "list"]));
+        assert_eq!(output.status.code(), Some(1));
+        let message = stderr(&output);
+        assert!(message.contains(wait), "{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        // Not called again: the rest of the queued fault is still there.
+        assert_eq!(server.pending_faults().len(), 1, "{message}");
+        server.clear_faults();
+    }
+}
+
+#[test]
+fn mock_with_rate_limits_refuses_the_21st_call_and_prime_says_how_long_to_wait() {
+    let (_child, first) =
+        start_mock_with(&["--seed", "7", "--rate-limits", "--unknown-fields", "ignore"]);
+    let dir = scratch("mock-limits");
+    let file = dir.join("credentials.json");
+    std::fs::write(&file, first.to_string()).expect("write");
+    let mut refused = None;
+    // The default counter holds 20 calls.
+    for call in 0..25 {
+        let output = run(prime()
+            .arg("--credentials")
+            .arg(&file)
+            .args(["users", "list"]));
+        if !output.status.success() {
+            refused = Some((call, stderr(&output)));
+            break;
+        }
+    }
+    let (call, message) = refused.expect("refused within 25 calls");
+    assert_eq!(call, 20, "{message}");
+    assert!(message.contains("EAPI:Rate limit exceeded"), "{message}");
+    assert!(message.contains("wait 45 s"), "{message}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

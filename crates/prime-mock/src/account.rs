@@ -1,26 +1,32 @@
 //! The simulated Prime account and the checks every private call goes through.
 //!
-//! Order of checks, Kraken's (the first failure answers; a refused call changes nothing, not
-//! even the key's nonce or rate counter):
+//! The order of checks is the simulator's (Kraken documents none). The first failure
+//! answers; a refused call never uses up its nonce, but with the rate-limit model on it
+//! counts towards the limits, as Kraken support says refused calls do.
 //!
 //! 1. `API-Key` names a live account (REST) key → else `EAPI:Invalid key` (keys that
 //!    CreatePrimeApiUserKey issued are Prime WebSocket/FIX credentials: `EAPI:Invalid key`
 //!    here too, the simulator's choice);
-//! 2. the body parses as its `Content-Type` (JSON, or a flat form) and has one `nonce` → else
-//!    `EGeneral:Invalid arguments[:nonce]` (the reason goes to the log);
-//! 3. `API-Sign` matches the signed path, the nonce's text as sent and the exact body
-//!    (constant time), and a key with API 2FA got its `otp` → else `EAPI:Invalid signature`;
-//! 4. the nonce is plain digits (`EGeneral:Invalid arguments:nonce`) above the key's last
-//!    accepted one, or inside its window and unused → else `EAPI:Invalid nonce`;
-//! 5. the peer address is on the key's IP allow-list, when it has one → else
-//!    `EGeneral:Permission denied`;
-//! 6. the rate-limit counter has room (when the model is on) → else
+//! 2. with the rate-limit model on: the key is not locked out → else
+//!    `EGeneral:Temporary lockout`; the call is counted and the counter has room → else
 //!    `EAPI:Rate limit exceeded`;
-//! 7. the key holds the permission the method documents → else `EGeneral:Permission denied`;
-//! 8. the fields match the endpoint's request type and its validation → else
+//! 3. with [`CheckOrder::allow_list_first`]: the allow-list (step 7) comes here;
+//! 4. the body parses as its `Content-Type` (JSON, or a flat form) and has one `nonce` → else
+//!    `EGeneral:Invalid arguments[:nonce]` (the reason goes to the log);
+//! 5. `API-Sign` matches the signed path, the nonce's text as sent and the exact body
+//!    (constant time), and a key with API 2FA got its `otp` → else `EAPI:Invalid signature`;
+//! 6. the nonce is plain digits (`EGeneral:Invalid arguments:nonce`) above the key's last
+//!    accepted one, or inside its window and unused → else `EAPI:Invalid nonce`;
+//! 7. the peer address is on the key's IP allow-list, when it has one → else
+//!    `EGeneral:Permission denied`;
+//! 8. the key holds the permission the method documents → else `EGeneral:Permission denied`
+//!    (after step 9 with [`CheckOrder::arguments_before_permission`]);
+//! 9. the fields match the endpoint's request type and its validation → else
 //!    `EGeneral:Invalid arguments:<field>`;
-//! 9. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules →
-//!    the strings in [`crate::errors`]).
+//! 10. the call itself (unknown ids → `EGeneral:Invalid arguments:<field>`, settlement rules
+//!     → the strings in [`crate::errors`]).
+//!
+//! With the rate-limit model on, every refusal after step 1 counts towards a lockout.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -39,10 +45,62 @@ use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
 use crate::ledger::{Batch, Transfer, UnsettledTrade};
 use crate::nonce_guard::NonceGuard;
-use crate::rate_limit::RateCounter;
+use crate::rate_limit::{KeyLimits, RateLimits};
 
 fn reject(code: &ErrorCode) -> Rejection {
     code.as_str().to_owned()
+}
+
+/// Where two checks go in the order a call is checked
+/// ([`MockBuilder::check_order`](crate::MockBuilder::check_order)).
+///
+/// Kraken documents no order of checks. The simulator's (the crate docs list it) answers a
+/// wrong signature before anything about the call's content, and puts the IP allow-list
+/// after the nonce and the permission before the arguments. The two steps whose place is
+/// least certain can be moved, to check that a client does not depend on which of two
+/// refusals comes first.
+///
+/// ```
+/// use prime_mock::{CheckOrder, MockServer};
+///
+/// let order = CheckOrder::default().allow_list_first(true).arguments_before_permission(true);
+/// let server = MockServer::builder().check_order(order).start()?;
+/// assert_eq!(server.state()["check_order"]["allow_list_first"], true);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckOrder {
+    /// Check the peer address against the key's IP allow-list right after the key, before
+    /// the body, the signature and the nonce (as a gateway in front of the API would).
+    pub allow_list_first: bool,
+    /// Check the arguments before the key's permission, so a call with bad arguments from a
+    /// key without the permission gets `EGeneral:Invalid arguments` rather than
+    /// `EGeneral:Permission denied`.
+    pub arguments_before_permission: bool,
+}
+
+impl CheckOrder {
+    /// Sets [`CheckOrder::allow_list_first`].
+    #[must_use]
+    pub fn allow_list_first(mut self, on: bool) -> Self {
+        self.allow_list_first = on;
+        self
+    }
+
+    /// Sets [`CheckOrder::arguments_before_permission`].
+    #[must_use]
+    pub fn arguments_before_permission(mut self, on: bool) -> Self {
+        self.arguments_before_permission = on;
+        self
+    }
+
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "allow_list_first": self.allow_list_first,
+            "arguments_before_permission": self.arguments_before_permission,
+        })
+    }
 }
 
 /// The `error` string a refused call answers with.
@@ -63,8 +121,21 @@ macro_rules! methods {
             fn execute(&mut self, method: Method, body: &RequestBody<'_>) -> Result<Vec<u8>, Rejection> {
                 $(
                     if method.name() == <$endpoint as Endpoint>::NAME {
-                        let args = body.arguments::<$endpoint>().map_err(|e| e.to_string())?;
+                        let args = body.arguments::<$endpoint>(self.unknown_fields).map_err(|e| e.to_string())?;
                         return self.$handler(args);
+                    }
+                )*
+                Err(format!("no handler for {}", method.name()))
+            }
+
+            /// Decodes the arguments as the method's request type, without running it.
+            fn check_arguments(&self, method: Method, body: &RequestBody<'_>) -> Result<(), Rejection> {
+                $(
+                    if method.name() == <$endpoint as Endpoint>::NAME {
+                        return body
+                            .arguments::<$endpoint>(self.unknown_fields)
+                            .map(drop)
+                            .map_err(|e| e.to_string());
                     }
                 )*
                 Err(format!("no handler for {}", method.name()))
@@ -328,7 +399,7 @@ pub(crate) struct Key {
     pub(crate) updated_at: i64,
     pub(crate) deleted: bool,
     pub(crate) nonces: NonceGuard,
-    pub(crate) rate: RateCounter,
+    pub(crate) limits: KeyLimits,
 }
 
 impl Key {
@@ -413,7 +484,12 @@ pub(crate) struct Account {
     pub(crate) batches: Vec<Batch>,
     pub(crate) transfers: Vec<Transfer>,
     executions: HashMap<Method, u64>,
-    pub(crate) rate_limit: bool,
+    /// The rate-limit and lockout model, when on.
+    pub(crate) rate_limits: Option<RateLimits>,
+    /// What the simulator does with request fields the endpoint does not define.
+    pub(crate) unknown_fields: crate::UnknownFields,
+    /// Where the allow-list and argument checks go.
+    pub(crate) check_order: CheckOrder,
     /// The latest `EAPI:Invalid signature` and what reproduces it
     /// (`GET /__mock/last-rejection`).
     pub(crate) last_rejection: Option<SignatureRejection>,
@@ -421,7 +497,11 @@ pub(crate) struct Account {
 
 impl Account {
     /// A fresh account whose only key is the account key.
-    pub(crate) fn new(seed: u64, rate_limit: bool, seed_trades: bool) -> (Self, AccountKey) {
+    pub(crate) fn new(
+        seed: u64,
+        rate_limits: Option<RateLimits>,
+        seed_trades: bool,
+    ) -> (Self, AccountKey) {
         let mut simulator = Self {
             ids: IdSource::new(seed),
             clock: Clock::default(),
@@ -432,7 +512,9 @@ impl Account {
             batches: Vec::new(),
             transfers: Vec::new(),
             executions: HashMap::new(),
-            rate_limit,
+            rate_limits,
+            unknown_fields: crate::UnknownFields::default(),
+            check_order: CheckOrder::default(),
             last_rejection: None,
         };
         let MintedKey {
@@ -503,7 +585,7 @@ impl Account {
             updated_at,
             deleted: false,
             nonces: NonceGuard::default(),
-            rate: RateCounter::default(),
+            limits: KeyLimits::default(),
         });
     }
 
@@ -567,11 +649,42 @@ impl Account {
     }
 
     /// Checks and executes one call. `Ok` is the complete success body; `Err` the error string.
+    ///
+    /// With the rate-limit model on, a call naming a live account key is counted first, and a
+    /// locked-out or over-limit key is refused before anything else is checked; any refusal
+    /// then counts towards a lockout.
     pub(crate) fn handle(&mut self, call: &ReceivedCall<'_>) -> Result<Vec<u8>, Rejection> {
         let key = call
             .api_key
             .and_then(|k| self.live_key(k))
             .ok_or_else(|| reject(&ErrorCode::InvalidKey))?;
+        let Some(model) = self.rate_limits.clone() else {
+            return self.check_and_execute(key, call);
+        };
+        if !matches!(self.keys[key].auth, KeyAuth::Rest { .. }) {
+            return self.check_and_execute(key, call);
+        }
+        let now = Instant::now();
+        let limits = &mut self.keys[key].limits;
+        let outcome = match limits.arrive(&model, now) {
+            Err(ErrorCode::TemporaryLockout) => return Err(reject(&ErrorCode::TemporaryLockout)),
+            Err(refusal) => Err(reject(&refusal)),
+            Ok(()) => self.check_and_execute(key, call),
+        };
+        let limits = &mut self.keys[key].limits;
+        match &outcome {
+            Ok(_) => limits.executed(&model, now),
+            Err(_) => limits.refused(&model, now),
+        }
+        outcome
+    }
+
+    /// The checks after the key is known, in the order of the module docs, and the call.
+    fn check_and_execute(
+        &mut self,
+        key: usize,
+        call: &ReceivedCall<'_>,
+    ) -> Result<Vec<u8>, Rejection> {
         let KeyAuth::Rest {
             diagnoser,
             permissions,
@@ -582,6 +695,13 @@ impl Account {
             // answer; Kraken documents none).
             return Err(reject(&ErrorCode::InvalidKey));
         };
+        // Kraken documents no order of checks; the simulator's is in the module docs, and
+        // `CheckOrder` moves the two steps whose place is least certain.
+        let order = self.check_order;
+        let allowed = self.keys[key].allows(call.peer);
+        if order.allow_list_first && !allowed {
+            return Err(reject(&ErrorCode::PermissionDenied));
+        }
         let body = BodyFormat::from_content_type(call.content_type)
             .and_then(|format| RequestBody::parse(call.body, format))
             .map_err(|unreadable| {
@@ -600,7 +720,8 @@ impl Account {
                 sign,
             )
         });
-        // Kraken answers a missing or wrong second factor like a bad signature.
+        // A missing or wrong second factor is answered like a bad signature (the simulator's
+        // choice: Kraken names no string for it).
         let second_factor = otp
             .as_ref()
             .is_none_or(|expected| body.otp().is_some_and(|sent| same_text(expected, sent)));
@@ -630,23 +751,18 @@ impl Account {
         if !self.keys[key].nonces.admits(nonce) {
             return Err(reject(&ErrorCode::InvalidNonce));
         }
-        if !self.keys[key].allows(call.peer) {
+        if !allowed {
             return Err(reject(&ErrorCode::PermissionDenied));
         }
-        let now = Instant::now();
-        if self.rate_limit && !self.keys[key].rate.admits(now) {
-            return Err(reject(&ErrorCode::RateLimitExceeded));
+        if order.arguments_before_permission {
+            self.check_arguments(call.method, &body)?;
         }
         if !permitted {
             return Err(reject(&ErrorCode::PermissionDenied));
         }
         let answer = self.execute(call.method, &body)?;
-        // Only an executed call uses up its nonce and counts against the rate limit.
-        let key = &mut self.keys[key];
-        key.nonces.accept(nonce);
-        if self.rate_limit {
-            key.rate.charge(now);
-        }
+        // Only an executed call uses up its nonce.
+        self.keys[key].nonces.accept(nonce);
         *self.executions.entry(call.method).or_default() += 1;
         Ok(answer)
     }
@@ -683,6 +799,7 @@ impl Account {
     /// Everything but secrets, as JSON, for the control interface and debugging. The seed is
     /// left out too: every secret can be derived from it.
     pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let now = Instant::now();
         let keys: Vec<_> = self
             .keys
             .iter()
@@ -710,6 +827,7 @@ impl Account {
                     "deleted": k.deleted,
                     "last_nonce": k.nonces.highest(),
                     "nonce_window": k.nonces.window(),
+                    "limits": self.rate_limits.as_ref().map(|model| k.limits.to_json(model, now)),
                 })
             })
             .collect();
@@ -718,7 +836,10 @@ impl Account {
             .map(|m| (m.name().to_owned(), self.executions(m.name()).into()))
             .collect();
         serde_json::json!({
-            "rate_limit": self.rate_limit,
+            "rate_limit": self.rate_limits.is_some(),
+            "rate_limits": self.rate_limits.as_ref().map(RateLimits::to_json),
+            "unknown_fields": self.unknown_fields.as_str(),
+            "check_order": self.check_order.to_json(),
             "users": users,
             "keys": keys,
             "unsettled_trades": self.trades.iter().map(UnsettledTrade::to_json).collect::<Vec<_>>(),
@@ -740,9 +861,20 @@ pub(crate) fn success<T: Serialize + ?Sized>(result: &T) -> Vec<u8> {
         .unwrap_or_else(|_| error_body(ErrorCode::InternalError.as_str()))
 }
 
-/// The error envelope `{"error":["…"]}` (Kraken sends no `result` with errors).
+/// The error envelope as Kraken's errors guide shows it: `{"error":["…"],"result":{}}`.
 pub(crate) fn error_body(error: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "error": [error] })).unwrap_or_else(|_| {
+    error_body_shaped(error, true)
+}
+
+/// The error envelope, with the empty `result` object or without it
+/// ([`MockBuilder::error_result`](crate::MockBuilder::error_result)).
+pub(crate) fn error_body_shaped(error: &str, with_result: bool) -> Vec<u8> {
+    let value = if with_result {
+        serde_json::json!({ "error": [error], "result": {} })
+    } else {
+        serde_json::json!({ "error": [error] })
+    };
+    serde_json::to_vec(&value).unwrap_or_else(|_| {
         format!(r#"{{"error":["{}"]}}"#, ErrorCode::InternalError.as_str()).into_bytes()
     })
 }
@@ -827,7 +959,7 @@ mod tests {
 
     #[test]
     fn issued_keys_are_kept_as_text_for_websocket_and_fix() {
-        let (mut simulator, _) = Account::new(3, false, false);
+        let (mut simulator, _) = Account::new(3, None, false);
         simulator.users.push(User {
             id: "U1".into(),
             name: "Desk".into(),

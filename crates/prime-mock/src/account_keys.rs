@@ -39,8 +39,10 @@ impl AccountKeySpec {
         }
     }
 
-    /// Accepts calls only from these addresses or CIDR ranges (as Kraken's key settings
-    /// allow); others get `EGeneral:Permission denied`. Empty (the default) allows all.
+    /// Accepts calls only from these addresses or CIDR ranges; others get
+    /// `EGeneral:Permission denied`. Empty (the default) allows all. (Kraken's key settings
+    /// have an IP allow-list; the CIDR ranges and the refusal's string are the simulator's
+    /// choices.)
     #[must_use]
     pub fn whitelisted_ips<I: Into<String>>(mut self, ips: impl IntoIterator<Item = I>) -> Self {
         self.whitelisted_ips = ips.into_iter().map(Into::into).collect();
@@ -48,7 +50,8 @@ impl AccountKeySpec {
     }
 
     /// Requires API 2FA with this static password: a call without `otp`, or with another
-    /// one, is answered `EAPI:Invalid signature`, as Kraken does.
+    /// one, is answered `EAPI:Invalid signature` (the simulator's choice: Kraken's pages name
+    /// no string for it).
     #[must_use]
     pub fn otp(mut self, password: impl Into<String>) -> Self {
         self.otp = Some(Zeroizing::new(password.into()));

@@ -128,7 +128,8 @@ pub(crate) struct RequestBody<'a> {
 impl<'a> RequestBody<'a> {
     /// Splits `body` as `format`. Fails only when the body does not parse as its type at
     /// all, or has no single nonce (without one the signature cannot be checked); everything
-    /// else about the fields is judged after authentication (the order docs/spec/protocol.md gives).
+    /// else about the fields is judged after authentication, in the simulator's order of
+    /// checks.
     pub(crate) fn parse(body: &'a [u8], format: BodyFormat) -> Result<Self, Unreadable> {
         let members: Vec<(String, FieldValue<'a>)> = match format {
             BodyFormat::Json => {
@@ -200,8 +201,12 @@ impl<'a> RequestBody<'a> {
     }
 
     /// Deserializes the fields other than `nonce` and `otp` into the endpoint's request type
-    /// (which denies unknown fields) and runs its own validation.
-    pub(crate) fn arguments<E: Endpoint + DeserializeOwned>(&self) -> Result<E, InvalidArguments> {
+    /// (which denies unknown fields, unless `unknown` says to ignore them) and runs its own
+    /// validation.
+    pub(crate) fn arguments<E: Endpoint + DeserializeOwned>(
+        &self,
+        unknown: UnknownFields,
+    ) -> Result<E, InvalidArguments> {
         if let Some(name) = &self.duplicate {
             // Duplicate keys are ambiguous (which one counts?), so they are refused.
             return Err(InvalidArguments::field(name.clone()));
@@ -210,6 +215,7 @@ impl<'a> RequestBody<'a> {
         let parsed = E::deserialize(Fields {
             members: &self.fields,
             failed_field: &failed_field,
+            unknown,
         });
         match parsed {
             Ok(arguments) => {
@@ -326,10 +332,52 @@ impl<'de> de::Deserialize<'de> for Members<'de> {
 }
 
 /// A deserializer over the body's fields that remembers which field failed, so the error can
-/// name it like Kraken's `EGeneral:Invalid arguments:<field>`.
+/// name it in `EGeneral:Invalid arguments:<field>`.
 struct Fields<'a, 'b> {
     members: &'b [(String, FieldValue<'a>)],
     failed_field: &'b RefCell<Option<String>>,
+    unknown: UnknownFields,
+}
+
+/// What the simulator does with a request field the endpoint does not define
+/// ([`MockBuilder::unknown_fields`](crate::MockBuilder::unknown_fields)).
+///
+/// Kraken's sources disagree: the Prime request schemas that could be read say
+/// `additionalProperties: false`, while Kraken support says extra parameters are ignored (of
+/// Spot REST). The default refuses, which catches misspelt fields in tests; switch to
+/// [`UnknownFields::Ignore`] to check that a client does not depend on that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnknownFields {
+    /// `EGeneral:Invalid arguments:<field>` naming the first unknown field.
+    #[default]
+    Refuse,
+    /// Dropped before the arguments are read; the call goes on without them.
+    Ignore,
+}
+
+impl UnknownFields {
+    /// `refuse` or `ignore`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::Ignore => "ignore",
+        }
+    }
+}
+
+impl std::str::FromStr for UnknownFields {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "refuse" => Ok(Self::Refuse),
+            "ignore" => Ok(Self::Ignore),
+            other => Err(format!(
+                "unknown fields: expected refuse or ignore, not {other:?}"
+            )),
+        }
+    }
 }
 
 impl<'de> de::Deserializer<'de> for Fields<'de, '_> {
@@ -340,12 +388,29 @@ impl<'de> de::Deserializer<'de> for Fields<'de, '_> {
             members: self.members.iter(),
             current: None,
             failed_field: self.failed_field,
+            known: None,
+        })
+    }
+
+    /// A struct names its fields: the ones it does not know are dropped when they are to be
+    /// ignored.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(FieldAccess {
+            members: self.members.iter(),
+            current: None,
+            failed_field: self.failed_field,
+            known: (self.unknown == UnknownFields::Ignore).then_some(fields),
         })
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum
         identifier ignored_any
     }
 }
@@ -354,6 +419,8 @@ struct FieldAccess<'a, 'b> {
     members: std::slice::Iter<'b, (String, FieldValue<'a>)>,
     current: Option<&'b (String, FieldValue<'a>)>,
     failed_field: &'b RefCell<Option<String>>,
+    /// The type's field names, when fields it does not name are to be skipped.
+    known: Option<&'static [&'static str]>,
 }
 
 impl FieldAccess<'_, '_> {
@@ -369,7 +436,11 @@ impl<'a> MapAccess<'a> for FieldAccess<'a, '_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        let Some(member) = self.members.next() else {
+        let known = self.known;
+        let Some(member) = self
+            .members
+            .find(|(name, _)| known.is_none_or(|known| known.contains(&name.as_str())))
+        else {
             return Ok(None);
         };
         self.current = Some(member);
@@ -464,7 +535,7 @@ impl<'de> de::Deserializer<'de> for FormValue<'_> {
 #[cfg(test)]
 mod tests {
     use prime_core::endpoints::{
-        CreateApiUser, ListApiUsers, ListSettlementBatches, Role, UpdateApiUserKey,
+        CreateApiUser, GetApiUser, ListApiUsers, ListSettlementBatches, Role, UpdateApiUserKey,
     };
 
     use super::*;
@@ -478,11 +549,15 @@ mod tests {
     }
 
     fn arguments<E: Endpoint + DeserializeOwned>(body: &str) -> Result<E, String> {
-        parse(body)?.arguments::<E>().map_err(|e| e.to_string())
+        parse(body)?
+            .arguments::<E>(UnknownFields::Refuse)
+            .map_err(|e| e.to_string())
     }
 
     fn form_arguments<E: Endpoint + DeserializeOwned>(body: &str) -> Result<E, String> {
-        form(body)?.arguments::<E>().map_err(|e| e.to_string())
+        form(body)?
+            .arguments::<E>(UnknownFields::Refuse)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -490,7 +565,7 @@ mod tests {
         let body = parse(r#"{"nonce":1616492376594,"name":"A","role":"Trader"}"#).unwrap();
         assert_eq!(body.nonce_text(), "1616492376594");
         assert_eq!(body.nonce(), Ok(1_616_492_376_594));
-        let user: CreateApiUser = body.arguments().unwrap();
+        let user: CreateApiUser = body.arguments(UnknownFields::Refuse).unwrap();
         assert_eq!(user, CreateApiUser::new("A", Role::Trader));
         // A JSON string of digits, as Kraken's JSON examples and python-kraken-sdk send it:
         // the signature covers the digits inside the quotes.
@@ -625,7 +700,10 @@ mod tests {
     fn the_otp_is_read_apart_from_the_fields() {
         let body = parse(r#"{"nonce":1,"otp":"123456"}"#).unwrap();
         assert_eq!(body.otp(), Some("123456"));
-        assert!(body.arguments::<ListApiUsers>().is_ok());
+        assert!(
+            body.arguments::<ListApiUsers>(UnknownFields::Refuse)
+                .is_ok()
+        );
         assert_eq!(
             form("nonce=1&otp=pass+word").unwrap().otp(),
             Some("pass word")
@@ -697,5 +775,40 @@ mod tests {
             Some("EGeneral:Invalid arguments:x".to_owned())
         );
         assert!(arguments::<ListApiUsers>(r#"{"nonce":1}"#).is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_can_be_ignored_while_known_ones_are_still_checked() {
+        let ignoring = |body: &str| {
+            parse(body)
+                .and_then(|b| {
+                    b.arguments::<ListSettlementBatches>(UnknownFields::Ignore)
+                        .map_err(|e| e.to_string())
+                })
+                .map(|args| args.limit)
+        };
+        for body in [
+            r#"{"nonce":1,"x":1,"limit":5}"#,
+            r#"{"nonce":1,"limit":5,"extra":{"deep":[1,2]}}"#,
+            r#"{"nonce":1,"Limit":"x","limit":5}"#,
+        ] {
+            assert_eq!(ignoring(body), Ok(Some(5)), "{body}");
+        }
+        assert_eq!(
+            ignoring(r#"{"nonce":1,"x":1,"limit":-1}"#),
+            Err("EGeneral:Invalid arguments:limit".to_owned())
+        );
+        assert_eq!(
+            form(r#"nonce=1&x=1&user_id=U1"#)
+                .and_then(|b| {
+                    b.arguments::<GetApiUser>(UnknownFields::Ignore)
+                        .map_err(|e| e.to_string())
+                })
+                .map(|args| args.user_id),
+            Ok("U1".to_owned())
+        );
+        assert_eq!("ignore".parse(), Ok(UnknownFields::Ignore));
+        assert_eq!("refuse".parse(), Ok(UnknownFields::Refuse));
+        assert!("drop".parse::<UnknownFields>().is_err());
     }
 }

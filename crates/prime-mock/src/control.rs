@@ -1,6 +1,8 @@
 //! The HTTP control interface under `/__mock/`: a path Kraken can never use, so any client
 //! pointed at the simulator can also drive it.
 
+use std::time::Duration;
+
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method as HttpMethod, Request, Response, StatusCode};
@@ -9,9 +11,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::Permission;
+use crate::account::CheckOrder;
 use crate::account_keys::AccountKeySpec;
+use crate::arguments::UnknownFields;
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::Trade;
+use crate::rate_limit::RateLimits;
 use crate::response_body::MockBody;
 use crate::response_body::json_response;
 use crate::shared::Shared;
@@ -60,10 +65,70 @@ struct AccountKeyRequest {
     whitelisted_ips: Vec<String>,
 }
 
+/// `POST /__mock/rate-limit`: on or off, and any of the model's numbers (the others keep
+/// their defaults).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RateLimitRequest {
     enabled: bool,
+    max_calls: Option<u32>,
+    decay_ms: Option<u64>,
+    refused_calls_count: Option<bool>,
+    lockout_after: Option<u32>,
+    lockout_ms: Option<u64>,
+    prolong_lockout: Option<bool>,
+}
+
+impl RateLimitRequest {
+    fn limits(&self) -> Option<RateLimits> {
+        if !self.enabled {
+            return None;
+        }
+        let mut limits = RateLimits::default();
+        if let Some(max) = self.max_calls {
+            limits = limits.max_calls(max);
+        }
+        if let Some(ms) = self.decay_ms {
+            limits = limits.decay(Duration::from_millis(ms));
+        }
+        if let Some(on) = self.refused_calls_count {
+            limits = limits.refused_calls_count(on);
+        }
+        if let Some(after) = self.lockout_after {
+            limits = limits.lockout_after(after);
+        }
+        if let Some(ms) = self.lockout_ms {
+            limits = limits.lockout(Duration::from_millis(ms));
+        }
+        if let Some(on) = self.prolong_lockout {
+            limits = limits.prolong_lockout(on);
+        }
+        Some(limits)
+    }
+}
+
+/// `POST /__mock/check-order`: both switches, absent ones off.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckOrderRequest {
+    #[serde(default)]
+    allow_list_first: bool,
+    #[serde(default)]
+    arguments_before_permission: bool,
+}
+
+/// `POST /__mock/error-result`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorResultRequest {
+    result: bool,
+}
+
+/// `POST /__mock/unknown-fields`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnknownFieldsRequest {
+    unknown_fields: String,
 }
 
 /// The first allow-list entry that is not an IP address or CIDR range, described; the rule is
@@ -249,11 +314,54 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
                 Ok(spec) => spec,
                 Err(response) => return response,
             };
-            shared.simulator().rate_limit = spec.enabled;
+            let limits = spec.limits();
+            let shown = limits.as_ref().map(RateLimits::to_json);
+            shared.simulator().rate_limits = limits;
             reply(
                 StatusCode::OK,
-                &serde_json::json!({ "rate_limit": spec.enabled }),
+                &serde_json::json!({ "rate_limit": spec.enabled, "rate_limits": shown }),
             )
+        }
+        (HttpMethod::POST, "check-order") => {
+            let spec: CheckOrderRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            let order = CheckOrder::default()
+                .allow_list_first(spec.allow_list_first)
+                .arguments_before_permission(spec.arguments_before_permission);
+            shared.simulator().check_order = order;
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "check_order": order.to_json() }),
+            )
+        }
+        (HttpMethod::POST, "error-result") => {
+            let spec: ErrorResultRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            shared.set_error_result(spec.result);
+            reply(
+                StatusCode::OK,
+                &serde_json::json!({ "result": spec.result }),
+            )
+        }
+        (HttpMethod::POST, "unknown-fields") => {
+            let spec: UnknownFieldsRequest = match read_json(request).await {
+                Ok(spec) => spec,
+                Err(response) => return response,
+            };
+            match spec.unknown_fields.parse::<UnknownFields>() {
+                Ok(unknown) => {
+                    shared.simulator().unknown_fields = unknown;
+                    reply(
+                        StatusCode::OK,
+                        &serde_json::json!({ "unknown_fields": unknown.as_str() }),
+                    )
+                }
+                Err(message) => failure(StatusCode::BAD_REQUEST, &message),
+            }
         }
         _ => failure(StatusCode::NOT_FOUND, "unknown control route"),
     }

@@ -2,7 +2,7 @@
 //! come from `prime_core::ErrorCode::as_str`; these use only Kraken's documented categories
 //! (General, Auth, API, Query, Order, Trade, Funding, Service). The crate docs list them.
 
-/// An unknown path under `/0/private/` (what Kraken's REST answers users report; 404 here).
+/// An unknown path under `/0/private/` (undocumented for Prime; with HTTP 404).
 pub(crate) const UNKNOWN_METHOD: &str = "EGeneral:Unknown method";
 /// A second batch while one of the same kind is still active.
 pub(crate) const ACTIVE_BATCH_EXISTS: &str = "ETrade:Active batch exists";

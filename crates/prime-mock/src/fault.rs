@@ -48,7 +48,8 @@ impl FaultKind {
     /// exhaust memory.
     pub const MAX_OVERSIZED_BODY: usize = 256 * 1024 * 1024;
 
-    /// `EAPI:Rate limit exceeded`, not executed.
+    /// `EAPI:Rate limit exceeded`, not executed (one refusal; for Kraken's counter and
+    /// lockouts see [`RateLimits`](crate::RateLimits)).
     pub fn rate_limited() -> Self {
         Self::KrakenError(prime_core::ErrorCode::RateLimitExceeded.as_str().to_owned())
     }
@@ -59,7 +60,8 @@ impl FaultKind {
         Self::KrakenError(prime_core::ErrorCode::Throttled { until: Some(until) }.to_string())
     }
 
-    /// `EGeneral:Too many requests`, not executed.
+    /// `EGeneral:Too many requests`, not executed. No Kraken page shows this string; it is
+    /// here to test clients against an undocumented refusal for rate.
     pub fn too_many_requests() -> Self {
         Self::KrakenError(prime_core::ErrorCode::TooManyRequests.as_str().to_owned())
     }

@@ -28,7 +28,7 @@ use crate::account_keys::{AccountKeySpec, MintedKey};
 ///
 /// // The same nonce again is refused, as Kraken does.
 /// let replay = simulator.handle(&request, [127, 0, 0, 1].into());
-/// assert_eq!(replay.body(), br#"{"error":["EAPI:Invalid nonce"]}"#);
+/// assert_eq!(replay.body(), br#"{"error":["EAPI:Invalid nonce"],"result":{}}"#);
 /// # Ok::<(), prime_core::ArgumentError>(())
 /// ```
 pub struct Simulator {
@@ -40,7 +40,7 @@ impl Simulator {
     /// A fresh account with deterministic ids and secrets for `seed`, a few unsettled trades
     /// and rate limiting off (as [`MockServer`](crate::MockServer) starts by default).
     pub fn new(seed: u64) -> Self {
-        let (core, account) = Account::new(seed, false, true);
+        let (core, account) = Account::new(seed, None, true);
         Self { core, account }
     }
 

@@ -21,7 +21,9 @@ pub struct Trade {
     /// The asset, e.g. `BTC` (printable ASCII, no spaces, at most 32 bytes).
     pub asset: String,
     /// The signed amount as exact decimal text, e.g. `1.5` or `-0.25` (at most 15 digits
-    /// before and 18 after the point; no exponent).
+    /// before and 18 after the point; no exponent). Signed amounts, and legs carrying their
+    /// signed net sum, are the simulator's model: Kraken's examples show positive amounts
+    /// (an older revision adds a leg `direction`).
     pub amount: String,
     /// `currency` or `tokenized_equity`: the kinds a batch can be created for.
     pub asset_kind: AssetKind,

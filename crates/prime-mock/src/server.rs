@@ -17,9 +17,11 @@ use prime_core::{ApiSecret, Credentials, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::account::{Account, Method, ReceivedCall, error_body};
+use crate::account::{Account, CheckOrder, Method, ReceivedCall};
+use crate::arguments::UnknownFields;
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::{Trade, TradeError};
+use crate::rate_limit::RateLimits;
 use crate::response_body::{MockBody, json_response};
 use crate::shared::Shared;
 
@@ -50,7 +52,10 @@ pub struct MockBuilder {
     seed: Option<u64>,
     listen: SocketAddr,
     tls: Option<Arc<rustls::ServerConfig>>,
-    rate_limit: bool,
+    rate_limits: Option<RateLimits>,
+    unknown_fields: UnknownFields,
+    check_order: CheckOrder,
+    error_result: bool,
     seed_trades: bool,
     max_connections: usize,
     body_timeout: Duration,
@@ -62,7 +67,10 @@ impl fmt::Debug for MockBuilder {
             .field("seed", &self.seed)
             .field("listen", &self.listen)
             .field("tls", &self.tls.is_some())
-            .field("rate_limit", &self.rate_limit)
+            .field("rate_limits", &self.rate_limits)
+            .field("unknown_fields", &self.unknown_fields)
+            .field("check_order", &self.check_order)
+            .field("error_result", &self.error_result)
             .field("seed_trades", &self.seed_trades)
             .field("max_connections", &self.max_connections)
             .field("body_timeout", &self.body_timeout)
@@ -76,7 +84,10 @@ impl Default for MockBuilder {
             seed: None,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             tls: None,
-            rate_limit: false,
+            rate_limits: None,
+            unknown_fields: UnknownFields::Refuse,
+            check_order: CheckOrder::default(),
+            error_result: true,
             seed_trades: true,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             body_timeout: DEFAULT_REQUEST_BODY_TIMEOUT,
@@ -108,12 +119,46 @@ impl MockBuilder {
         self
     }
 
-    /// Switches on Kraken's rate-limit model: each key has a counter that every executed
-    /// call raises by one and that decays by one per second; a call that would take it
-    /// over 20 is refused with `EAPI:Rate limit exceeded`. Off by default.
+    /// Switches the rate-limit and lockout model on with [`RateLimits::default`] (`true`) or
+    /// off (`false`, the default). See [`MockBuilder::rate_limits`].
     #[must_use]
     pub fn rate_limit(mut self, on: bool) -> Self {
-        self.rate_limit = on;
+        self.rate_limits = on.then(RateLimits::default);
+        self
+    }
+
+    /// Switches on the rate-limit and lockout model, modelled on Kraken's Spot REST guides:
+    /// a per-key counter where refused calls count too, `EAPI:Rate limit exceeded` over its
+    /// maximum, and `EGeneral:Temporary lockout` after repeated refused calls. Off by default.
+    /// See [`RateLimits`] for the numbers and their sources.
+    #[must_use]
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+
+    /// What to do with request fields the endpoint does not define (default
+    /// [`UnknownFields::Refuse`]; Kraken's sources disagree, see [`UnknownFields`]).
+    #[must_use]
+    pub fn unknown_fields(mut self, unknown: UnknownFields) -> Self {
+        self.unknown_fields = unknown;
+        self
+    }
+
+    /// Moves the allow-list or argument check (see [`CheckOrder`]; Kraken documents no
+    /// order of checks).
+    #[must_use]
+    pub fn check_order(mut self, order: CheckOrder) -> Self {
+        self.check_order = order;
+        self
+    }
+
+    /// Whether error replies carry an empty `result` object, `{"error":["…"],"result":{}}`,
+    /// as Kraken's errors guide shows them (default `true`); `false` sends
+    /// `{"error":["…"]}`, to check that a client reads both.
+    #[must_use]
+    pub fn error_result(mut self, on: bool) -> Self {
+        self.error_result = on;
         self
     }
 
@@ -137,7 +182,8 @@ impl MockBuilder {
 
     /// How long a request body may take to arrive after its headers (default
     /// [`DEFAULT_REQUEST_BODY_TIMEOUT`]). A client that declares a `Content-Length` and then
-    /// stalls gets `408 Request Timeout` and the connection is closed. (Headers themselves
+    /// stalls gets `408 Request Timeout` with `EGeneral:Invalid arguments` and the connection
+    /// is closed (the simulator's choice: Kraken documents no answer). (Headers themselves
     /// must arrive within hyper's 30-second header timeout.)
     #[must_use]
     pub fn request_body_timeout(mut self, timeout: Duration) -> Self {
@@ -152,7 +198,9 @@ impl MockBuilder {
     /// Binding the address or starting the runtime thread failed.
     pub fn start(self) -> std::io::Result<MockServer> {
         let seed = self.seed.unwrap_or_else(rand::random);
-        let (simulator, account) = Account::new(seed, self.rate_limit, self.seed_trades);
+        let (mut simulator, account) = Account::new(seed, self.rate_limits, self.seed_trades);
+        simulator.unknown_fields = self.unknown_fields;
+        simulator.check_order = self.check_order;
         let account_credentials = Credentials::new(&account.api_key, account.secret.expose())
             .map_err(|e| std::io::Error::other(format!("generated account key: {e}")))?;
         let listener = StdTcpListener::bind(self.listen)?;
@@ -162,7 +210,7 @@ impl MockBuilder {
         let fix_listener = StdTcpListener::bind(SocketAddr::new(addr.ip(), 0))?;
         fix_listener.set_nonblocking(true)?;
         let fix_addr = fix_listener.local_addr()?;
-        let shared = Arc::new(Shared::new(simulator, self.body_timeout));
+        let shared = Arc::new(Shared::new(simulator, self.body_timeout, self.error_result));
         let connections = Arc::new(Semaphore::new(self.max_connections));
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         let (shutdown, shutdown_rx) = oneshot::channel();
@@ -387,9 +435,26 @@ impl MockServer {
         self.shared.simulator().set_nonce_window(api_key, window)
     }
 
-    /// Switches the rate-limit model (see [`MockBuilder::rate_limit`]) on or off.
+    /// Switches the rate-limit model (see [`MockBuilder::rate_limit`]) on with its defaults,
+    /// or off.
     pub fn set_rate_limit(&self, on: bool) {
-        self.shared.simulator().rate_limit = on;
+        self.shared.simulator().rate_limits = on.then(RateLimits::default);
+    }
+
+    /// Switches the rate-limit and lockout model on with `limits` (see
+    /// [`MockBuilder::rate_limits`]), or off with `None`. Keys keep their counters.
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        self.shared.simulator().rate_limits = limits;
+    }
+
+    /// Switches whether error replies carry `"result": {}` (see [`MockBuilder::error_result`]).
+    pub fn set_error_result(&self, on: bool) {
+        self.shared.set_error_result(on);
+    }
+
+    /// Switches what happens to unknown request fields (see [`MockBuilder::unknown_fields`]).
+    pub fn set_unknown_fields(&self, unknown: UnknownFields) {
+        self.shared.simulator().unknown_fields = unknown;
     }
 
     /// The whole state without secrets (users, keys, unsettled trades, batches, transfers,
@@ -526,7 +591,7 @@ async fn route(
     if declared_length(&request).is_some_and(|length| length > MAX_REQUEST_BODY as u64) {
         return Ok(closing(json_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
+            shared.error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
         )));
     }
     let path = request.uri().path();
@@ -538,7 +603,7 @@ async fn route(
                 .await
             {
                 Ok(response) => response,
-                Err(_) => request_timeout(),
+                Err(_) => request_timeout(shared),
             },
         );
     }
@@ -549,7 +614,7 @@ async fn route(
         Some(method) => private_call(shared, peer, method, request).await,
         None => Ok(json_response(
             StatusCode::NOT_FOUND,
-            error_body(crate::errors::UNKNOWN_METHOD),
+            shared.error_body(crate::errors::UNKNOWN_METHOD),
         )),
     }
 }
@@ -563,7 +628,7 @@ async fn private_call(
     if request.method() != hyper::Method::POST {
         let mut response = json_response(
             StatusCode::METHOD_NOT_ALLOWED,
-            error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
+            shared.error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
         );
         response
             .headers_mut()
@@ -583,12 +648,12 @@ async fn private_call(
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
             return Ok(closing(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
+                shared.error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
             )));
         }
         Ok(Err(_)) => return Err(Hangup),
         // A stalled body: answered and closed, so the connection cannot be held forever.
-        Err(_) => return Ok(request_timeout()),
+        Err(_) => return Ok(request_timeout(shared)),
     };
     match &fault {
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
@@ -605,11 +670,11 @@ async fn private_call(
         Some(FaultKind::InternalServerError) => {
             return Ok(json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                error_body(ErrorCode::InternalError.as_str()),
+                shared.error_body(ErrorCode::InternalError.as_str()),
             ));
         }
         Some(FaultKind::KrakenError(error)) => {
-            return Ok(json_response(StatusCode::OK, error_body(error)));
+            return Ok(json_response(StatusCode::OK, shared.error_body(error)));
         }
         _ => {}
     }
@@ -622,7 +687,7 @@ async fn private_call(
         }
         Err(error) => {
             tracing::debug!(method = method.name(), %peer, %error, "prime-mock: refused");
-            error_body(&error)
+            shared.error_body(&error)
         }
     };
     Ok(match fault {
@@ -667,10 +732,10 @@ fn closing(mut response: Response<MockBody>) -> Response<MockBody> {
 }
 
 /// 408 for a body that did not arrive in time; the connection is closed.
-fn request_timeout() -> Response<MockBody> {
+fn request_timeout(shared: &Shared) -> Response<MockBody> {
     closing(json_response(
         StatusCode::REQUEST_TIMEOUT,
-        error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
+        shared.error_body(ErrorCode::InvalidArguments { field: None }.as_str()),
     ))
 }
 

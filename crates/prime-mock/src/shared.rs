@@ -1,6 +1,7 @@
 //! The state the server's tasks and the [`MockServer`](crate::MockServer) handle share: the
 //! simulated account and the queued faults.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -13,15 +14,28 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     /// How long a request body may take to arrive once its headers have.
     pub(crate) body_timeout: Duration,
+    /// Whether error replies carry `"result": {}`.
+    error_result: AtomicBool,
 }
 
 impl Shared {
-    pub(crate) fn new(simulator: Account, body_timeout: Duration) -> Self {
+    pub(crate) fn new(simulator: Account, body_timeout: Duration, error_result: bool) -> Self {
         Self {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
             body_timeout,
+            error_result: AtomicBool::new(error_result),
         }
+    }
+
+    /// An error reply's body, shaped as configured.
+    pub(crate) fn error_body(&self, error: &str) -> Vec<u8> {
+        crate::account::error_body_shaped(error, self.error_result.load(Ordering::Relaxed))
+    }
+
+    /// Whether error replies carry `"result": {}` from now on.
+    pub(crate) fn set_error_result(&self, on: bool) {
+        self.error_result.store(on, Ordering::Relaxed);
     }
 
     /// The simulator, even if a panic elsewhere poisoned the lock (its state stays consistent:

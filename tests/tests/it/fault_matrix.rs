@@ -160,6 +160,9 @@ enum Class {
     Status(u16),
     /// Kraken `E…` errors in a 200.
     Api(Vec<ErrorCode>),
+    /// A rate limit or lockout the client stopped on instead of calling again; the error
+    /// carries the wait it recommends (`ResponseError::Limited`).
+    Limited(Vec<ErrorCode>),
     /// A 200 whose body is not the documented JSON.
     Decode,
     /// A reply that carried a created key's secret but was otherwise odd: the secret is in
@@ -184,6 +187,13 @@ impl Class {
             }
             Err(Error::Response(ResponseError::Decode { .. })) => Self::Decode,
             Err(Error::Response(ResponseError::KeyCreated { .. })) => Self::KeyCreated,
+            Err(Error::Response(limited @ ResponseError::Limited { .. })) => Self::Limited(
+                limited
+                    .kraken_errors()
+                    .iter()
+                    .map(|e| e.code().clone())
+                    .collect(),
+            ),
             Err(other) => Self::Other(format!("{other:?}")),
         }
     }
@@ -202,6 +212,7 @@ impl Class {
             Self::NotSent(k) => format!("`Transport` NotSent/{}", kind(k)),
             Self::Status(status) => format!("`Response::Status` {status}{detail}"),
             Self::Api(_) => format!("`Response::Api`{detail}"),
+            Self::Limited(_) => format!("`Response::Limited`{detail}, with the wait to honour"),
             Self::Decode => format!("`Response::Decode` at `{detail}`"),
             Self::KeyCreated => format!("`Response::KeyCreated` (secret recovered; `{detail}`)"),
             Self::Other(text) => format!("unexpected: {text}"),
@@ -279,7 +290,8 @@ fn hit(fault: &FaultKind, endpoint: Endpoint) -> (Option<Class>, bool) {
 enum Rule {
     /// `EAPI:Invalid nonce`: rejected before execution; one immediate re-signed resend.
     NonceResend,
-    /// Rejected for rate before execution: retried with backoff, any endpoint.
+    /// Rejected for rate before execution: not called again (that would prolong the limit);
+    /// the call stops with the wait it recommends.
     RateLimited,
     /// Throttled until a named time, before execution: retried after it, any endpoint.
     Throttled,
@@ -304,10 +316,12 @@ fn rule(class: &Class) -> Rule {
                 matches!(
                     c,
                     ErrorCode::RateLimitExceeded
+                        | ErrorCode::AuthRateLimitExceeded
+                        | ErrorCode::AuthTooManyRequests
                         | ErrorCode::TooManyRequests
                         | ErrorCode::Throttled { until: None }
                 )
-            }) =>
+            }) || codes.contains(&ErrorCode::TemporaryLockout) =>
         {
             Rule::RateLimited
         }
@@ -352,13 +366,17 @@ fn expected(cell: &Cell) -> Expected {
             }
             Rule::NonceResend => Some("stop: the one nonce resend is spent"),
             Rule::Oversized => Some("not retried: it would be over the cap again"),
-            Rule::RateLimited | Rule::Throttled | Rule::Transient if !budget_left => {
-                Some("stop: 3 attempts spent")
-            }
             Rule::RateLimited => {
-                retries.push("retried with backoff (rejected before execution)");
-                None
+                retries.push(
+                    "not called again while limited: stops with the recommended wait \
+                     (calls made while limited prolong the limit)",
+                );
+                break match failure {
+                    Class::Api(codes) => Class::Limited(codes),
+                    other => other,
+                };
             }
+            Rule::Throttled | Rule::Transient if !budget_left => Some("stop: 3 attempts spent"),
             Rule::Throttled => {
                 retries.push("retried after the throttle time (rejected before execution)");
                 None
@@ -594,7 +612,8 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          (`ListPrimeApiUserKeys`) and a non-idempotent write (`CreatePrimeApiUserKey`), hitting the\n\
          first attempt only (*once*) or every attempt. Each cell runs on a fresh simulator over\n\
          loopback HTTP with the account key. Clients: retry policy of {} attempts with {}–{} ms\n\
-         backoff (rate limits too; a throttle naming a time waits until that second is over, and\n\
+         backoff (a rate limit or lockout is not called into again: the call stops with the wait to\n\
+         honour; a throttle naming a time waits until that second is over, and\n\
          the throttle rows name a past one), a {} KiB response cap, a {} ms per-attempt timeout in the long-delay rows and\n\
          {} s elsewhere; the oversized body is {} KiB.\n\n\
          - **Outcome**: what the call returned (`Transport` errors say whether the request may\n  \
@@ -659,7 +678,7 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
         doc,
         "\n**Summary.** {} cells: {ok} succeeded (the fault was waited out or retried away), {} \
          returned a typed error. Of the {} key creations none executed more than once, and none \
-         was resent except after a rejection before execution (rate limit, throttle, invalid nonce). \
+         was resent except after a rejection before execution (throttle, invalid nonce). \
          {unknown} ended with the outcome unknown; in {executed_unanswered} of those the key was \
          created although no answer said so: list the user's keys and delete the one whose \
          secret you do not hold. In {recovered} the answer was broken but held the secret, which \

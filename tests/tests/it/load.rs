@@ -298,7 +298,7 @@ macro_rules! workers {
                         BatchRecord { kind: kind.clone(), trade_ids },
                     );
                     assert!(server.confirm_batch(&batch.id));
-                    let fetched = trader.get_settlement_batch(&batch.id) $($await)*;
+                    let fetched = trader.get_settlement_batch(&batch.id, None) $($await)*;
                     let Some(confirmed) = record(shared, "GetPrimeSettlementBatch", fetched) else {
                         return;
                     };
@@ -323,7 +323,7 @@ macro_rules! workers {
                 for read in 0..READS {
                     match (&last_seen, read % 2) {
                         (Some(batch_id), 1) => {
-                            let fetched = viewer.get_settlement_batch(batch_id) $($await)*;
+                            let fetched = viewer.get_settlement_batch(batch_id, None) $($await)*;
                             record(shared, "GetPrimeSettlementBatch", fetched);
                         }
                         _ => {

@@ -8,6 +8,7 @@ mod fault_matrix;
 mod faults;
 mod fuzz_corpus;
 mod load;
+mod rate_limits;
 mod real_clients;
 mod rotation;
 mod secret_recovery;

@@ -2,7 +2,8 @@
 //!
 //! - `EService: Throttled: <ts>` was not executed: any endpoint is resent, re-signed, once the
 //!   named second is over, and not at all when that is beyond the policy's maximum wait.
-//! - `EGeneral:Too many requests` backs off and is resent, even for a create.
+//! - `EGeneral:Too many requests` (a rate limit): with the opt-in policy that waits out limits
+//!   it is resent after the wait, even for a create.
 //! - A key with API 2FA: every request carries `otp` (re-asked of a generator on every
 //!   resend); without it, or with a wrong one, the simulator answers `EAPI:Invalid signature`
 //!   as Kraken does, and the client does not retry it.
@@ -17,9 +18,9 @@ use prime_mock::{AccountKeySpec, Fault, FaultKind, MockServer, Permission};
 use prime_tests::{Caller, RecordedNonces};
 use zeroize::Zeroizing;
 
-/// Quick backoff, a throttle wait of up to 5 s.
+/// Quick backoff, rate limits waited out after 5 ms, a throttle wait of up to 5 s.
 fn policy() -> RetryPolicy {
-    prime_tests::quick_retries().with_max_throttle_wait(Duration::from_secs(5))
+    prime_tests::quick_retries_waiting_out_limits().with_max_throttle_wait(Duration::from_secs(5))
 }
 
 fn unix_now() -> u64 {
@@ -117,7 +118,7 @@ fn a_throttle_beyond_the_maximum_wait_is_returned_at_once() {
 }
 
 #[test]
-fn too_many_requests_backs_off_and_resends_even_a_create() {
+fn too_many_requests_is_waited_out_and_resent_even_a_create_when_opted_in() {
     let server = MockServer::start().expect("the simulator starts");
     let nonces = RecordedNonces::new();
     for (name, caller) in both(&server, &server.account_credentials(), &nonces) {

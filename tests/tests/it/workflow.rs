@@ -112,8 +112,21 @@ fn blocking_full_workflow() {
         .unwrap();
     assert!(!batch.attributes.confirmed);
     assert!(server.confirm_batch(&batch.id));
-    let fetched = bot.get_settlement_batch(&batch.id).unwrap();
+    let fetched = bot.get_settlement_batch(&batch.id, None).unwrap();
     assert!(fetched.attributes.confirmed);
+    // The documented filter travels with the typed call: the batch's own kind finds it,
+    // another kind does not.
+    let same_kind = bot.get_settlement_batch(&batch.id, Some(AssetKind::Currency));
+    assert_eq!(same_kind.unwrap().id, batch.id);
+    let other_kind = bot
+        .get_settlement_batch(&batch.id, Some(AssetKind::TokenizedEquity))
+        .unwrap_err();
+    assert!(
+        other_kind
+            .to_string()
+            .contains("EGeneral:Invalid arguments:batch_id"),
+        "{other_kind}"
+    );
     let btc = fetched
         .legs
         .iter()
@@ -224,7 +237,7 @@ async fn async_full_workflow() {
         .unwrap();
     assert!(!batch.attributes.confirmed);
     assert!(server.confirm_batch(&batch.id));
-    let fetched = bot.get_settlement_batch(&batch.id).await.unwrap();
+    let fetched = bot.get_settlement_batch(&batch.id, None).await.unwrap();
     assert!(fetched.attributes.confirmed);
     let btc = fetched
         .legs

@@ -281,7 +281,8 @@ impl fmt::Debug for ApiKey {
 ///
 /// Kraken keys may require a second factor on every REST call: the `otp` body field, holding
 /// either a static password chosen when 2FA was set up, or the current code of a TOTP app.
-/// Without it (or with a wrong one) Kraken answers `EAPI:Invalid signature`. Give the
+/// Without it (or with a wrong one) the call is refused; Kraken's Spot auth guide names no
+/// error string for that, and the simulator answers `EAPI:Invalid signature`. Give the
 /// [`Credentials`] an `Otp` with [`Credentials::with_otp`]; every request body then carries
 /// `"otp"` right after the nonce, signed like the rest.
 ///

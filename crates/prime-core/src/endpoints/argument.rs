@@ -28,7 +28,8 @@ impl ArgumentError {
     }
 }
 
-/// Longest identifier accepted before signing; real ids are 10-40 characters.
+/// Longest identifier accepted before signing; real ids are 10-40 characters. This crate's
+/// own limit: Kraken documents none.
 const MAX_ID_LEN: usize = 128;
 
 /// An identifier (user, key, batch id, asset): non-empty printable ASCII without spaces.

@@ -9,7 +9,8 @@ use super::argument::check_id;
 use super::shape::{Data, Extra, endpoint};
 use crate::auth::ApiSecret;
 
-/// Most IP allow-list entries accepted before signing.
+/// Most IP allow-list entries accepted before signing. This crate's own limit: Kraken
+/// documents none.
 pub const MAX_WHITELISTED_IPS: usize = 1000;
 
 /// `CreatePrimeApiUserKey`: issues a new key for a user. Its result carries the API secret,
@@ -136,7 +137,8 @@ pub struct UpdateApiUserKey {
     pub user_id: String,
     /// The key to update.
     pub key_id: String,
-    /// IP addresses (or CIDR ranges) allowed to use the key.
+    /// IP addresses allowed to use the key. CIDR ranges are accepted too (this crate's
+    /// choice: Kraken's pages show single addresses only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whitelisted_ips: Option<Vec<String>>,
 }

@@ -5,6 +5,39 @@
 //! requests take one `role`, users carry a list of `roles`. Unset optional request fields are
 //! omitted from the body. Closed string sets are enums that keep unknown values, and every
 //! result type keeps unknown fields in `extra`.
+//!
+//! # Not here: `GetPrimeExposure`
+//!
+//! Kraken's older Prime REST docs (the Docusaurus pages,
+//! <https://docs.kraken.com/api/docs/prime-api/rest/get-prime-exposure>) name a fourteenth
+//! call, `POST /0/private/GetPrimeExposure`: "Retrieves your current Prime account balances
+//! across market accounts, showing the net position amount and currency for each", permission
+//! `Orders and trades - Query open orders & trades`. No request or response schema was ever
+//! published for it, and the current Prime REST reference (its operations and tags) no longer
+//! lists it; the current overview serves exposure over the Prime WebSocket `Exposure` channel
+//! and Prime FIX. So it is recorded as retired, not implemented: a typed shape would be
+//! invented. An account that still answers it can be called through a request type of one's
+//! own, with an untyped result:
+//!
+//! ```
+//! use prime_core::{Endpoint, Idempotency, RequestBuilder};
+//!
+//! /// `GetPrimeExposure`, as the older docs name it (no schema was published).
+//! #[derive(serde::Serialize)]
+//! struct GetPrimeExposure {}
+//!
+//! impl Endpoint for GetPrimeExposure {
+//!     const NAME: &'static str = "GetPrimeExposure";
+//!     const PATH: &'static str = "/0/private/GetPrimeExposure";
+//!     const IDEMPOTENCY: Idempotency = Idempotency::Idempotent;
+//!     type Response = serde_json::Value;
+//! }
+//!
+//! let credentials = prime_core::Credentials::new("KEY", prime_core::example::SECRET)?;
+//! let request = RequestBuilder::new().build(&GetPrimeExposure {}, &credentials, 1)?;
+//! assert_eq!(request.uri().path(), "/0/private/GetPrimeExposure");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod argument;
 mod endpoint;

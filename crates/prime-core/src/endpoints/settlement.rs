@@ -141,7 +141,9 @@ pub struct SettlementLeg {
     pub status: LegStatus,
     /// The asset, e.g. `BTC`.
     pub asset: String,
-    /// Net amount, exact.
+    /// Net amount, exact, as sent (Kraken's examples show positive amounts; whether a
+    /// negative one can appear, or an older revision's `direction` field, is not documented:
+    /// both would be kept, the latter in `extra`).
     pub amount: Amount,
     /// Whether `SettlePrimeSettlementBatchAsset` may settle it now.
     #[serde(default)]
@@ -213,7 +215,9 @@ endpoint!(
 pub struct GetSettlementBatch {
     /// The batch to fetch.
     pub batch_id: String,
-    /// Optional asset-kind filter.
+    /// Optional asset-kind filter, as the page documents it (its values there are `spot`,
+    /// `option` and `future`, where batch creation documents `currency` and
+    /// `tokenized_equity`; any [`AssetKind`] is sent as given). Omitted when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_kind: Option<AssetKind>,
 }
@@ -225,6 +229,20 @@ impl GetSettlementBatch {
             batch_id: batch_id.into(),
             asset_kind: None,
         }
+    }
+
+    /// Sets or clears the asset-kind filter.
+    ///
+    /// ```
+    /// use prime_core::endpoints::{AssetKind, GetSettlementBatch};
+    ///
+    /// let request = GetSettlementBatch::new("B1").asset_kind(Some(AssetKind::Spot));
+    /// assert_eq!(request.asset_kind.as_ref().map(AssetKind::as_str), Some("spot"));
+    /// ```
+    #[must_use]
+    pub fn asset_kind(mut self, kind: Option<AssetKind>) -> Self {
+        self.asset_kind = kind;
+        self
     }
 
     fn check(&self) -> Result<(), ArgumentError> {

@@ -83,10 +83,11 @@ macro_rules! for_each_endpoint {
             $crate::endpoints::CreateSettlementBatch as create_settlement_batch(request: &$crate::endpoints::CreateSettlementBatch)
                 -> $crate::endpoints::SettlementBatch
                 = *request => |created| created.batch;
-            /// `GetPrimeSettlementBatch`: one batch with its legs.
-            $crate::endpoints::GetSettlementBatch as get_settlement_batch(batch_id: &str)
+            /// `GetPrimeSettlementBatch`: one batch with its legs; `asset_kind` is the
+            /// documented optional filter (`None` sends none).
+            $crate::endpoints::GetSettlementBatch as get_settlement_batch(batch_id: &str, asset_kind: ::std::option::Option<$crate::endpoints::AssetKind>)
                 -> $crate::endpoints::SettlementBatch
-                = $crate::endpoints::GetSettlementBatch::new(batch_id) => |found| found.batch;
+                = $crate::endpoints::GetSettlementBatch::new(batch_id).asset_kind(asset_kind) => |found| found.batch;
             /// `ListPrimeSettlementBatches`: a filtered page of batches.
             $crate::endpoints::ListSettlementBatches as list_settlement_batches(request: &$crate::endpoints::ListSettlementBatches)
                 -> $crate::endpoints::BatchList

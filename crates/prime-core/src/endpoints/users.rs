@@ -6,26 +6,34 @@ use super::ArgumentError;
 use super::argument::{check_id, check_word};
 use super::shape::{Data, Extra, endpoint, string_enum};
 
-/// Longest user name accepted before signing.
+/// Longest user name accepted before signing. This crate's own limit: Kraken documents
+/// none; it only keeps an absurd name from being signed and sent.
 pub const MAX_NAME_LEN: usize = 256;
 
 string_enum! {
-    /// A user's role. `Viewer` may read settlement batches; `Trader` may also create and
-    /// settle them.
+    /// A Prime API user's role, which governs what the user's issued keys may do on Prime
+    /// WebSocket and Prime FIX. Kraken's Prime overview: `Viewer` is "Read-only — query
+    /// orders, balances, and exposure", `Trader` is "Read + trade — submit and amend orders".
+    ///
+    /// Roles do not govern the REST endpoints: settlement (and every other Prime REST call)
+    /// is made with the institution's account key, and the settlement pages gate it by that
+    /// key's permissions (`Orders and trades - Create & modify orders` to create and settle,
+    /// `Orders and trades - Query open orders & trades` to get and list).
     pub enum Role {
-        /// May trade and settle.
+        /// Read + trade: submit and amend orders.
         Trader => "Trader",
-        /// Read-only.
+        /// Read-only: query orders, balances and exposure.
         Viewer => "Viewer",
     }
 }
 
 string_enum! {
-    /// Whether a user (and so its keys) may act.
+    /// Whether a user is active.
     pub enum UserStatus {
         /// Active.
         Enabled => "Enabled",
-        /// Disabled: its keys are refused.
+        /// Disabled. Kraken does not document what this does to the user's keys; the
+        /// simulator refuses them.
         Disabled => "Disabled",
     }
 }

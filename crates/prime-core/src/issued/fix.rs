@@ -287,6 +287,9 @@ impl fmt::Debug for FixMessage {
 /// SendingTime, `56` TargetCompID, `95` RawDataLength (44), `96` RawData, `98=0`, `108`
 /// HeartBtInt, `141=Y` when resetting sequence numbers, `554` Password (the API key).
 ///
+/// SenderCompID and TargetCompID are the ones Kraken assigns; Kraken's page elides the
+/// TargetCompID, so `KRAKEN` in the examples here is a placeholder, not Kraken's value.
+///
 /// ```
 /// use prime_core::issued::{FixLogon, FixMessage, IssuedCredentials, UtcTimestamp};
 ///
@@ -313,14 +316,15 @@ pub struct FixLogon {
 
 impl FixLogon {
     /// A Logon from `sender_comp_id` to `target_comp_id` sent at `sending_time`, with
-    /// MsgSeqNum 1, HeartBtInt 30 and ResetSeqNumFlag `Y`.
+    /// MsgSeqNum 1, HeartBtInt 60 (the value in Kraken's Logon example) and ResetSeqNumFlag
+    /// `Y`.
     pub fn new(sender_comp_id: &str, target_comp_id: &str, sending_time: UtcTimestamp) -> Self {
         Self {
             sender_comp_id: sender_comp_id.to_owned(),
             target_comp_id: target_comp_id.to_owned(),
             sending_time,
             msg_seq_num: 1,
-            heart_bt_int: 30,
+            heart_bt_int: 60,
             reset_seq_num: true,
         }
     }

@@ -2,8 +2,10 @@
 //!
 //! `CreatePrimeApiUserKey` issues a key and a secret for a Prime API user. That secret is
 //! opaque text (the documented example is `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`, which is not
-//! base64), and it authenticates on Prime WebSocket and Prime FIX, not on REST (REST is signed
-//! with the account key, see [`Credentials`](crate::Credentials)). Both schemes are
+//! base64), and it authenticates on Prime WebSocket and Prime FIX, as Kraken's Prime overview
+//! says; this crate never uses it for REST (the overview has REST signed with the account
+//! key, see [`Credentials`](crate::Credentials), and names no REST use of issued keys). Both
+//! schemes are
 //! HMAC-SHA256, keyed with the secret's text bytes, and URL-safe base64 with padding:
 //!
 //! - **WebSocket** ([`WsConnectHeaders`]): headers `ApiKey`, `ApiTimestamp`
@@ -27,9 +29,11 @@
 //! assert_eq!(headers.api_timestamp(), "2019-02-13T05:17:32.000000Z");
 //! assert_eq!(headers.api_sign().len(), 44);
 //!
+//! // The CompIDs are the ones Kraken assigns; "KRAKEN" is a placeholder.
 //! let logon = FixLogon::new("CUSTOMER", "KRAKEN", now).encode(&credentials)?;
 //! let parsed = FixMessage::parse(&logon)?; // checks 9= and 10=
 //! assert_eq!(parsed.msg_type(), "A");
+//! assert_eq!(parsed.get(108), Some("60")); // HeartBtInt as in Kraken's example
 //! assert_eq!(parsed.get(554), Some("KRA5L19LAW8Z"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,7 +1,7 @@
 //! The call driver: the rules of one call as a state machine, with no IO.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, Request, StatusCode};
@@ -41,6 +41,14 @@ pub struct ClientCore {
     connect_timeout: Duration,
     max_response_bytes: usize,
     concurrent_sends: bool,
+    /// Until when calls are held off after a rate limit or lockout, and Kraken's refusal.
+    held_off: Mutex<Option<HeldOff>>,
+}
+
+/// A rate limit or lockout the client stopped on: no call is sent before `until`.
+struct HeldOff {
+    until: Instant,
+    refusal: ResponseError,
 }
 
 impl ClientCore {
@@ -66,6 +74,7 @@ impl ClientCore {
             connect_timeout: settings.connect_timeout,
             max_response_bytes: settings.max_response_bytes,
             concurrent_sends: settings.concurrent_sends,
+            held_off: Mutex::new(None),
         })
     }
 
@@ -75,12 +84,21 @@ impl ClientCore {
     /// [`Error::InvalidArgument`] if the endpoint's arguments are invalid: refused before a
     /// nonce is spent or anything is signed, so a transport should start the call before it
     /// takes its turn to send.
+    ///
+    /// [`ResponseError::Limited`] while the client holds off after a rate limit or lockout:
+    /// when a call of this client stopped on one (the default [`RetryPolicy`]), no call of
+    /// any endpoint is sent until the recommended wait is over, since Kraken keeps a limit in
+    /// force longer for calls made while it lasts. The error repeats Kraken's refusal with
+    /// the wait that is left; nothing was sent.
     pub fn start<'a, E: Endpoint>(
         &'a self,
         endpoint: &'a E,
         now: Instant,
     ) -> Result<Call<'a, E>, Error> {
         endpoint.validate()?;
+        if let Some(held_off) = self.held_off_at(now) {
+            return Err(held_off);
+        }
         let span = tracing::info_span!(
             "prime_call",
             endpoint = E::NAME,
@@ -106,6 +124,34 @@ impl ClientCore {
     /// announced `Content-Length` already exceeds the cap.
     pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, TransportError> {
         BodyBuffer::new(self.max_response_bytes, content_length)
+    }
+
+    /// The error a call started at `now` gets while the client holds off.
+    fn held_off_at(&self, now: Instant) -> Option<Error> {
+        let mut held_off = self.held_off.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = held_off
+            .as_ref()
+            .map(|h| h.until.saturating_duration_since(now))?;
+        if wait.is_zero() {
+            *held_off = None;
+            return None;
+        }
+        let refusal = held_off.as_ref().map(|h| h.refusal.clone())?;
+        Some(Error::Response(ResponseError::Limited {
+            wait,
+            refusal: Box::new(refusal),
+        }))
+    }
+
+    /// Holds off every call until `until` (a later hold wins).
+    fn hold_off(&self, until: Instant, refusal: &ResponseError) {
+        let mut held_off = self.held_off.lock().unwrap_or_else(PoisonError::into_inner);
+        if held_off.as_ref().is_none_or(|h| h.until < until) {
+            *held_off = Some(HeldOff {
+                until,
+                refusal: refusal.clone(),
+            });
+        }
     }
 
     /// The base URL requests go to.
@@ -172,7 +218,9 @@ impl fmt::Debug for ClientCore {
 /// The rules it keeps: arguments are checked before a nonce is spent
 /// ([`ClientCore::start`]); every attempt is signed afresh; a call that is not idempotent is
 /// never sent again once it may have reached the server, and then stops with an error for which
-/// [`Error::is_outcome_unknown`] holds; `EAPI:Invalid nonce` gets one re-signed resend.
+/// [`Error::is_outcome_unknown`] holds; `EAPI:Invalid nonce` gets one re-signed resend; a rate
+/// limit or lockout is not called into again unless the policy waits it out, and otherwise
+/// stops with [`ResponseError::Limited`] carrying the recommended wait.
 ///
 /// Each call has a `tracing` span (`prime_call`) with the fields `endpoint`, `attempts`,
 /// `outcome` and `elapsed_ms`, never a secret, signature or body; transports run their IO
@@ -371,7 +419,40 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 self.state = State::Ready;
                 Step::Retry { after }
             }
-            _ => self.finish(now, Err(failure)),
+            _ => {
+                let failure = self.limited(now, failure);
+                self.finish(now, Err(failure))
+            }
+        }
+    }
+
+    /// A rate-limit or lockout refusal the policy stops on, as [`ResponseError::Limited`]
+    /// with the wait the policy recommends, and the client holds off until it is over; any
+    /// other failure as it is.
+    fn limited(&self, now: Instant, failure: Error) -> Error {
+        let Some(wait) = self.core.retry.recommended_wait(&failure) else {
+            return failure;
+        };
+        match failure {
+            Error::Response(refusal) if !matches!(refusal, ResponseError::Limited { .. }) => {
+                let _inside = self.span.enter();
+                // Debug, not warn: the error the caller gets says all of it.
+                tracing::debug!(
+                    wait_s = wait.as_secs_f64(),
+                    error = %refusal,
+                    "rate limited or locked out: not calling again"
+                );
+                // A caller who opted in to waiting limits out is not held off: each call waits
+                // for itself.
+                if !self.core.retry.wait_out_limits {
+                    self.core.hold_off(later(now, wait), &refusal);
+                }
+                Error::Response(ResponseError::Limited {
+                    wait,
+                    refusal: Box::new(refusal),
+                })
+            }
+            failure => failure,
         }
     }
 
@@ -419,6 +500,14 @@ impl<E: Endpoint> fmt::Debug for Call<'_, E> {
     }
 }
 
+/// `now + wait`, or as far as an `Instant` goes for a wait too long to add.
+fn later(now: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
+}
+
 /// The `outcome` a failed call reports in its span.
 fn outcome_label(error: &Error) -> &'static str {
     match error {
@@ -427,6 +516,7 @@ fn outcome_label(error: &Error) -> &'static str {
         Error::Transport(_) => "outcome_unknown",
         Error::Response(ResponseError::Api { .. }) => "kraken_error",
         Error::Response(ResponseError::Status { .. }) => "http_status",
+        Error::Response(ResponseError::Limited { .. }) => "limited",
         Error::Response(_) => "bad_response",
     }
 }

@@ -166,6 +166,13 @@ impl Error {
         matches!(self, Self::Transport(t) if t.delivery() == Delivery::MaybeSent)
     }
 
+    /// How long to wait before calling again with this key, when the call stopped because of a
+    /// rate limit or a lockout ([`ResponseError::Limited`]); see
+    /// [`RetryPolicy`](crate::RetryPolicy) for why the client does not call again by itself.
+    pub fn recommended_wait(&self) -> Option<std::time::Duration> {
+        self.response().and_then(ResponseError::recommended_wait)
+    }
+
     /// The response error, if the server answered.
     pub fn response(&self) -> Option<&ResponseError> {
         match self {

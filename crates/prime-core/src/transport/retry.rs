@@ -12,15 +12,29 @@ use crate::wire::ResponseError;
 /// Build it from [`RetryPolicy::default`] (or [`RetryPolicy::never`]) and the `with_*`
 /// setters; new settings may be added, so it cannot be written as a struct literal.
 ///
+/// **Rate limits and lockouts.** Kraken's rate-limit guide warns that calls made while a key is
+/// limited keep the limit in force longer, and its support article says refused calls count
+/// against the limits and may lead to a temporary lockout. So by default a call refused with a
+/// [rate limit](crate::ErrorCode::is_rate_limit) or `EGeneral:Temporary lockout` is not sent
+/// again: it stops with [`ResponseError::Limited`], which carries the wait this policy
+/// recommends ([`RetryPolicy::rate_limit_wait`], [`RetryPolicy::lockout_wait`]), and the
+/// client holds off: until that wait is over, every call it starts, of any endpoint, is
+/// refused with the same error before anything is signed or sent
+/// ([`ClientCore::start`](crate::transport::ClientCore::start)).
+/// [`RetryPolicy::with_wait_out_limits`] opts in to waiting that long and calling again
+/// instead (each call then waits for itself; nothing is held off).
+///
 /// ```
-/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use std::time::Duration;
 /// use prime_core::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default()
 ///     .with_max_attempts(5)
-///     .with_rate_limit_delays(Duration::from_secs(2), Duration::from_secs(60))
+///     .with_limit_waits(Duration::from_secs(60), Duration::from_secs(20 * 60))
+///     .with_wait_out_limits(true)
 ///     .with_max_throttle_wait(Duration::from_secs(120));
 /// assert_eq!(policy.max_attempts, 5);
+/// assert!(!RetryPolicy::default().wait_out_limits);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -32,15 +46,24 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Upper bound of a transient failure's delay.
     pub max_delay: Duration,
-    /// Delay before the first retry after a rate-limit refusal (`EAPI:Rate limit exceeded`,
-    /// `EGeneral:Too many requests`, an untimed throttle, HTTP 429); doubles with each further
-    /// attempt. Kraken's guide warns that calls made while limited keep the limit in force
-    /// longer, so this starts slower than `base_delay`.
-    pub rate_limit_base_delay: Duration,
-    /// Ceiling of the rate-limit delay, and the longest `Retry-After` waited for on a 429.
-    pub max_rate_limit_delay: Duration,
+    /// How long to wait after a rate-limit refusal (`EAPI:Rate limit exceeded`,
+    /// `EAuth:Rate limit exceeded`, `EAuth:Too many requests`, `EGeneral:Too many requests`,
+    /// an untimed throttle, HTTP 429) before calling again with the key. An HTTP
+    /// `Retry-After` longer than this wins. Default 45 s: at every tier of Kraken's
+    /// rate-limit guide a full counter drains within 45 s (Starter: 15 calls at 0.33 per
+    /// second) when no call adds to it.
+    pub rate_limit_wait: Duration,
+    /// How long to wait after `EGeneral:Temporary lockout` before calling again with the key.
+    /// Default 15 min: Kraken support's advice (the errors guide says "a few minutes").
+    pub lockout_wait: Duration,
+    /// Whether a call refused for rate or by a lockout waits ([`RetryPolicy::rate_limit_wait`]
+    /// or [`RetryPolicy::lockout_wait`]) and is sent again, within
+    /// [`RetryPolicy::max_attempts`]. Off by default: the call stops with
+    /// [`ResponseError::Limited`] and the caller decides.
+    pub wait_out_limits: bool,
     /// The longest wait for the time an `EService: Throttled: <ts>` names; a later time
-    /// returns the error instead.
+    /// returns the error instead. (Kraken says to "try again after" that time, so a throttle
+    /// is waited out by default.)
     pub max_throttle_wait: Duration,
 }
 
@@ -50,8 +73,9 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            rate_limit_base_delay: Duration::from_secs(1),
-            max_rate_limit_delay: Duration::from_secs(30),
+            rate_limit_wait: Duration::from_secs(45),
+            lockout_wait: Duration::from_secs(15 * 60),
+            wait_out_limits: false,
             max_throttle_wait: Duration::from_secs(60),
         }
     }
@@ -82,12 +106,20 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the rate-limit backoff: [`RetryPolicy::rate_limit_base_delay`] and its ceiling
-    /// [`RetryPolicy::max_rate_limit_delay`].
+    /// Sets the waits after a rate limit and after a lockout:
+    /// [`RetryPolicy::rate_limit_wait`] and [`RetryPolicy::lockout_wait`].
     #[must_use]
-    pub fn with_rate_limit_delays(mut self, base_delay: Duration, ceiling: Duration) -> Self {
-        self.rate_limit_base_delay = base_delay;
-        self.max_rate_limit_delay = ceiling;
+    pub fn with_limit_waits(mut self, rate_limit_wait: Duration, lockout_wait: Duration) -> Self {
+        self.rate_limit_wait = rate_limit_wait;
+        self.lockout_wait = lockout_wait;
+        self
+    }
+
+    /// Sets [`RetryPolicy::wait_out_limits`]: `true` waits out rate limits and lockouts and
+    /// calls again.
+    #[must_use]
+    pub fn with_wait_out_limits(mut self, on: bool) -> Self {
+        self.wait_out_limits = on;
         self
     }
 
@@ -96,6 +128,40 @@ impl RetryPolicy {
     pub fn with_max_throttle_wait(mut self, max_throttle_wait: Duration) -> Self {
         self.max_throttle_wait = max_throttle_wait;
         self
+    }
+
+    /// The wait this policy recommends before calling again with the key after `failure`,
+    /// when it is a rate-limit refusal or a lockout ([`RetryPolicy::rate_limit_wait`], a
+    /// longer `Retry-After`, [`RetryPolicy::lockout_wait`]); `None` for anything else,
+    /// including a throttle that names its time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prime_core::http::{HeaderMap, StatusCode};
+    /// use prime_core::{Error, RetryPolicy, parse_response};
+    ///
+    /// let refused = |body: &[u8]| {
+    ///     Error::from(parse_response::<serde_json::Value>(StatusCode::OK, &HeaderMap::new(), body).unwrap_err())
+    /// };
+    /// let policy = RetryPolicy::default();
+    /// let limited = refused(br#"{"error":["EAuth:Rate limit exceeded"],"result":{}}"#);
+    /// assert_eq!(policy.recommended_wait(&limited), Some(Duration::from_secs(45)));
+    /// let locked = refused(br#"{"error":["EGeneral:Temporary lockout"],"result":{}}"#);
+    /// assert_eq!(policy.recommended_wait(&locked), Some(Duration::from_secs(15 * 60)));
+    /// let denied = refused(br#"{"error":["EGeneral:Permission denied"],"result":{}}"#);
+    /// assert_eq!(policy.recommended_wait(&denied), None);
+    /// ```
+    pub fn recommended_wait(&self, failure: &Error) -> Option<Duration> {
+        match limit_of(failure)? {
+            Limit::Lockout => Some(self.lockout_wait),
+            Limit::Rate => {
+                let server_says = match failure {
+                    Error::Response(ResponseError::Status { retry_after, .. }) => *retry_after,
+                    _ => None,
+                };
+                Some(server_says.map_or(self.rate_limit_wait, |s| s.max(self.rate_limit_wait)))
+            }
+        }
     }
 }
 
@@ -144,8 +210,12 @@ pub enum RetryReason {
     NotSent,
     /// Kraken refused the nonce before executing: one re-signed resend is safe.
     InvalidNonce,
-    /// Kraken rejected the request for rate before executing it.
+    /// Kraken rejected the request for rate before executing it, and the policy waits out
+    /// rate limits ([`RetryPolicy::wait_out_limits`]).
     RateLimited,
+    /// Kraken locked the key out (`EGeneral:Temporary lockout`) before executing, and the
+    /// policy waits out lockouts ([`RetryPolicy::wait_out_limits`]).
+    LockedOut,
     /// Kraken throttled the request (`EService: Throttled: <ts>`) before executing it; the
     /// retry waits until after the named time.
     Throttled,
@@ -189,14 +259,14 @@ impl RetryPolicy {
     ///
     /// The rules, in order:
     /// - argument errors and most Kraken errors (invalid key or signature, permission, invalid
-    ///   arguments, temporary lockout, unknown codes) stop;
+    ///   arguments, unknown codes) stop;
     /// - `EAPI:Invalid nonce` is a rejection before execution: one immediate re-signed resend,
     ///   for any endpoint;
     /// - a request that was *not sent* is retried with the transient backoff, for any endpoint;
-    /// - a rate-limit refusal (`EAPI:Rate limit exceeded`, `EGeneral:Too many requests`, an
-    ///   untimed throttle, HTTP 429) was not executed: it is retried for any endpoint with the
-    ///   rate-limit backoff, which doubles from `rate_limit_base_delay` up to
-    ///   `max_rate_limit_delay`;
+    /// - a rate-limit refusal ([`ErrorCode::is_rate_limit`] without a named time, HTTP 429) or
+    ///   `EGeneral:Temporary lockout` was not executed, but calling again soon prolongs it:
+    ///   it stops, unless [`RetryPolicy::wait_out_limits`] is set; then it is retried for any
+    ///   endpoint after [`RetryPolicy::recommended_wait`];
     /// - `EService: Throttled: <ts>` was not executed either: it is retried for any endpoint
     ///   once the second `ts` is over, unless that is more than `max_throttle_wait` away (then
     ///   it stops);
@@ -264,6 +334,15 @@ impl RetryPolicy {
         if spent >= self.max_attempts {
             return RetryDecision::Stop;
         }
+        if matches!(reason, RetryReason::RateLimited | RetryReason::LockedOut) {
+            if !self.wait_out_limits {
+                return RetryDecision::Stop;
+            }
+            return match self.recommended_wait(failure) {
+                Some(after) => RetryDecision::Retry { after, reason },
+                None => RetryDecision::Stop,
+            };
+        }
         if reason == RetryReason::Throttled {
             let Some(now) = now else {
                 return RetryDecision::Stop;
@@ -279,11 +358,7 @@ impl RetryPolicy {
             }
             return RetryDecision::Retry { after, reason };
         }
-        let (base, ceiling) = if reason == RetryReason::RateLimited {
-            (self.rate_limit_base_delay, self.max_rate_limit_delay)
-        } else {
-            (self.base_delay, self.max_delay)
-        };
+        let (base, ceiling) = (self.base_delay, self.max_delay);
         let backoff = base
             .saturating_mul(1 << spent.saturating_sub(1).min(16))
             .min(ceiling);
@@ -312,6 +387,44 @@ impl RetryPolicy {
     }
 }
 
+/// Which limit refused a call: rate (calls too many or too fast) or a lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    Rate,
+    Lockout,
+}
+
+/// The limit that refused `failure`, if that is all that refused it: a lockout among its
+/// errors, or only rate limits without a named time, or HTTP 429 without Kraken errors.
+fn limit_of(failure: &Error) -> Option<Limit> {
+    let Error::Response(response) = failure else {
+        return None;
+    };
+    let errors = response.kraken_errors();
+    if matches!(response, ResponseError::KeyCreated { .. }) {
+        return None;
+    }
+    if errors.iter().any(|e| e.code().is_lockout()) {
+        return Some(Limit::Lockout);
+    }
+    let timed = |c: &ErrorCode| matches!(c, ErrorCode::Throttled { until: Some(_) });
+    if !errors.is_empty()
+        && errors
+            .iter()
+            .all(|e| e.code().is_rate_limit() && !timed(e.code()))
+    {
+        return Some(Limit::Rate);
+    }
+    match response {
+        ResponseError::Status { status, errors, .. }
+            if errors.is_empty() && *status == http::StatusCode::TOO_MANY_REQUESTS =>
+        {
+            Some(Limit::Rate)
+        }
+        _ => None,
+    }
+}
+
 /// The latest time named by the throttles among a failure's errors.
 fn throttled_until(failure: &Error) -> Option<u64> {
     let Error::Response(ResponseError::Api { errors, .. }) = failure else {
@@ -329,6 +442,11 @@ fn throttled_until(failure: &Error) -> Option<u64> {
 fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
     let idempotent = idempotency == Idempotency::Idempotent;
     let transient = idempotent.then_some(RetryReason::Transient);
+    match limit_of(failure) {
+        Some(Limit::Lockout) => return Some(RetryReason::LockedOut),
+        Some(Limit::Rate) => return Some(RetryReason::RateLimited),
+        None => {}
+    }
     match failure {
         Error::InvalidArgument(_) => None,
         // An oversized answer would be oversized again: resending only repeats the work.
@@ -342,12 +460,9 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
             if codes().any(|c| *c == ErrorCode::InvalidNonce) {
                 Some(RetryReason::InvalidNonce)
             } else if codes().all(ErrorCode::is_rate_limit) {
-                // A throttle naming its time is waited out exactly; the others back off.
-                if codes().any(|c| matches!(c, ErrorCode::Throttled { until: Some(_) })) {
-                    Some(RetryReason::Throttled)
-                } else {
-                    Some(RetryReason::RateLimited)
-                }
+                // The untimed ones are limits (above); a throttle naming its time is waited
+                // out exactly.
+                Some(RetryReason::Throttled)
             } else if codes().all(|c| {
                 matches!(
                     c,
@@ -362,9 +477,7 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
             }
         }
         Error::Response(ResponseError::Status { status, .. }) => {
-            if *status == http::StatusCode::TOO_MANY_REQUESTS {
-                Some(RetryReason::RateLimited)
-            } else if status.is_server_error() {
+            if status.is_server_error() {
                 transient
             } else {
                 None
@@ -373,5 +486,7 @@ fn classify(idempotency: Idempotency, failure: &Error) -> Option<RetryReason> {
         Error::Response(ResponseError::Decode { .. }) => transient,
         // A key was created: sending again would create another.
         Error::Response(ResponseError::KeyCreated { .. }) => None,
+        // Already judged: the client stopped calling.
+        Error::Response(ResponseError::Limited { .. }) => None,
     }
 }

@@ -11,7 +11,15 @@ pub enum Severity {
     Warning,
 }
 
-/// The documented Kraken error codes, with a catch-all that keeps anything else.
+/// Kraken's error codes this crate knows, with a catch-all that keeps anything else.
+///
+/// Each variant says where Kraken shows its string: the Spot REST errors guide
+/// (<https://docs.kraken.com/exchange/guides/general/errors>), the Spot REST rate-limit guide
+/// (<https://docs.kraken.com/exchange/guides/rest/ratelimits>) or Kraken support's
+/// "API error messages" article
+/// (<https://support.kraken.com/hc/en-us/articles/360001491786-API-Error-Codes>); the Prime
+/// pages document no error strings of their own and call their REST surface identical to
+/// Spot's. One string no Kraken page shows is recognised too, and says so.
 ///
 /// [`ErrorCode::as_str`] is the one table of Kraken's strings: the parser reads through it and
 /// the simulator answers with it. Parsing ignores spaces around the `:` separators, since
@@ -34,18 +42,35 @@ pub enum ErrorCode {
         /// The field Kraken named, if any.
         field: Option<String>,
     },
-    /// `EAPI:Rate limit exceeded`: the key's call counter is full. Not executed.
+    /// `EAPI:Rate limit exceeded`: the key's call counter is full (rate-limit guide). Not
+    /// executed. Calls made while limited keep the limit in force longer.
     RateLimitExceeded,
-    /// `EService: Throttled: <unix ts>` (also without the spaces): not executed; try again
-    /// after the timestamp.
+    /// `EAuth:Rate limit exceeded` (Spot errors guide): a rate limit on authentication. Not
+    /// executed; handled like [`ErrorCode::RateLimitExceeded`].
+    AuthRateLimitExceeded,
+    /// `EAuth:Too many requests` (Spot errors guide): too many authentication requests. Not
+    /// executed; handled like [`ErrorCode::RateLimitExceeded`].
+    AuthTooManyRequests,
+    /// `EService: Throttled: <unix ts>` (also without the spaces; rate-limit guide): too many
+    /// concurrent requests, not executed; try again after the timestamp.
     Throttled {
         /// The Unix time (seconds) after which to try again, if the string carried one.
         until: Option<u64>,
     },
-    /// `EGeneral:Too many requests`: not executed; back off.
+    /// `EGeneral:Too many requests`. **No Kraken page shows this string**; it is recognised
+    /// (as a rate limit, the safe reading of its words) because Kraken's other APIs and
+    /// client libraries mention it, not because Kraken documents it for REST.
     TooManyRequests,
-    /// `EGeneral:Temporary lockout`: too many failures; wait before trying again.
+    /// `EGeneral:Temporary lockout` (errors guide, support article): too many failed or
+    /// rate-limited calls; the key is locked out for "a few minutes" (guide) or about 15
+    /// minutes (support). Not executed. Failed calls count towards it too.
     TemporaryLockout,
+    /// `EAuth:Account temporary disabled` (Spot errors guide): the account is disabled for
+    /// now. Not executed; not retried (Kraken names no wait).
+    AccountTemporaryDisabled,
+    /// `EAuth:Account unconfirmed` (Spot errors guide): the account is not verified. Not
+    /// retried.
+    AccountUnconfirmed,
     /// `EService:Unavailable`.
     ServiceUnavailable,
     /// `EService:Busy`.
@@ -65,9 +90,13 @@ const KNOWN: &[ErrorCode] = &[
     ErrorCode::PermissionDenied,
     ErrorCode::InvalidArguments { field: None },
     ErrorCode::RateLimitExceeded,
+    ErrorCode::AuthRateLimitExceeded,
+    ErrorCode::AuthTooManyRequests,
     ErrorCode::Throttled { until: None },
     ErrorCode::TooManyRequests,
     ErrorCode::TemporaryLockout,
+    ErrorCode::AccountTemporaryDisabled,
+    ErrorCode::AccountUnconfirmed,
     ErrorCode::ServiceUnavailable,
     ErrorCode::ServiceBusy,
     ErrorCode::InternalError,
@@ -91,10 +120,14 @@ impl ErrorCode {
             Self::PermissionDenied => "EGeneral:Permission denied",
             Self::InvalidArguments { .. } => "EGeneral:Invalid arguments",
             Self::RateLimitExceeded => "EAPI:Rate limit exceeded",
+            Self::AuthRateLimitExceeded => "EAuth:Rate limit exceeded",
+            Self::AuthTooManyRequests => "EAuth:Too many requests",
             // Spelled as Kraken's rate-limit guide shows it.
             Self::Throttled { .. } => "EService: Throttled",
             Self::TooManyRequests => "EGeneral:Too many requests",
             Self::TemporaryLockout => "EGeneral:Temporary lockout",
+            Self::AccountTemporaryDisabled => "EAuth:Account temporary disabled",
+            Self::AccountUnconfirmed => "EAuth:Account unconfirmed",
             Self::ServiceUnavailable => "EService:Unavailable",
             Self::ServiceBusy => "EService:Busy",
             Self::InternalError => "EGeneral:Internal error",
@@ -102,13 +135,33 @@ impl ErrorCode {
         }
     }
 
-    /// Whether Kraken refused the call for rate before executing it (rate limit, throttle,
-    /// too many requests): resending later is safe for any endpoint.
+    /// Whether Kraken refused the call for rate before executing it (`EAPI:` and `EAuth:Rate
+    /// limit exceeded`, `EAuth:Too many requests`, a throttle, `EGeneral:Too many requests`):
+    /// resending later is safe for any endpoint, resending soon prolongs the limit.
+    ///
+    /// ```
+    /// use prime_core::KrakenError;
+    ///
+    /// for text in ["EAPI:Rate limit exceeded", "EAuth:Rate limit exceeded", "EAuth:Too many requests"] {
+    ///     assert!(KrakenError::parse(text).code().is_rate_limit(), "{text}");
+    /// }
+    /// assert!(!KrakenError::parse("EGeneral:Temporary lockout").code().is_rate_limit());
+    /// ```
     pub fn is_rate_limit(&self) -> bool {
         matches!(
             self,
-            Self::RateLimitExceeded | Self::Throttled { .. } | Self::TooManyRequests
+            Self::RateLimitExceeded
+                | Self::AuthRateLimitExceeded
+                | Self::AuthTooManyRequests
+                | Self::Throttled { .. }
+                | Self::TooManyRequests
         )
+    }
+
+    /// Whether the key is locked out for a while (`EGeneral:Temporary lockout`): not
+    /// executed, and calling before the lockout ends only meets it again.
+    pub fn is_lockout(&self) -> bool {
+        matches!(self, Self::TemporaryLockout)
     }
 }
 

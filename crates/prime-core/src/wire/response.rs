@@ -115,6 +115,47 @@ pub enum ResponseError {
         /// What was wrong with the reply; it keeps the raw body.
         problem: Box<ResponseError>,
     },
+    /// Kraken refused the call for rate (`EAPI:Rate limit exceeded` and the other
+    /// [rate limits](crate::ErrorCode::is_rate_limit)) or locked the key out
+    /// (`EGeneral:Temporary lockout`), and the client stopped instead of calling again: Kraken
+    /// warns that calls made while limited keep the limit in force. `wait` is how long the
+    /// client's [`RetryPolicy`](crate::RetryPolicy) recommends waiting before the next call
+    /// with this key.
+    ///
+    /// Made by the call driver, never by [`parse_response`]; nothing was executed. The
+    /// client then holds off: a call it starts before `wait` is over gets this error again,
+    /// with the wait that is left, without being sent
+    /// ([`ClientCore::start`](crate::transport::ClientCore::start)).
+    #[error(
+        "{refusal}; stopped calling so as not to prolong it: wait {} before the next call with \
+         this key",
+        HumanWait(*wait)
+    )]
+    Limited {
+        /// How long to wait before calling again with this key.
+        wait: Duration,
+        /// Kraken's refusal; it keeps the raw body.
+        refusal: Box<ResponseError>,
+    },
+}
+
+/// A wait for people: `45 s`, `15 min`, `1 min 30 s`, `250 ms`.
+struct HumanWait(Duration);
+
+impl fmt::Display for HumanWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.as_secs();
+        if seconds == 0 {
+            return write!(f, "{} ms", self.0.as_millis());
+        }
+        // Rounded up: waiting a little longer than needed is the safe side.
+        let seconds = seconds + u64::from(self.0.subsec_nanos() > 0);
+        match (seconds / 60, seconds % 60) {
+            (0, s) => write!(f, "{s} s"),
+            (m, 0) => write!(f, "{m} min"),
+            (m, s) => write!(f, "{m} min {s} s"),
+        }
+    }
 }
 
 struct StatusErrors<'a>(&'a [KrakenError]);
@@ -135,6 +176,16 @@ impl ResponseError {
         match self {
             Self::Status { body, .. } | Self::Api { body, .. } | Self::Decode { body, .. } => body,
             Self::KeyCreated { problem, .. } => problem.body(),
+            Self::Limited { refusal, .. } => refusal.body(),
+        }
+    }
+
+    /// How long the client recommends waiting before calling again with this key, if it
+    /// stopped because of a rate limit or a lockout ([`ResponseError::Limited`]).
+    pub fn recommended_wait(&self) -> Option<Duration> {
+        match self {
+            Self::Limited { wait, .. } => Some(*wait),
+            _ => None,
         }
     }
 
@@ -152,6 +203,7 @@ impl ResponseError {
             Self::Status { errors, .. } | Self::Api { errors, .. } => errors,
             Self::Decode { .. } => &[],
             Self::KeyCreated { problem, .. } => problem.kraken_errors(),
+            Self::Limited { refusal, .. } => refusal.kraken_errors(),
         }
     }
 

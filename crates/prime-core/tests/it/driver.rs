@@ -8,8 +8,8 @@ use http::{HeaderMap, StatusCode};
 use prime_core::endpoints::{CreateApiUserKey, GetApiUser, ListApiUsers};
 use prime_core::transport::{ClientCore, Step, maybe_sent, not_sent};
 use prime_core::{
-    CountingNonce, Credentials, Delivery, Endpoint, Error, NonceSource, RetryPolicy, Settings,
-    TransportErrorKind,
+    CountingNonce, Credentials, Delivery, Endpoint, Error, NonceSource, ResponseError, RetryPolicy,
+    Settings, TransportErrorKind,
 };
 use proptest::prelude::*;
 
@@ -153,6 +153,143 @@ fn an_invalid_nonce_gets_one_immediate_re_signed_resend() {
     let (result, signed, _) = drive(&CreateApiUserKey::new("U1"), &[Outcome::Answer(200, nonce)]);
     assert!(result.is_err());
     assert_eq!(signed.len(), 2, "one resend only");
+}
+
+#[test]
+fn a_rate_limit_or_lockout_is_not_called_into_again_and_the_error_says_how_long_to_wait() {
+    let limits: [(&[u8], u64); 5] = [
+        (br#"{"error":["EAPI:Rate limit exceeded"],"result":{}}"#, 45),
+        (br#"{"error":["EAuth:Rate limit exceeded"]}"#, 45),
+        (br#"{"error":["EAuth:Too many requests"]}"#, 45),
+        (
+            br#"{"error":["EGeneral:Temporary lockout"],"result":{}}"#,
+            900,
+        ),
+        // A lockout beside an invalid nonce: resending with a fresh nonce would meet it again.
+        (
+            br#"{"error":["EAPI:Invalid nonce","EGeneral:Temporary lockout"]}"#,
+            900,
+        ),
+    ];
+    for (body, seconds) in limits {
+        for read in [true, false] {
+            let script = [Outcome::Answer(200, body), Outcome::Answer(200, OK_KEY)];
+            let (result, signed, waits) = if read {
+                drive(&ListApiUsers::new(), &script)
+            } else {
+                drive(&CreateApiUserKey::new("U1"), &script)
+            };
+            let error = result.expect_err("stops");
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(signed.len(), 1, "not sent again: {text}");
+            assert!(waits.is_empty(), "{text}");
+            assert_eq!(
+                error.recommended_wait(),
+                Some(Duration::from_secs(seconds)),
+                "{text}"
+            );
+            assert!(
+                matches!(error.response(), Some(ResponseError::Limited { .. })),
+                "{error:?}"
+            );
+            // The original refusal and body are kept; the message says how long to wait.
+            assert_eq!(error.response().map(|r| r.body().as_bytes()), Some(body));
+            let wait_text = if seconds == 45 {
+                "wait 45 s"
+            } else {
+                "wait 15 min"
+            };
+            assert!(error.to_string().contains(wait_text), "{error}");
+            assert!(
+                error.to_string().starts_with("Kraken returned E"),
+                "{error}"
+            );
+            assert!(!error.is_outcome_unknown());
+        }
+    }
+}
+
+/// Starts a call of `endpoint` at `now` and answers its first request with `body`.
+fn answer_once<E: Endpoint>(core: &ClientCore, endpoint: &E, now: Instant, body: &[u8]) -> Error {
+    let mut call = core.start(endpoint, now).expect("not held off");
+    call.request().expect("signed");
+    match call.on_response(now, StatusCode::OK, &HeaderMap::new(), body) {
+        Step::Stop(error) => error,
+        _ => panic!("expected a stop"),
+    }
+}
+
+#[test]
+fn after_a_limit_the_client_holds_off_every_call_until_the_wait_is_over() {
+    let limited = br#"{"error":["EAPI:Rate limit exceeded"],"result":{}}"#;
+    let locked = br#"{"error":["EGeneral:Temporary lockout"],"result":{}}"#;
+    for (body, wait) in [
+        (&limited[..], Duration::from_secs(45)),
+        (&locked[..], Duration::from_secs(900)),
+    ] {
+        let nonces = Arc::new(CountingNonce::starting_at(100));
+        let core = core(&nonces);
+        let start = Instant::now();
+        let list = ListApiUsers::new();
+        let error = answer_once(&core, &list, start, body);
+        assert_eq!(error.recommended_wait(), Some(wait));
+        let signed = nonces.next_nonce();
+        // Any endpoint, at any time within the wait: refused before anything is signed, with
+        // the wait that is left.
+        for elapsed in [
+            Duration::ZERO,
+            Duration::from_secs(10),
+            wait - Duration::from_millis(1),
+        ] {
+            let create = CreateApiUserKey::new("U1");
+            let held = core.start(&create, start + elapsed).expect_err("held off");
+            assert_eq!(held.recommended_wait(), Some(wait - elapsed));
+            assert!(!held.is_outcome_unknown());
+            assert_eq!(held.response().map(|r| r.body().as_bytes()), Some(body));
+        }
+        assert_eq!(
+            nonces.next_nonce(),
+            signed + 1,
+            "nothing was signed meanwhile"
+        );
+        // Once the wait is over, calls go out again.
+        assert!(core.start(&list, start + wait).is_ok());
+        assert!(core.start(&list, start + wait).is_ok());
+    }
+}
+
+#[test]
+fn the_opt_in_policy_does_not_hold_off_and_a_huge_wait_does_not_panic() {
+    let credentials = Credentials::new("KRA5L19LAW8Z", SECRET).expect("valid credentials");
+    let limited = br#"{"error":["EAuth:Too many requests"]}"#;
+    let waiting = ClientCore::new(
+        credentials.clone(),
+        &Settings::default().retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(1)
+                .with_wait_out_limits(true),
+        ),
+    )
+    .expect("valid settings");
+    let start = Instant::now();
+    let list = ListApiUsers::new();
+    // With no attempt left the call stops, but a caller who opted in is not held off.
+    let error = answer_once(&waiting, &list, start, limited);
+    assert_eq!(error.recommended_wait(), Some(Duration::from_secs(45)));
+    assert!(waiting.start(&list, start).is_ok());
+
+    let patient = ClientCore::new(
+        credentials,
+        &Settings::default()
+            .retry_policy(RetryPolicy::default().with_limit_waits(Duration::MAX, Duration::MAX)),
+    )
+    .expect("valid settings");
+    let error = answer_once(&patient, &list, start, limited);
+    assert_eq!(error.recommended_wait(), Some(Duration::MAX));
+    let held = patient
+        .start(&list, start + Duration::from_secs(3600))
+        .expect_err("held off");
+    assert!(held.recommended_wait() > Some(Duration::from_secs(3600)));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use prime_core::{ErrorCode, KrakenError, Severity};
 
 /// Every code `docs/spec/protocol.md` lists.
-const DOCUMENTED: [(&str, ErrorCode); 10] = [
+const DOCUMENTED: [(&str, ErrorCode); 14] = [
     ("EAPI:Invalid key", ErrorCode::InvalidKey),
     ("EAPI:Invalid signature", ErrorCode::InvalidSignature),
     ("EAPI:Invalid nonce", ErrorCode::InvalidNonce),
@@ -15,6 +15,16 @@ const DOCUMENTED: [(&str, ErrorCode); 10] = [
     ),
     ("EAPI:Rate limit exceeded", ErrorCode::RateLimitExceeded),
     ("EGeneral:Temporary lockout", ErrorCode::TemporaryLockout),
+    (
+        "EAuth:Rate limit exceeded",
+        ErrorCode::AuthRateLimitExceeded,
+    ),
+    ("EAuth:Too many requests", ErrorCode::AuthTooManyRequests),
+    (
+        "EAuth:Account temporary disabled",
+        ErrorCode::AccountTemporaryDisabled,
+    ),
+    ("EAuth:Account unconfirmed", ErrorCode::AccountUnconfirmed),
     ("EService:Unavailable", ErrorCode::ServiceUnavailable),
     ("EService:Busy", ErrorCode::ServiceBusy),
     ("EGeneral:Internal error", ErrorCode::InternalError),
@@ -185,6 +195,10 @@ fn the_table_and_the_parser_agree() {
         },
         ErrorCode::TooManyRequests,
         ErrorCode::TemporaryLockout,
+        ErrorCode::AuthRateLimitExceeded,
+        ErrorCode::AuthTooManyRequests,
+        ErrorCode::AccountTemporaryDisabled,
+        ErrorCode::AccountUnconfirmed,
         ErrorCode::ServiceUnavailable,
         ErrorCode::ServiceBusy,
         ErrorCode::InternalError,
@@ -211,4 +225,35 @@ fn the_table_and_the_parser_agree() {
         .to_string(),
         "EGeneral:Invalid arguments:limit"
     );
+}
+
+#[test]
+fn every_documented_rate_limit_is_typed_as_one_from_any_server() {
+    // Kraken's Spot errors guide lists the `EAuth:` ones beside `EAPI:Rate limit exceeded`;
+    // spacing and an extra part do not hide them, warnings included.
+    for text in [
+        "EAPI:Rate limit exceeded",
+        "EAuth:Rate limit exceeded",
+        "EAuth:Too many requests",
+        "EAuth : Rate limit exceeded",
+        "EAuth:Rate limit exceeded:retry later",
+        "WAuth:Rate limit exceeded",
+        "EService: Throttled: 1795880000",
+    ] {
+        let code = KrakenError::parse(text).code().clone();
+        assert!(code.is_rate_limit(), "{text} is a rate limit");
+        assert!(!code.is_lockout(), "{text}");
+    }
+    let lockout = KrakenError::parse("EGeneral:Temporary lockout");
+    assert!(lockout.code().is_lockout());
+    assert!(!lockout.code().is_rate_limit());
+    for text in [
+        "EAuth:Account temporary disabled",
+        "EAuth:Account unconfirmed",
+        "EAPI:Invalid nonce",
+        "EAuth:Something new",
+    ] {
+        let code = KrakenError::parse(text).code().clone();
+        assert!(!code.is_rate_limit() && !code.is_lockout(), "{text}");
+    }
 }

@@ -69,7 +69,6 @@ fn policy() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(5)
         .with_delays(Duration::from_millis(100), Duration::from_millis(1_000))
-        .with_rate_limit_delays(Duration::from_millis(100), Duration::from_millis(1_000))
 }
 
 #[test]
@@ -221,42 +220,148 @@ fn transient_failures_back_off_exponentially_up_to_the_cap_and_the_budget() {
     );
 }
 
+/// Every refusal for rate without a named time, as Kraken (or an HTTP edge) sends it.
+fn rate_limits() -> Vec<Error> {
+    vec![
+        kraken("EAPI:Rate limit exceeded"),
+        kraken("EAuth:Rate limit exceeded"),
+        kraken("EAuth:Too many requests"),
+        kraken("EGeneral:Too many requests"),
+        kraken("EService: Throttled"),
+        response(429, None, ""),
+        response(429, Some("3"), ""),
+        response(
+            200,
+            None,
+            r#"{"error":["EAPI:Rate limit exceeded"],"result":{}}"#,
+        ),
+    ]
+}
+
 #[test]
-fn rate_limits_are_retried_for_any_endpoint() {
-    for failure in [kraken("EAPI:Rate limit exceeded"), response(429, None, "")] {
+fn rate_limits_and_lockouts_stop_by_default_and_recommend_the_wait() {
+    // Calling while limited prolongs the limit (Kraken's rate-limit guide): no retry, for
+    // any endpoint, at any attempt; the recommended wait comes with the error.
+    let policy = policy().with_max_attempts(100);
+    let locked = [
+        kraken("EGeneral:Temporary lockout"),
+        response(
+            200,
+            None,
+            r#"{"error":["EAPI:Rate limit exceeded","EGeneral:Temporary lockout"]}"#,
+        ),
+    ];
+    for failure in rate_limits().iter().chain(&locked) {
         for idempotency in [Idempotent, NonIdempotent] {
+            let mut attempt = Attempt::first();
+            for _ in 0..5 {
+                let decision = policy.decide(idempotency, failure, attempt, 0.5);
+                assert_eq!(decision, RetryDecision::Stop, "{failure}");
+                attempt = attempt.next(&decision);
+            }
+        }
+    }
+    // A `Retry-After` shorter than the policy's wait does not shorten it.
+    for failure in rate_limits() {
+        assert_eq!(
+            policy.recommended_wait(&failure),
+            Some(policy.rate_limit_wait),
+            "{failure}"
+        );
+    }
+    for failure in &locked {
+        assert_eq!(
+            policy.recommended_wait(failure),
+            Some(Duration::from_secs(15 * 60)),
+            "{failure}"
+        );
+    }
+    assert_eq!(
+        RetryPolicy::default().rate_limit_wait,
+        Duration::from_secs(45)
+    );
+    // Nothing else recommends a wait: it is not a limit.
+    for (name, failure) in maybe_executed() {
+        assert_eq!(policy.recommended_wait(&failure), None, "{name}");
+    }
+    assert_eq!(policy.recommended_wait(&kraken("EAPI:Invalid nonce")), None);
+    assert_eq!(
+        policy.recommended_wait(&kraken("EService: Throttled: 1795880010")),
+        None,
+        "a throttle names its own time"
+    );
+}
+
+#[test]
+fn a_retry_after_longer_than_the_rate_limit_wait_is_the_wait() {
+    let policy = policy().with_limit_waits(Duration::from_secs(2), Duration::from_secs(9));
+    assert_eq!(
+        policy.recommended_wait(&response(429, Some("30"), "")),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        policy.recommended_wait(&response(429, Some("1"), "")),
+        Some(Duration::from_secs(2))
+    );
+}
+
+#[test]
+fn the_opt_in_policy_waits_out_limits_for_any_endpoint_within_its_budget() {
+    let policy = policy()
+        .with_max_attempts(3)
+        .with_limit_waits(Duration::from_millis(700), Duration::from_secs(9))
+        .with_wait_out_limits(true);
+    let lockout = kraken("EGeneral:Temporary lockout");
+    for idempotency in [Idempotent, NonIdempotent] {
+        for failure in rate_limits() {
+            let floor = match policy.recommended_wait(&failure) {
+                Some(wait) => wait,
+                None => panic!("{failure} is a limit"),
+            };
+            // Exactly the recommended wait, whatever the jitter: shorter would prolong it.
+            for jitter in [0.0, 0.5, 0.999] {
+                assert_eq!(
+                    delays(&policy, idempotency, &failure, jitter),
+                    [floor, floor],
+                    "{failure}"
+                );
+            }
             assert!(matches!(
-                policy().decide(idempotency, &failure, Attempt::first(), 0.5),
+                policy.decide(idempotency, &failure, Attempt::first(), 0.5),
                 RetryDecision::Retry {
                     reason: RetryReason::RateLimited,
                     ..
                 }
             ));
         }
+        assert_eq!(
+            policy.decide(idempotency, &lockout, Attempt::first(), 0.5),
+            RetryDecision::Retry {
+                after: Duration::from_secs(9),
+                reason: RetryReason::LockedOut
+            }
+        );
     }
 }
 
 #[test]
 fn retry_after_is_respected_whatever_the_jitter() {
     for jitter in [0.0, 0.25, 0.5, 0.999, 1.0] {
-        for failure in [response(503, Some("3"), ""), response(429, Some("3"), "")] {
-            let policy = policy()
-                .with_delays(Duration::from_millis(100), Duration::from_secs(5))
-                .with_rate_limit_delays(Duration::from_millis(100), Duration::from_secs(5));
-            let RetryDecision::Retry { after, .. } =
-                policy.decide(Idempotent, &failure, Attempt::first(), jitter)
-            else {
-                panic!("retryable");
-            };
-            assert!(
-                after >= Duration::from_secs(3),
-                "{after:?} at jitter {jitter}"
-            );
-            assert!(
-                after <= Duration::from_secs(5),
-                "{after:?} at jitter {jitter}"
-            );
-        }
+        let failure = response(503, Some("3"), "");
+        let policy = policy().with_delays(Duration::from_millis(100), Duration::from_secs(5));
+        let RetryDecision::Retry { after, .. } =
+            policy.decide(Idempotent, &failure, Attempt::first(), jitter)
+        else {
+            panic!("retryable");
+        };
+        assert!(
+            after >= Duration::from_secs(3),
+            "{after:?} at jitter {jitter}"
+        );
+        assert!(
+            after <= Duration::from_secs(5),
+            "{after:?} at jitter {jitter}"
+        );
     }
 }
 
@@ -367,15 +472,15 @@ proptest! {
         };
         let policy = RetryPolicy::default()
             .with_max_attempts(max_attempts)
-            .with_delays(Duration::from_millis(base_ms), Duration::from_millis(max_ms))
-            .with_rate_limit_delays(Duration::from_millis(base_ms), Duration::from_millis(max_ms));
+            .with_delays(Duration::from_millis(base_ms), Duration::from_millis(max_ms));
         let mut attempt = Attempt::first();
         for _ in 0..attempts {
             let decision = policy.decide(NonIdempotent, &failure, attempt, jitter);
             if let RetryDecision::Retry { after, reason } = decision {
                 prop_assert!(after <= policy.max_delay);
+                // The default policy does not call into a rate limit or lockout again.
                 prop_assert!(
-                    matches!(reason, RetryReason::InvalidNonce | RetryReason::RateLimited),
+                    matches!(reason, RetryReason::InvalidNonce),
                     "non-idempotent resent for {reason:?}"
                 );
             }
@@ -460,14 +565,24 @@ fn a_throttle_beyond_the_maximum_wait_stops() {
 }
 
 #[test]
-fn untimed_throttles_and_too_many_requests_back_off_like_rate_limits() {
+fn untimed_throttles_and_too_many_requests_are_rate_limits() {
     for text in [
         "EGeneral:Too many requests",
         "EService: Throttled",
         "EAPI:Rate limit exceeded",
+        "EAuth:Rate limit exceeded",
+        "EAuth:Too many requests",
     ] {
         for idempotency in [Idempotent, NonIdempotent] {
-            let decision = policy().decide(idempotency, &kraken(text), Attempt::first(), 1.0);
+            assert_eq!(
+                policy().decide(idempotency, &kraken(text), Attempt::first(), 1.0),
+                RetryDecision::Stop,
+                "{text}"
+            );
+            let decision = policy()
+                .with_limit_waits(Duration::from_millis(100), Duration::from_secs(1))
+                .with_wait_out_limits(true)
+                .decide(idempotency, &kraken(text), Attempt::first(), 1.0);
             assert_eq!(
                 decision,
                 RetryDecision::Retry {
@@ -490,31 +605,5 @@ fn untimed_throttles_and_too_many_requests_back_off_like_rate_limits() {
     assert_eq!(
         policy().decide_at(NonIdempotent, &mixed, Attempt::first(), 0.5, now()),
         RetryDecision::Stop
-    );
-}
-
-#[test]
-fn rate_limit_backoff_grows_exponentially_to_its_own_ceiling() {
-    let policy = RetryPolicy::default()
-        .with_max_attempts(10)
-        .with_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .with_rate_limit_delays(Duration::from_secs(1), Duration::from_secs(10));
-    let limited = kraken("EAPI:Rate limit exceeded");
-    // Full jitter (1.0): 1, 2, 4, 8, then the 10 s ceiling; not the transient 2 ms ceiling.
-    assert_eq!(
-        delays(&policy, NonIdempotent, &limited, 1.0),
-        [1, 2, 4, 8, 10, 10, 10, 10, 10].map(Duration::from_secs)
-    );
-    // Jitter spreads each over [delay / 2, delay).
-    for (low, full) in delays(&policy, NonIdempotent, &limited, 0.0)
-        .into_iter()
-        .zip(delays(&policy, NonIdempotent, &limited, 1.0))
-    {
-        assert_eq!(low * 2, full);
-    }
-    // The transient backoff is untouched by the rate-limit settings.
-    assert_eq!(
-        delays(&policy, Idempotent, &kraken("EService:Busy"), 1.0)[..3],
-        [1, 2, 2].map(Duration::from_millis)
     );
 }

@@ -1,16 +1,18 @@
 //! Every rejection over real HTTP: keys, signatures, nonces, arguments, IP allow-lists, the
-//! rate-limit model, and that a rejected request changes nothing.
+//! rate-limit and lockout model, the switches of the order of checks and unknown fields, and
+//! that a rejected request changes no state (with the rate-limit model off; with it on,
+//! refusals count towards the limits).
 
 use crate::http_client;
 
 use std::time::Duration;
 
 use prime_core::endpoints::{
-    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, ListApiUsers, ListSettlementBatches,
-    Role, UpdateApiUserKey,
+    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, GetApiUser, ListApiUsers,
+    ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUserKey,
 };
 use prime_core::{Credentials, Endpoint};
-use prime_mock::{AccountKeySpec, MockServer, Permission};
+use prime_mock::{AccountKeySpec, CheckOrder, MockServer, Permission, RateLimits, UnknownFields};
 
 use http_client::{Received, Session};
 
@@ -519,28 +521,150 @@ fn the_rate_limit_model_refuses_bursts_and_recovers() {
     let server = MockServer::builder().rate_limit(true).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    // One admin call so far: the first of the burst below.
-    session.ok(&admin, &ListApiUsers::new());
-    session.ok(&admin, &ListApiUsers::new());
     let viewer = query_key(&server, query_only());
     let mut results = Vec::new();
-    for _ in 0..19 {
+    // The default maximum is 20 calls.
+    for _ in 0..21 {
         results.push(session.call(&admin, &ListApiUsers::new()).is_ok());
     }
-    assert_eq!(results.iter().filter(|ok| **ok).count(), 18);
-    // The counter is per key.
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 20);
     assert_eq!(
         session.error(&admin, &ListApiUsers::new()),
         "EAPI:Rate limit exceeded"
     );
+    // The counter is per key.
     session.ok(&viewer, &ListSettlementBatches::new());
-    // It decays by one call per second.
-    std::thread::sleep(Duration::from_millis(1100));
-    session.ok(&admin, &ListApiUsers::new());
     server.set_rate_limit(false);
     for _ in 0..5 {
         session.ok(&admin, &ListApiUsers::new());
     }
+}
+
+/// A model quick enough for tests: 5 calls, one forgotten per 40 ms, no lockout.
+fn quick_limits() -> RateLimits {
+    RateLimits::default()
+        .max_calls(5)
+        .decay(Duration::from_millis(40))
+        .lockout_after(0)
+}
+
+/// Calls `credentials` until one is admitted, at most `max` times `pause` apart; how many
+/// were refused.
+fn refused_until_admitted(
+    session: &mut Session,
+    credentials: &Credentials,
+    pause: Duration,
+    max: usize,
+) -> usize {
+    for refused in 0..max {
+        if session.call(credentials, &ListApiUsers::new()).is_ok() {
+            return refused;
+        }
+        std::thread::sleep(pause);
+    }
+    panic!("never admitted in {max} calls");
+}
+
+#[test]
+fn refused_calls_count_so_calling_while_limited_keeps_the_limit_in_force() {
+    let server = MockServer::builder()
+        .rate_limits(quick_limits())
+        .start()
+        .unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    for _ in 0..5 {
+        session.ok(&admin, &ListApiUsers::new());
+    }
+    // Hammering while limited: every call is refused and counted, 30 calls over the limit.
+    for _ in 0..30 {
+        assert_eq!(
+            session.error(&admin, &ListApiUsers::new()),
+            "EAPI:Rate limit exceeded"
+        );
+    }
+    let state = server.state();
+    let key = &state["keys"][0]["limits"];
+    assert_eq!(key["rate_limited_answers"], 30, "{key}");
+    assert!(key["calls"].as_u64().unwrap_or(0) > 5, "{key}");
+    // Waiting for one decay period is not enough any more: the refused calls counted.
+    std::thread::sleep(Duration::from_millis(40));
+    assert_eq!(
+        session.error(&admin, &ListApiUsers::new()),
+        "EAPI:Rate limit exceeded"
+    );
+    // Counting only executed calls (the other reading of Kraken's guides), the same burst
+    // leaves nothing behind once a decay period has passed.
+    server.set_rate_limits(Some(quick_limits().refused_calls_count(false)));
+    let fresh = query_key(&server, AccountKeySpec::new(Permission::ALL));
+    for _ in 0..5 {
+        session.ok(&fresh, &ListApiUsers::new());
+    }
+    for _ in 0..30 {
+        assert_eq!(
+            session.error(&fresh, &ListApiUsers::new()),
+            "EAPI:Rate limit exceeded"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(45));
+    assert_eq!(
+        refused_until_admitted(&mut session, &fresh, Duration::from_millis(5), 400),
+        0
+    );
+}
+
+#[test]
+fn repeated_refusals_lock_a_key_out_and_calls_during_the_lockout_prolong_it() {
+    let lockout = Duration::from_secs(1);
+    let server = MockServer::builder()
+        .rate_limits(
+            RateLimits::default()
+                .max_calls(100)
+                .decay(Duration::from_secs(10))
+                .lockout_after(4)
+                .lockout(lockout),
+        )
+        .start()
+        .unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    // Refusals of every kind count: a bad nonce, unknown arguments, an unknown user.
+    session.ok(&admin, &ListApiUsers::new());
+    let stale = |session: &mut Session| signed_raw(session, &server, "1", r#"{"nonce":1}"#);
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    assert_eq!(
+        session.error(&admin, &GetApiUser::new("U_missing")),
+        "EGeneral:Invalid arguments:user_id"
+    );
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    assert_eq!(stale(&mut session), "EAPI:Invalid nonce");
+    // The fourth refusal locked the key: even a good call is refused now, before any check.
+    assert_eq!(
+        session.error(&admin, &ListApiUsers::new()),
+        "EGeneral:Temporary lockout"
+    );
+    let limits = &server.state()["keys"][0]["limits"];
+    assert_eq!(limits["lockouts"], 1, "{limits}");
+    assert!(
+        limits["locked_out_for_ms"].as_u64().unwrap_or(0) > 0,
+        "{limits}"
+    );
+    // Another key is not locked out.
+    let other = query_key(&server, AccountKeySpec::new(Permission::ALL));
+    session.ok(&other, &ListApiUsers::new());
+    // Calling during the lockout starts it over: polling every 100 ms (a tenth of it) keeps
+    // the key locked for as long as it goes on.
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            session.error(&admin, &ListApiUsers::new()),
+            "EGeneral:Temporary lockout"
+        );
+    }
+    // Leaving it alone for the whole lockout ends it.
+    std::thread::sleep(lockout + Duration::from_millis(50));
+    session.ok(&admin, &ListApiUsers::new());
+    assert_eq!(server.state()["keys"][0]["limits"]["lockout_answers"], 7);
 }
 
 #[test]
@@ -570,5 +694,107 @@ fn only_post_to_known_methods_is_served() {
         Received::Response(response) => assert_eq!(response.status, 413),
         Received::Closed => {}
         other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Sends `fields` (JSON members after the nonce, e.g. `"x":1`) to `path`, signed correctly
+/// with `credentials` and a fresh nonce; returns the first error, or `""` on success.
+fn raw_call(session: &mut Session, credentials: &Credentials, path: &str, fields: &str) -> String {
+    let nonce = session.next_nonce().to_string();
+    let body = if fields.is_empty() {
+        format!(r#"{{"nonce":{nonce}}}"#)
+    } else {
+        format!(r#"{{"nonce":{nonce},{fields}}}"#)
+    };
+    let sign = credentials
+        .signing_key()
+        .sign(path, nonce.as_bytes(), body.as_bytes());
+    let response = session
+        .client
+        .send_parts(
+            "POST",
+            path,
+            &[
+                ("Content-Type", b"application/json"),
+                ("API-Key", credentials.api_key().as_str().as_bytes()),
+                ("API-Sign", sign.as_str().as_bytes()),
+            ],
+            body.as_bytes(),
+        )
+        .response();
+    assert_eq!(response.status, 200);
+    response.first_error().unwrap_or_default()
+}
+
+#[test]
+fn unknown_fields_are_refused_by_default_and_ignored_when_switched() {
+    let server = MockServer::start().unwrap();
+    let admin = server.account_credentials();
+    let mut session = Session::new(&server);
+    let list = ListApiUsers::PATH;
+    let settle_list = ListSettlementBatches::PATH;
+    assert_eq!(
+        raw_call(&mut session, &admin, list, r#""extra":1"#),
+        "EGeneral:Invalid arguments:extra"
+    );
+    server.set_unknown_fields(UnknownFields::Ignore);
+    for fields in [r#""extra":1"#, r#""a":"b","c":[1,{"d":null}]"#] {
+        assert_eq!(raw_call(&mut session, &admin, list, fields), "", "{fields}");
+    }
+    // Known fields are still checked, whatever comes beside them.
+    assert_eq!(
+        raw_call(&mut session, &admin, settle_list, r#""extra":1,"limit":0"#),
+        "EGeneral:Invalid arguments:limit"
+    );
+    assert_eq!(server.state()["unknown_fields"], "ignore");
+}
+
+#[test]
+fn the_check_order_switches_change_which_refusal_comes_first() {
+    let elsewhere = |server: &MockServer| {
+        query_key(
+            server,
+            AccountKeySpec::new(Permission::ALL).whitelisted_ips(["192.0.2.1"]),
+        )
+    };
+    let bad_signature = |key: &Credentials| {
+        Credentials::new(key.api_key().as_str(), prime_core::example::SECRET).unwrap()
+    };
+    let settle = SettleSettlementBatchAsset::PATH;
+    let empty_batch = r#""batch_id":"","asset":"BTC""#;
+    for (order, signature_refusal, argument_refusal) in [
+        (
+            CheckOrder::default(),
+            "EAPI:Invalid signature",
+            "EGeneral:Permission denied",
+        ),
+        (
+            CheckOrder::default().allow_list_first(true),
+            "EGeneral:Permission denied",
+            "EGeneral:Permission denied",
+        ),
+        (
+            CheckOrder::default().arguments_before_permission(true),
+            "EAPI:Invalid signature",
+            "EGeneral:Invalid arguments:batch_id",
+        ),
+    ] {
+        let server = MockServer::builder().check_order(order).start().unwrap();
+        let mut session = Session::new(&server);
+        // A key used from outside its allow-list, with a wrong signature.
+        let outside = bad_signature(&elsewhere(&server));
+        assert_eq!(
+            raw_call(&mut session, &outside, ListApiUsers::PATH, ""),
+            signature_refusal,
+            "{order:?}"
+        );
+        // A key without the settle permission, with an empty batch id.
+        let viewer = query_key(&server, query_only());
+        assert_eq!(
+            raw_call(&mut session, &viewer, settle, empty_batch),
+            argument_refusal,
+            "{order:?}"
+        );
+        assert_eq!(server.executions("SettlePrimeSettlementBatchAsset"), 0);
     }
 }

@@ -94,7 +94,7 @@ fn internal_server_error_answers_500_json_without_executing() {
     assert_eq!(response.status, 500);
     assert_eq!(
         response.json(),
-        serde_json::json!({"error": ["EGeneral:Internal error"]})
+        serde_json::json!({"error": ["EGeneral:Internal error"], "result": {}})
     );
     match parse::<serde_json::Value>(&response).unwrap_err() {
         ResponseError::Status { errors, .. } => {

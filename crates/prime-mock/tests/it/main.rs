@@ -3,6 +3,7 @@
 //! descriptors, which tests running beside it would disturb).
 
 mod authentication;
+mod choices;
 mod diagnosis;
 mod endpoints;
 mod faults;

@@ -289,6 +289,57 @@ fn the_control_interface_drives_settlement_over_http() {
     let (status, _) = control("POST", "/__mock/rate-limit", r#"{"enabled":true}"#);
     assert_eq!(status, 200);
     assert_eq!(server.state()["rate_limit"], true);
+    assert_eq!(server.state()["rate_limits"]["max_calls"], 20);
+    let (status, _) = control(
+        "POST",
+        "/__mock/rate-limit",
+        r#"{"enabled":true,"max_calls":3,"decay_ms":250,"refused_calls_count":false,"lockout_after":2,"lockout_ms":500,"prolong_lockout":false}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        server.state()["rate_limits"],
+        serde_json::json!({"max_calls":3,"decay_ms":250,"refused_calls_count":false,"lockout_after":2,"lockout_ms":500,"prolong_lockout":false})
+    );
+    let (status, _) = control("POST", "/__mock/rate-limit", r#"{"enabled":false}"#);
+    assert_eq!(status, 200);
+    assert_eq!(server.state()["rate_limits"], serde_json::Value::Null);
+    let (status, _) = control(
+        "POST",
+        "/__mock/unknown-fields",
+        r#"{"unknown_fields":"ignore"}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(server.state()["unknown_fields"], "ignore");
+    let (status, _) = control(
+        "POST",
+        "/__mock/unknown-fields",
+        r#"{"unknown_fields":"drop"}"#,
+    );
+    assert_eq!(status, 400);
+    let (status, _) = control(
+        "POST",
+        "/__mock/check-order",
+        r#"{"allow_list_first":true}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        server.state()["check_order"],
+        serde_json::json!({"allow_list_first":true,"arguments_before_permission":false})
+    );
+    // Error replies carry `"result": {}` unless switched off, and back on.
+    let unsigned = || control("POST", "/0/private/ListPrimeApiUsers", r#"{"nonce":1}"#).1;
+    assert_eq!(
+        unsigned(),
+        serde_json::json!({"error": ["EAPI:Invalid key"], "result": {}})
+    );
+    let (status, _) = control("POST", "/__mock/error-result", r#"{"result":false}"#);
+    assert_eq!(status, 200);
+    assert_eq!(
+        unsigned(),
+        serde_json::json!({"error": ["EAPI:Invalid key"]})
+    );
+    server.set_error_result(true);
+    assert_eq!(unsigned()["result"], serde_json::json!({}));
     let (status, _) = control("GET", "/__mock/nothing", "");
     assert_eq!(status, 404);
     let (status, _) = control(
