@@ -32,6 +32,9 @@ struct ReliabilityDoctests;
 #[doc = include_str!("../../docs/simulator.md")]
 struct SimulatorDoctests;
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/simulator-choices.md")]
+struct SimulatorChoicesDoctests;
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/vectors.md")]
 struct VectorsDoctests;
 #[cfg(doctest)]
