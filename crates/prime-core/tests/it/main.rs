@@ -8,6 +8,7 @@ mod driver;
 mod golden;
 mod issued;
 mod kraken_errors;
+mod layers;
 mod nonce;
 mod otp;
 mod properties;
