@@ -2,9 +2,9 @@
 //! `prime mock --credentials-out` (a separate process) or the in-process simulator with
 //! faults, with the `prime` process aborted at every step and rerun.
 
-use super::{prime, prime_on, run, scratch, stderr};
+use super::{prime, prime_on, run, scratch, spawn_mock_writing, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use prime_mock::{Fault, FaultKind, MockServer};
@@ -19,21 +19,7 @@ struct Mock {
 impl Mock {
     fn start(dir: &Path) -> Self {
         let credentials = dir.join("mock.json");
-        let child = prime()
-            .args(["mock", "--credentials-out"])
-            .arg(&credentials)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prime mock starts");
-        let started = Instant::now();
-        while !credentials.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no credentials file"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let child = spawn_mock_writing(&credentials);
         Self { child, credentials }
     }
 
