@@ -104,8 +104,16 @@ fn limited_until(error: &prime_core::Error) -> String {
         .saturating_add(u64::from(wait.subsec_nanos() > 0));
     format!(
         "; call again with this key after {}",
-        crate::budget::human_time(until, now)
+        crate::clock::human_time(until, now)
     )
+}
+
+/// Whether the calls carry an API 2FA password (for the hint on `EAPI:Invalid signature`).
+static OTP_GIVEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The calls carry an API 2FA password: a refused signature's hint says so.
+pub fn note_otp_given() {
+    OTP_GIVEN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,
@@ -117,7 +125,10 @@ fn otp_hint(error: &prime_core::Error) -> &'static str {
             .iter()
             .any(|e| matches!(e.code(), prime_core::ErrorCode::InvalidSignature))
     });
-    match (invalid_signature, crate::credentials::otp_given()) {
+    match (
+        invalid_signature,
+        OTP_GIVEN.load(std::sync::atomic::Ordering::Relaxed),
+    ) {
         (false, _) => "",
         (true, false) => {
             "; if the key has API 2FA, Kraken answers a call without its password this way: \
@@ -150,7 +161,7 @@ fn throttled_until(error: &prime_core::Error) -> String {
         .map_or(0, |d| d.as_secs());
     format!(
         "; Kraken takes calls again at {}",
-        crate::budget::human_time(until, now)
+        crate::clock::human_time(until, now)
     )
 }
 

@@ -6,10 +6,12 @@
 //! SIGINT, 143 for SIGTERM; what `prime` started is ended first).
 #![forbid(unsafe_code)]
 
+mod activity;
 mod announce;
 mod api;
 mod budget;
 mod cli;
+mod clock;
 mod credentials;
 mod demo;
 mod failure;

@@ -90,9 +90,8 @@ fn every_layer_imports_only_the_layers_below_it() {
         let first = relative.components().next().expect("a path");
         let first = first.as_os_str().to_string_lossy();
         let layer = first.trim_end_matches(".rs");
-        let own = rank(layer).unwrap_or_else(|| {
-            panic!("{}: in no layer; add it to LAYERS", relative.display())
-        });
+        let own = rank(layer)
+            .unwrap_or_else(|| panic!("{}: in no layer; add it to LAYERS", relative.display()));
         let text = std::fs::read_to_string(file).expect("a source file");
         for (number, line) in code_lines(&text) {
             for target in crate_paths(line) {
@@ -111,14 +110,23 @@ fn every_layer_imports_only_the_layers_below_it() {
             }
         }
     }
-    assert!(seen > 20, "only {seen} crate:: paths found: is the reader broken?");
-    assert!(wrong.is_empty(), "imports that do not run down:\n{}", wrong.join("\n"));
+    assert!(
+        seen > 20,
+        "only {seen} crate:: paths found: is the reader broken?"
+    );
+    assert!(
+        wrong.is_empty(),
+        "imports that do not run down:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn the_reader_sees_paths_and_skips_comments_and_tests() {
     assert_eq!(
-        crate_paths("use crate::auth::{Credentials}; let x = crate::Root; $crate::no; prime_crate::no"),
+        crate_paths(
+            "use crate::auth::{Credentials}; let x = crate::Root; $crate::no; prime_crate::no"
+        ),
         ["auth", "Root"]
     );
     let text = "use crate::auth::A;\n// crate::workflow\n#[cfg(test)]\nmod tests {\n    use crate::workflow::B;\n}\nuse crate::endpoints::C;\n";
