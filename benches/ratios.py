@@ -18,15 +18,22 @@ RATIOS = [
     ("peer/signature", "peer/floor", "signature / floor", ("<=", 1.10)),
     ("peer/request", "peer/floor", "request / floor", ("<=", 1.5)),
     ("peer/peer", "peer/request", "peer / request", (">=", 2.0)),
+    # The bytes output: one run of benches/peer.
+    ("peer/bytes", "peer/floor", "bytes request / floor", ("<=", 1.3)),
+    ("peer/peer", "peer/bytes", "peer / bytes request", (">=", 1.8)),
+    ("peer/bytes", "peer/request", "bytes request / http::Request", None),
     ("signing/sign", "signing/floor", "sign / floor", ("<=", 1.15)),
     ("signing/naive", "signing/sign", "naive / sign", (">=", 1.5)),
     ("signing_parts/signature", "signing/floor", "signature alone / floor", None),
+    ("signing/bytes", "signing/floor", "bytes / floor (signing bench)", ("<=", 1.3)),
     ("blocking/client", "blocking/raw_ureq", "blocking client / raw ureq", ("<=", 1.10)),
     ("blocking/client", "blocking/raw_ureq_core", "blocking client / raw ureq + core work", None),
     ("blocking/raw_ureq_core", "blocking/raw_ureq", "raw ureq + core work / raw ureq", None),
     ("async/client", "async/raw_hyper", "async client / raw hyper", ("<=", 1.10)),
     ("async/client", "async/raw_hyper_core", "async client / raw hyper + core work", None),
     ("async/raw_hyper_core", "async/raw_hyper", "raw hyper + core work / raw hyper", None),
+    ("example/client", "example/raw_tcp_core", "example client / (raw TCP + core work)", ("<=", 1.10)),
+    ("example/raw_tcp_core", "example/raw_tcp", "raw TCP + core work / raw TCP", None),
 ]
 
 

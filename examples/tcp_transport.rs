@@ -1,40 +1,56 @@
 //! A third Prime transport: HTTP/1.1 over `std::net::TcpStream`, a connection per attempt. It
-//! moves bytes and says whether a failure came before anything was written; every rule of a
-//! call (validate before spending a nonce, re-sign, never resend a write that may have
-//! executed, back off) comes from prime-core's call driver.
+//! writes the signed request bytes the call driver produces ([`Call::request_bytes`]: no
+//! `http::Request`, no header map, one buffer reused across attempts), reads the answer, and
+//! says whether a failure came before anything was written; every rule of a call (validate
+//! before spending a nonce, re-sign, never resend a write that may have executed, back off)
+//! comes from prime-core's call driver.
 //!
 //! Run it against the embedded simulator: `cargo run -p prime-tests --example tcp_transport`.
 //! Plain HTTP only: fine for the simulator on loopback, not for Kraken.
+//!
+//! [`Call::request_bytes`]: prime_core::transport::Call::request_bytes
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Instant;
 
-use prime_core::http::{HeaderName, HeaderValue, Request, Response, StatusCode, response::Parts};
+use prime_core::http::{HeaderName, HeaderValue, Response, StatusCode, Uri, response::Parts};
 use prime_core::transport::{
     BodyBuffer, ClientCore, Step, TransportError, TransportErrorKind, maybe_sent, not_sent,
 };
 use prime_core::{BuildError, Credentials, Endpoint, Error, Reply, Settings};
+use zeroize::Zeroizing;
+
+/// The longest response head read; Prime's are a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
 
 /// A blocking client whose transport is a bare TCP socket.
 pub struct TcpClient {
     core: ClientCore,
+    /// `host:port` of the base URL.
+    address: String,
 }
 
 impl TcpClient {
     /// A client for `settings` (whose base URL must be `http://`).
     pub fn new(credentials: Credentials, settings: &Settings) -> Result<Self, BuildError> {
         let core = ClientCore::new(credentials, settings)?;
-        let plain = core.base_url().starts_with("http://");
         let refused = || BuildError::new("base_url", "plain HTTP only");
-        plain.then_some(Self { core }).ok_or_else(refused)
+        let uri: Uri = core.base_url().parse().map_err(|_| refused())?;
+        let (Some("http"), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            return Err(refused());
+        };
+        let address = format!("{host}:{}", uri.port_u16().unwrap_or(80));
+        Ok(Self { core, address })
     }
 
     /// Sends `endpoint` as the call driver directs.
     pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
         let mut call = self.core.start(endpoint, Instant::now())?;
+        // One buffer for every attempt of the call: each is signed afresh into it.
+        let mut request = Vec::with_capacity(1024);
         loop {
-            let request = call.request()?;
+            call.request_bytes(&mut request)?;
             let outcome = self.exchange(&request);
             match call.on_attempt(Instant::now(), outcome) {
                 Step::Done(reply) => return Ok(reply),
@@ -47,10 +63,10 @@ impl TcpClient {
     // The 13 typed methods (`create_api_user_key`, ...), from the core's endpoint table.
     prime_core::client_methods!(blocking);
 
-    /// One request on a fresh connection, read until the whole body is in.
-    fn exchange(&self, request: &Request<Vec<u8>>) -> Result<(Parts, BodyBuffer), TransportError> {
-        let host = request.uri().authority().map_or("", |a| a.as_str());
-        let address = host
+    /// One request on a fresh connection; the answer ends after its `Content-Length` (or,
+    /// without one, when the server closes).
+    fn exchange(&self, request: &[u8]) -> Result<(Parts, BodyBuffer), TransportError> {
+        let address = (self.address.as_str())
             .to_socket_addrs()
             .map_err(|e| not_sent(TransportErrorKind::Connect, e))?
             .next()
@@ -64,48 +80,48 @@ impl TcpClient {
             .set_read_timeout(timeout)
             .and_then(|()| stream.set_write_timeout(timeout))
             .map_err(io)?;
-
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            request.uri().path(),
-            request.body().len()
-        );
-        for (name, value) in request.headers() {
-            // Header values the core builds are visible ASCII.
-            head.push_str(&format!(
-                "{name}: {}\r\n",
-                value.to_str().unwrap_or_default()
-            ));
-        }
-        head.push_str("\r\n");
         // From the first byte on, the server may execute the request: "maybe sent".
-        stream.write_all(head.as_bytes()).map_err(io)?;
-        stream.write_all(request.body()).map_err(io)?;
+        stream.write_all(request).map_err(io)?;
 
-        // `Connection: close`: the response ends when the server closes. Never read more than
-        // the body cap (plus room for a head) allows.
-        let limit = self.core.max_response_bytes() as u64 + 64 * 1024;
-        let mut received = zeroize::Zeroizing::new(Vec::new());
-        let read = (&mut stream).take(limit).read_to_end(&mut received);
-        let Some(head_end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return Err(io(read.err().unwrap_or(ErrorKind::UnexpectedEof.into())));
+        // The head, read whole before anything is parsed. Sized once, so the zeroizing
+        // buffer never reallocates (a body that follows may hold a one-time secret).
+        let mut received = Zeroizing::new(Vec::with_capacity(MAX_HEAD));
+        let mut chunk = Zeroizing::new([0u8; 4096]);
+        let head_end = loop {
+            if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let room = (MAX_HEAD - received.len()).min(chunk.len());
+            if room == 0 {
+                return Err(maybe_sent(
+                    TransportErrorKind::Io,
+                    "response head over 16 KiB",
+                ));
+            }
+            match stream.read(&mut chunk[..room]).map_err(io)? {
+                0 => return Err(io(ErrorKind::UnexpectedEof.into())),
+                read => received.extend_from_slice(&chunk[..read]),
+            }
         };
-        let (head, rest) = received.split_at(head_end + 4);
-        let parts = parse_head(head)?;
+        let parts = parse_head(&received[..head_end])?;
         let length = parts.headers.get("content-length");
         let length = length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         let mut body = self.core.body_buffer(length)?;
-        body.extend(rest)?;
-        // A failure hands over the bytes received: the driver still delivers a created key's
-        // secret that is among them.
-        match read {
-            Err(e) => Err(io(e).with_received(body.as_bytes())),
-            Ok(_) if length.is_some_and(|length| length != body.len() as u64) => {
-                let cut = maybe_sent(TransportErrorKind::Io, "body cut short");
-                Err(cut.with_received(body.as_bytes()))
+        body.extend(&received[head_end..])?;
+        // The body, never past the cap. A failure hands over the bytes received: the driver
+        // still delivers a created key's secret that is among them.
+        while length.is_none_or(|length| (body.len() as u64) < length) {
+            match stream.read(&mut chunk[..]) {
+                Ok(0) => break,
+                Ok(read) => body.extend(&chunk[..read])?,
+                Err(e) => return Err(io(e).with_received(body.as_bytes())),
             }
-            Ok(_) => Ok((parts, body)),
         }
+        if length.is_some_and(|length| length != body.len() as u64) {
+            let cut = maybe_sent(TransportErrorKind::Io, "body cut short");
+            return Err(cut.with_received(body.as_bytes()));
+        }
+        Ok((parts, body))
     }
 }
 

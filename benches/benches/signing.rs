@@ -8,6 +8,8 @@
 //!   message, with the HMAC key schedule prepared.
 //! - `signing/naive`: what typical clients do on every call: decode the base64 secret, key the
 //!   HMAC, format strings, then build the same request.
+//! - `signing/bytes`: the same signed request as `sign`, written as HTTP/1.1 bytes into a
+//!   buffer reused from call to call (`RequestBuilder::build_http1`).
 //!
 //! `signing_parts` splits `sign` so the overhead above the floor can be attributed:
 //! `signature` is `SigningKey::sign` alone (SHA-256, HMAC-SHA512, base64, given the body) and
@@ -26,6 +28,8 @@ fn signing(c: &mut Criterion) {
     group.bench_function("sign", |b| b.iter(|| inputs.sign()));
     group.bench_function("floor", |b| b.iter(|| inputs.floor()));
     group.bench_function("naive", |b| b.iter(|| inputs.naive()));
+    let mut buf = Vec::new();
+    group.bench_function("bytes", |b| b.iter(|| inputs.bytes(&mut buf)));
     group.finish();
 }
 

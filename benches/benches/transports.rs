@@ -8,6 +8,11 @@
 //!   and reads the body into a `Vec`; nothing is parsed.
 //! - `async/client` and `async/raw_hyper`: the same with `prime_async::Client` and a default
 //!   `hyper_util` legacy client, on one current-thread tokio runtime.
+//! - `example/client` and `example/raw_tcp`: the example transport (`examples/tcp_transport.rs`:
+//!   the call driver's HTTP/1.1 bytes over `std::net::TcpStream`, a connection per call) and a
+//!   minimal hand-written HTTP/1.1 exchange doing the same: connect, write the request bytes
+//!   (signed before the timed loop), read the head (`httparse`) and the body by its
+//!   `Content-Length`.
 //! - `*/raw_*_core`: the raw client doing the core's work inline: each request is built and
 //!   signed in the timed loop and its body parsed with `parse_response`. `client / raw_*_core`
 //!   is what the transport shell itself adds (send order, timeouts, delivery probe, body cap,
@@ -22,6 +27,8 @@
 //! the delivery probe, the body cap, parsing and the retry bookkeeping.
 
 use std::hint::black_box;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,7 +39,54 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prime_benches::{mock_with_batch, presigned};
 use prime_core::endpoints::{BatchList, ListSettlementBatches};
+use prime_core::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
+
+// The example transport, measured as its users would run it.
+#[path = "../../examples/tcp_transport.rs"]
+mod tcp_transport;
+
+/// One exchange as a minimal hand-written HTTP/1.1 client does it: connect, write `request`,
+/// read the head (parsed with `httparse` into a header map) and then the body by its
+/// `Content-Length`. `received` is reused; the body is `received[body_start..]`.
+fn raw_tcp(
+    address: SocketAddr,
+    request: &[u8],
+    received: &mut Vec<u8>,
+) -> (StatusCode, HeaderMap, usize) {
+    let mut stream = TcpStream::connect(address).expect("the simulator accepts");
+    stream.write_all(request).expect("the request is written");
+    received.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut chunk).expect("the simulator answers");
+        assert!(read > 0, "the simulator closed early");
+        received.extend_from_slice(&chunk[..read]);
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut head = httparse::Response::new(&mut headers);
+        if let httparse::Status::Complete(head_len) = head.parse(received).expect("HTTP/1.1") {
+            let status = StatusCode::from_u16(head.code.unwrap_or(0)).expect("a status");
+            let mut map = HeaderMap::with_capacity(head.headers.len());
+            for header in head.headers.iter() {
+                map.append(
+                    HeaderName::from_bytes(header.name.as_bytes()).expect("a header name"),
+                    HeaderValue::from_bytes(header.value).expect("a header value"),
+                );
+            }
+            let length: usize = map["content-length"]
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .expect("a Content-Length");
+            while received.len() < head_len + length {
+                let read = stream.read(&mut chunk).expect("the body arrives");
+                assert!(read > 0, "the simulator closed early");
+                received.extend_from_slice(&chunk[..read]);
+            }
+            return (status, map, head_len);
+        }
+    }
+}
 
 fn transports(c: &mut Criterion) {
     let (server, endpoint, credentials) = mock_with_batch();
@@ -170,9 +224,68 @@ fn transports(c: &mut Criterion) {
     group.finish();
 }
 
+fn example_transport(c: &mut Criterion) {
+    let (server, endpoint, credentials) = mock_with_batch();
+    let url = server.url();
+    let address = server.addr();
+    let builder = RequestBuilder::new()
+        .with_base_url(&url)
+        .expect("the simulator's URL is valid");
+    let nonces = Arc::new(ClockNonce::new());
+    let executions = || server.executions(ListSettlementBatches::NAME);
+
+    let mut group = c.benchmark_group("example");
+    let settings = prime_core::Settings::default()
+        .base_url(&url)
+        .nonce_source(nonces.clone());
+    let client = tcp_transport::TcpClient::new(credentials.clone(), &settings)
+        .expect("valid client settings");
+    group.bench_function("client", |b| {
+        b.iter(|| {
+            client
+                .send(black_box(&endpoint))
+                .expect("the call succeeds")
+        });
+    });
+    let mut received = Vec::with_capacity(8192);
+    group.bench_function("raw_tcp", |b| {
+        b.iter_custom(|iters| {
+            let requests: Vec<Vec<u8>> = (0..iters)
+                .map(|_| {
+                    let mut bytes = Vec::new();
+                    builder
+                        .build_http1(&endpoint, &credentials, nonces.next_nonce(), &mut bytes)
+                        .expect("valid request");
+                    bytes
+                })
+                .collect();
+            let before = executions();
+            let started = Instant::now();
+            for request in &requests {
+                black_box(raw_tcp(address, request, &mut received));
+            }
+            let elapsed = started.elapsed();
+            assert_eq!(executions() - before, iters, "every request was executed");
+            elapsed
+        });
+    });
+    let mut request = Vec::with_capacity(1024);
+    group.bench_function("raw_tcp_core", |b| {
+        b.iter(|| {
+            builder
+                .build_http1(&endpoint, &credentials, nonces.next_nonce(), &mut request)
+                .expect("valid request");
+            let (status, headers, body_start) = raw_tcp(address, &request, &mut received);
+            parse_response::<BatchList>(status, &headers, &received[body_start..])
+                .expect("a batch list")
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = prime_benches::round_trip_config();
-    targets = transports
+    targets = transports, example_transport
 }
 criterion_main!(benches);

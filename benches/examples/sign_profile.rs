@@ -19,12 +19,19 @@ fn main() {
         "floor" => (0..count).for_each(|_| {
             std::hint::black_box(inputs.floor());
         }),
+        "bytes" => {
+            let mut buf = Vec::new();
+            (0..count).for_each(|_| {
+                inputs.bytes(&mut buf);
+                std::hint::black_box(&buf);
+            });
+        }
         "signature" => (0..count).for_each(|_| {
             std::hint::black_box(inputs.signature());
         }),
         "naive" => (0..count).for_each(|_| {
             std::hint::black_box(inputs.naive());
         }),
-        other => panic!("unknown mode {other}: sign, signature, floor or naive"),
+        other => panic!("unknown mode {other}: sign, bytes, signature, floor or naive"),
     }
 }

@@ -147,6 +147,19 @@ impl SigningInputs {
             .expect("valid request")
     }
 
+    /// `bytes`: the same signed request as [`sign`](Self::sign), written as HTTP/1.1 bytes
+    /// into `buf`, a buffer reused from call to call (`RequestBuilder::build_http1`).
+    pub fn bytes(&self, buf: &mut Vec<u8>) {
+        self.builder
+            .build_http1(
+                std::hint::black_box(&self.endpoint),
+                &self.credentials,
+                std::hint::black_box(NONCE),
+                buf,
+            )
+            .expect("valid request");
+    }
+
     /// `signature`: `SigningKey::sign` alone, given the body (no request around it).
     pub fn signature(&self) -> prime_core::ApiSign {
         self.credentials.signing_key().sign(

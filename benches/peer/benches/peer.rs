@@ -5,6 +5,8 @@
 //!   on blocks padded outside the loop; checked to produce the same tag.
 //! - `signature`: `prime_core::SigningKey::sign` (given the body).
 //! - `request`: `prime_core::RequestBuilder::build`: a whole signed `http::Request`.
+//! - `bytes`: `prime_core::RequestBuilder::build_http1`: the same whole signed request as
+//!   HTTP/1.1 bytes (request line, headers, body), into a buffer reused from call to call.
 //! - `peer`: kraken-async-rs 0.16 `crypto::signatures::generate_signature` for the same body
 //!   (it takes the body as an owned `String`, so the bench hands it a copy, as a caller that
 //!   just serialized it would).
@@ -16,97 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use prime_core::endpoints::CreateApiUserKey;
 use prime_core::{Credentials, Endpoint, RequestBuilder, encode_body};
-use sha2::block_api::{compress256, compress512};
-
-const KEY: &str = "KRA5L19LAW8Z";
-const SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
-const USER_ID: &str = "2T0RXL9B8K5D6";
-const NONCE: u64 = 1_795_000_000_123_456_789;
-
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-const SHA512_IV: [u64; 8] = [
-    0x6a09e667f3bcc908,
-    0xbb67ae8584caa73b,
-    0x3c6ef372fe94f82b,
-    0xa54ff53a5f1d36f1,
-    0x510e527fade682d1,
-    0x9b05688c2b3e6c1f,
-    0x1f83d9abfb41bd6b,
-    0x5be0cd19137e2179,
-];
-
-fn pad(message: &[u8], prefix_len: usize, block: usize, len_bytes: usize) -> Vec<u8> {
-    let mut padded = message.to_vec();
-    padded.push(0x80);
-    while !(padded.len() + len_bytes).is_multiple_of(block) {
-        padded.push(0);
-    }
-    let bits = ((prefix_len + message.len()) as u128) * 8;
-    padded.extend_from_slice(&bits.to_be_bytes()[16 - len_bytes..]);
-    padded
-}
-
-fn prepared_state(secret: &[u8], pad_byte: u8) -> [u64; 8] {
-    let mut block = [0u8; 128];
-    block[..secret.len()].copy_from_slice(secret);
-    for b in &mut block {
-        *b ^= pad_byte;
-    }
-    let mut state = SHA512_IV;
-    compress512(&mut state, &[block]);
-    state
-}
-
-struct Floor {
-    sha256_blocks: Vec<[u8; 64]>,
-    ipad: [u64; 8],
-    opad: [u64; 8],
-    inner_block: [u8; 128],
-    outer_block: [u8; 128],
-}
-
-impl Floor {
-    fn new(body: &[u8]) -> Self {
-        let message: Vec<u8> = [NONCE.to_string().as_bytes(), body].concat();
-        let secret = STANDARD.decode(SECRET).expect("base64");
-        let path = CreateApiUserKey::PATH.as_bytes();
-        let mut inner_block: [u8; 128] = pad(&vec![0; path.len() + 32], 128, 128, 16)
-            .try_into()
-            .expect("one block");
-        inner_block[..path.len()].copy_from_slice(path);
-        Self {
-            sha256_blocks: pad(&message, 0, 64, 8)
-                .chunks_exact(64)
-                .map(|c| c.try_into().expect("64 bytes"))
-                .collect(),
-            ipad: prepared_state(&secret, 0x36),
-            opad: prepared_state(&secret, 0x5c),
-            inner_block,
-            outer_block: pad(&[0; 64], 128, 128, 16).try_into().expect("one block"),
-        }
-    }
-
-    fn run(&mut self) -> [u64; 8] {
-        let path_len = CreateApiUserKey::PATH.len();
-        let mut s256 = SHA256_IV;
-        compress256(&mut s256, black_box(&self.sha256_blocks));
-        for (i, word) in s256.iter().enumerate() {
-            self.inner_block[path_len + 4 * i..path_len + 4 * i + 4]
-                .copy_from_slice(&word.to_be_bytes());
-        }
-        let mut inner = self.ipad;
-        compress512(&mut inner, &[self.inner_block]);
-        for (i, word) in inner.iter().enumerate() {
-            self.outer_block[8 * i..8 * i + 8].copy_from_slice(&word.to_be_bytes());
-        }
-        let mut outer = self.opad;
-        compress512(&mut outer, &[self.outer_block]);
-        outer
-    }
-}
+use prime_peer_bench::{Floor, KEY, NONCE, SECRET, USER_ID};
 
 fn peer(c: &mut Criterion) {
     let credentials = Credentials::new(KEY, SECRET).expect("valid credentials");
@@ -126,6 +38,15 @@ fn peer(c: &mut Criterion) {
         .build(&endpoint, &credentials, NONCE)
         .expect("request");
     assert_eq!(request.headers()["API-Sign"], ours.as_str());
+    let mut buf = Vec::new();
+    builder
+        .build_http1(&endpoint, &credentials, NONCE, &mut buf)
+        .expect("request bytes");
+    let signed_line = format!("\r\napi-sign: {}\r\n", ours.as_str());
+    assert!(
+        buf.windows(signed_line.len())
+            .any(|w| w == signed_line.as_bytes())
+    );
     let theirs = kraken_async_rs::crypto::signatures::generate_signature(
         NONCE,
         SECRET,
@@ -149,6 +70,18 @@ fn peer(c: &mut Criterion) {
         b.iter(|| {
             builder
                 .build(black_box(&endpoint), &credentials, black_box(NONCE))
+                .expect("valid request")
+        })
+    });
+    group.bench_function("bytes", |b| {
+        b.iter(|| {
+            builder
+                .build_http1(
+                    black_box(&endpoint),
+                    &credentials,
+                    black_box(NONCE),
+                    &mut buf,
+                )
                 .expect("valid request")
         })
     });

@@ -365,9 +365,10 @@ fn supervise(
         if writer.is_finished() && watch.unread().is_none_or(|n| n == 0) {
             match writer.join() {
                 Ok((stdin, Ok(()))) => break stdin,
+                // The command closed its input before reading all of it (a broken pipe).
                 Ok((_, Err(e))) => {
                     return Err(SinkError::new(format!(
-                        "`{shown}` did not read the secret: {e}"
+                        "`{shown}` did not read the secret ({e}): not delivered"
                     )));
                 }
                 Err(_) => return Err(SinkError::new(format!("`{shown}`: the writer failed"))),

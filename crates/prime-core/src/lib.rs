@@ -1,7 +1,8 @@
 //! The sans-IO core of a [Kraken Prime REST API](https://docs.kraken.com/api-reference/) client.
 //!
 //! **In scope:** credentials and their secrets, nonces, `API-Sign` signing, one typed request
-//! per endpoint ([`endpoints`]), building complete signed [`http::Request`]s, parsing
+//! per endpoint ([`endpoints`]), building complete signed [`http::Request`]s (or the same
+//! request as HTTP/1.1 bytes in a buffer the caller reuses), parsing
 //! `(status, headers, body)` into typed results or typed errors, and the retry decision.
 //!
 //! **Out of scope:** sockets, TLS, threads, async runtimes, clocks inside signing, sleeping.
@@ -67,7 +68,9 @@
 //! - [`Credentials`], [`SigningKey`], [`ApiSecret`]: secret material, zeroized, never printed.
 //! - [`NonceSource`], [`ClockNonce`]: strictly increasing nonces.
 //! - [`Endpoint`], [`endpoints`]: the 13 endpoints as data.
-//! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`.
+//! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`, or the same request as HTTP/1.1
+//!   bytes without an allocation ([`RequestBuilder::build_http1`], [`WriteRequestError`]) for
+//!   transports that write to their own socket.
 //! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
@@ -106,7 +109,8 @@ pub use transport::{
 };
 pub use wire::{
     DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
-    ResponseError, SalvagedKey, Severity, encode_body, encode_body_with_otp, parse_response,
+    ResponseError, SalvagedKey, Severity, WriteRequestError, encode_body, encode_body_with_otp,
+    parse_response,
 };
 pub use workflow::rotation;
 

@@ -27,6 +27,11 @@ impl ApiSign {
         Self { text }
     }
 
+    /// The signature's base64 text as bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.text
+    }
+
     /// The signature as base64 text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.text).unwrap_or_default()
@@ -92,7 +97,7 @@ pub(crate) mod block {
                 if filled < 64 {
                     continue;
                 }
-                compress256(&mut state, &[buffer]);
+                compress256(&mut state, std::slice::from_ref(&buffer));
             }
             let (blocks, rest) = part.as_chunks::<64>();
             compress256(&mut state, blocks);
@@ -104,11 +109,11 @@ pub(crate) mod block {
         buffer[filled + 1..].fill(0);
         if filled + 1 > 56 {
             // No room for the length: it goes in one more block.
-            compress256(&mut state, &[buffer]);
+            compress256(&mut state, std::slice::from_ref(&buffer));
             buffer = [0u8; 64];
         }
         buffer[56..].copy_from_slice(&bits.to_be_bytes());
-        compress256(&mut state, &[buffer]);
+        compress256(&mut state, std::slice::from_ref(&buffer));
         let mut digest = [0u8; 32];
         for (out, word) in digest.chunks_exact_mut(4).zip(state) {
             out.copy_from_slice(&word.to_be_bytes());
@@ -131,7 +136,7 @@ pub(crate) mod block {
                 if filled < 128 {
                     continue;
                 }
-                compress512(&mut state, &[buffer]);
+                compress512(&mut state, std::slice::from_ref(&buffer));
             }
             let (blocks, rest) = part.as_chunks::<128>();
             compress512(&mut state, blocks);
@@ -142,11 +147,11 @@ pub(crate) mod block {
         buffer[filled] = 0x80;
         buffer[filled + 1..].fill(0);
         if filled + 1 > 112 {
-            compress512(&mut state, &[buffer]);
+            compress512(&mut state, std::slice::from_ref(&buffer));
             buffer = [0u8; 128];
         }
         buffer[112..].copy_from_slice(&bits.to_be_bytes());
-        compress512(&mut state, &[buffer]);
+        compress512(&mut state, std::slice::from_ref(&buffer));
         let mut digest = [0u8; 64];
         for (out, word) in digest.chunks_exact_mut(8).zip(state) {
             out.copy_from_slice(&word.to_be_bytes());

@@ -202,7 +202,8 @@ impl fmt::Debug for ClientCore {
 ///
 /// A transport loops:
 ///
-/// 1. **output** [`Call::request`]: a request signed now, with a fresh nonce;
+/// 1. **output** [`Call::request`]: a request signed now, with a fresh nonce (or
+///    [`Call::request_bytes`]: the same request as HTTP/1.1 bytes in the transport's buffer);
 /// 2. sends it, then **input** [`Call::on_response`] with the status, headers and body, or
 ///    [`Call::on_transport_error`] if it failed below HTTP (saying whether the request was
 ///    certainly *not sent* or *maybe sent*);
@@ -300,6 +301,36 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// [`Error::InvalidArgument`] if the call already finished (a transport bug), or if the
     /// endpoint cannot be encoded.
     pub fn request(&mut self) -> Result<Request<Vec<u8>>, Error> {
+        self.next_attempt(|requests, endpoint, credentials, nonce| {
+            requests.build(endpoint, credentials, nonce)
+        })
+    }
+
+    /// **Output**: the next request as HTTP/1.1 bytes, written into `buf` (replacing what it
+    /// held), for a transport that writes to its own socket. The same attempt as
+    /// [`Call::request`] — a fresh nonce, signed now — and the same bytes a plain HTTP/1.1
+    /// writer makes of that request; once `buf` has grown, no allocation
+    /// ([`RequestBuilder::build_http1`]).
+    ///
+    /// # Errors
+    /// As [`Call::request`].
+    pub fn request_bytes(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        self.next_attempt(|requests, endpoint, credentials, nonce| {
+            requests.build_http1(endpoint, credentials, nonce, buf)
+        })
+    }
+
+    /// The one path to the next attempt, whichever output it is signed into: refused once
+    /// the call finished, a fresh nonce, then in flight.
+    fn next_attempt<T>(
+        &mut self,
+        sign: impl FnOnce(
+            &RequestBuilder,
+            &E,
+            &Credentials,
+            u64,
+        ) -> Result<T, crate::endpoints::ArgumentError>,
+    ) -> Result<T, Error> {
         if self.state == State::Finished {
             return Err(crate::endpoints::ArgumentError::new(
                 "call",
@@ -308,13 +339,15 @@ impl<'a, E: Endpoint> Call<'a, E> {
             .into());
         }
         let nonce = self.core.nonces.next_nonce();
-        let request = self
-            .core
-            .requests
-            .build(self.endpoint, &self.core.credentials, nonce)?;
+        let signed = sign(
+            &self.core.requests,
+            self.endpoint,
+            &self.core.credentials,
+            nonce,
+        )?;
         self.last_nonce = nonce;
         self.state = State::InFlight;
-        Ok(request)
+        Ok(signed)
     }
 
     /// **Input**: the server answered `status` with `headers` and the whole `body` (read into

@@ -31,13 +31,60 @@
 //! }
 //! ```
 //!
+//! # Two outputs: `http::Request` or HTTP/1.1 bytes
+//!
+//! [`Call::request`] signs the next attempt into an `http::Request<Vec<u8>>`, what hyper and
+//! ureq consume. A transport that writes HTTP/1.1 to its own socket takes
+//! [`Call::request_bytes`] instead: the same attempt (a fresh nonce, signed now, every rule
+//! of the call unchanged) written as the complete request into a buffer the transport keeps,
+//! with no allocation once the buffer has grown. The bytes are what a plain HTTP/1.1 writer
+//! makes of the `http::Request`: request line, `host`, the four headers in the same order,
+//! `content-length`, the body. There is no `Connection` header: the connection stays open
+//! (HTTP/1.1's default), so the transport reads the response by its length (or its chunks),
+//! not until the server closes.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Instant;
+//! use prime_core::endpoints::ListApiUsers;
+//! use prime_core::transport::ClientCore;
+//! use prime_core::{CountingNonce, Credentials, Settings};
+//!
+//! let credentials = Credentials::new("KRA5L19LAW8Z", prime_core::example::SECRET)?;
+//! let settings = Settings::default()
+//!     .base_url("http://127.0.0.1:8080")
+//!     .user_agent("desk/1.0")
+//!     .nonce_source(Arc::new(CountingNonce::starting_at(1616492376594)));
+//! let core = ClientCore::new(credentials, &settings)?;
+//! let endpoint = ListApiUsers::new();
+//! let mut call = core.start(&endpoint, Instant::now())?;
+//!
+//! let mut buf = Vec::with_capacity(512); // kept and reused by the transport
+//! call.request_bytes(&mut buf)?;
+//! // The signature is cross-checked with Python's hmac/hashlib for this nonce and body.
+//! assert_eq!(
+//!     String::from_utf8(buf)?,
+//!     "POST /0/private/ListPrimeApiUsers HTTP/1.1\r\n\
+//!      host: 127.0.0.1:8080\r\n\
+//!      content-type: application/json\r\n\
+//!      user-agent: desk/1.0\r\n\
+//!      api-key: KRA5L19LAW8Z\r\n\
+//!      api-sign: XLGGWFb8g4TYNzuMWfmVvGq3JYiEgSzvedsR/lx5nl9jqHaoC2N+7SOskLPeleiprOlb0kaflZUIDvB5JlMvEQ==\r\n\
+//!      content-length: 23\r\n\
+//!      \r\n\
+//!      {\"nonce\":1616492376594}"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! What stays the transport's: the connection, TLS, the timeouts ([`ClientCore::timeout`],
 //! [`ClientCore::connect_timeout`]), reading the body into [`ClientCore::body_buffer`] so an
 //! oversized one is cut at the cap, keeping one request in flight unless
 //! [`ClientCore::concurrent_sends`], and telling *not sent* from *maybe sent* when a request
 //! fails ([`not_sent`], [`maybe_sent`]). When in doubt, say *maybe sent*: wrongly saying
 //! "not sent" could execute a write twice, wrongly saying "maybe sent" only costs a retry.
-//! `examples/tcp_transport.rs` in the repository is a whole transport in under 150 lines.
+//! `examples/tcp_transport.rs` in the repository is a whole transport in one short file, on
+//! the bytes output.
 
 use std::error::Error as StdError;
 

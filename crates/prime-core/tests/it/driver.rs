@@ -35,9 +35,41 @@ enum Outcome {
     MaybeSent,
 }
 
+/// Which of the driver's two outputs a scripted transport takes.
+#[derive(Debug, Clone, Copy)]
+enum Output {
+    /// `Call::request`: an `http::Request`.
+    Request,
+    /// `Call::request_bytes`: HTTP/1.1 bytes in a reused buffer.
+    Bytes,
+}
+
 /// Drives a call of `endpoint` through `script` (one outcome per attempt, the last repeated)
-/// and returns how it ended, the nonces of the signed requests and the waits asked for.
+/// with each of the driver's outputs, checks that both behave alike (same result, same
+/// nonces, same waits), and returns how it ended, the nonces of the signed requests and the
+/// waits asked for. Every rule below is thus checked for both outputs.
 fn drive<E: Endpoint>(
+    endpoint: &E,
+    script: &[Outcome],
+) -> (Result<(), Error>, Vec<u64>, Vec<Duration>) {
+    let (result, signed, waits) = drive_with(Output::Request, endpoint, script);
+    let (bytes_result, bytes_signed, bytes_waits) = drive_with(Output::Bytes, endpoint, script);
+    assert_eq!(
+        result.as_ref().map_err(ToString::to_string),
+        bytes_result.as_ref().map_err(ToString::to_string),
+        "both outputs end the same"
+    );
+    assert_eq!(
+        result.as_ref().err().map(Error::is_outcome_unknown),
+        bytes_result.as_ref().err().map(Error::is_outcome_unknown)
+    );
+    assert_eq!(signed, bytes_signed, "both outputs sign the same nonces");
+    assert_eq!(waits, bytes_waits, "both outputs wait the same");
+    (result, signed, waits)
+}
+
+fn drive_with<E: Endpoint>(
+    output: Output,
     endpoint: &E,
     script: &[Outcome],
 ) -> (Result<(), Error>, Vec<u64>, Vec<Duration>) {
@@ -49,13 +81,26 @@ fn drive<E: Endpoint>(
     };
     let mut signed = Vec::new();
     let mut waits = Vec::new();
+    let mut buf = Vec::new();
     for attempt in 0.. {
         assert!(attempt < 50, "the driver must stop");
-        let request = call.request().expect("the driver signs");
-        let nonce = request
-            .headers()
-            .get("api-sign")
-            .map(|_| nonce_of(request.body()));
+        let nonce = match output {
+            Output::Request => {
+                let request = call.request().expect("the driver signs");
+                request
+                    .headers()
+                    .get("api-sign")
+                    .map(|_| nonce_of(request.body()))
+            }
+            Output::Bytes => {
+                call.request_bytes(&mut buf).expect("the driver signs");
+                let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+                let head_end = head_end.expect("a complete head") + 4;
+                let head = std::str::from_utf8(&buf[..head_end]).expect("an ASCII head");
+                head.contains("\r\napi-sign: ")
+                    .then(|| nonce_of(&buf[head_end..]))
+            }
+        };
         signed.push(nonce.expect("every request is signed"));
         let outcome = script[attempt.min(script.len() - 1)].clone();
         let now = Instant::now();
@@ -313,6 +358,9 @@ fn a_finished_call_signs_nothing_more() {
     let step = call.on_response(Instant::now(), StatusCode::OK, &HeaderMap::new(), OK_USERS);
     assert!(matches!(step, Step::Done(_)));
     assert!(call.request().is_err());
+    let mut buf = b"left alone".to_vec();
+    assert!(call.request_bytes(&mut buf).is_err());
+    assert_eq!(buf, b"left alone", "nothing signed into the buffer");
     assert_eq!(call.attempts(), 1);
     assert_eq!(nonces.next_nonce(), 2, "no nonce spent after the end");
 }

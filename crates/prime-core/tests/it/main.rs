@@ -6,6 +6,7 @@ mod credentials;
 mod diagnosis;
 mod driver;
 mod golden;
+mod http1;
 mod issued;
 mod kraken_errors;
 mod layers;

@@ -385,7 +385,8 @@ where
         &body,
         request.headers()["API-Sign"].as_bytes(),
     ));
-    Ok(())
+    // The HTTP/1.1 bytes output writes this same request.
+    crate::http1::assert_http1_matches(endpoint, nonce)
 }
 
 proptest! {
