@@ -1,5 +1,5 @@
 //! A third Prime transport: HTTP/1.1 over `std::net::TcpStream`, a connection per attempt. It
-//! writes the signed request bytes the call driver produces ([`Call::request_bytes`]: no
+//! writes the signed request bytes the call driver produces ([`Call::request_bytes_at`]: no
 //! `http::Request`, no header map, one buffer reused across attempts), reads the answer, and
 //! says whether a failure came before anything was written; every rule of a call (validate
 //! before spending a nonce, re-sign, never resend a write that may have executed, back off)
@@ -8,11 +8,11 @@
 //! Run it against the embedded simulator: `cargo run -p prime-tests --example tcp_transport`.
 //! Plain HTTP only: fine for the simulator on loopback, not for Kraken.
 //!
-//! [`Call::request_bytes`]: prime_core::transport::Call::request_bytes
+//! [`Call::request_bytes_at`]: prime_core::transport::Call::request_bytes_at
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prime_core::http::{HeaderName, HeaderValue, Response, StatusCode, Uri, response::Parts};
 use prime_core::transport::{
@@ -45,13 +45,15 @@ impl TcpClient {
     }
 
     /// Sends `endpoint` as the call driver directs.
-    pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        let mut call = self.core.start(endpoint, Instant::now())?;
+    pub fn send<E: Endpoint>(&self, endpoint: E) -> Result<Reply<E::Response>, Error> {
+        let mut call = self.core.start(&endpoint, Instant::now())?;
         // One buffer for every attempt of the call: each is signed afresh into it.
         let mut request = Vec::with_capacity(1024);
         loop {
-            call.request_bytes(&mut request)?;
-            let outcome = self.exchange(&request);
+            // Signed only while the call's deadline allows; the attempt gets the time left.
+            let now = Instant::now();
+            call.request_bytes_at(now, &mut request)?;
+            let outcome = self.exchange(&request, call.attempt_timeout(now));
             match call.on_attempt(Instant::now(), outcome) {
                 Step::Done(reply) => return Ok(reply),
                 Step::Stop(error) => return Err(error),
@@ -60,12 +62,17 @@ impl TcpClient {
         }
     }
 
-    // The 13 typed methods (`create_api_user_key`, ...), from the core's endpoint table.
+    // The typed methods and key workflows (the orphan-safe `create_api_user_key`, ...).
     prime_core::client_methods!(blocking);
+    prime_core::workflow_methods!(blocking);
 
     /// One request on a fresh connection; the answer ends after its `Content-Length` (or,
     /// without one, when the server closes).
-    fn exchange(&self, request: &[u8]) -> Result<(Parts, BodyBuffer), TransportError> {
+    fn exchange(
+        &self,
+        request: &[u8],
+        limit: Duration,
+    ) -> Result<(Parts, BodyBuffer), TransportError> {
         let address = (self.address.as_str())
             .to_socket_addrs()
             .map_err(|e| not_sent(TransportErrorKind::Connect, e))?
@@ -74,8 +81,8 @@ impl TcpClient {
         let mut stream = TcpStream::connect_timeout(&address, self.core.connect_timeout())
             .map_err(|e| not_sent(kind_of(&e, TransportErrorKind::Connect), e))?;
         let io = |e: std::io::Error| maybe_sent(kind_of(&e, TransportErrorKind::Io), e);
-        // A read or write stalled past the per-attempt timeout fails the attempt.
-        let timeout = Some(self.core.timeout());
+        // A read or write stalled past the attempt's limit (cut to the deadline) fails it.
+        let timeout = Some(limit);
         stream
             .set_read_timeout(timeout)
             .and_then(|()| stream.set_write_timeout(timeout))
@@ -159,6 +166,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin = TcpClient::new(server.account_credentials(), &settings)?;
     let user = admin.create_api_user("Desk 1", prime_core::endpoints::Role::Trader)?;
     let key = admin.create_api_user_key(&user.id)?;
-    assert_eq!(admin.list_api_user_keys(&user.id)?[0].key, key.api_key);
+    assert_eq!(admin.list_api_user_keys(&user.id)?[0].api_key, key.api_key);
     Ok(())
 }

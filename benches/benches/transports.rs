@@ -67,7 +67,7 @@ fn transports(c: &mut Criterion) {
     group.bench_function("client", |b| {
         b.iter(|| {
             client
-                .send(black_box(&endpoint))
+                .send(black_box(endpoint.clone()))
                 .expect("the call succeeds")
         });
     });
@@ -120,7 +120,12 @@ fn transports(c: &mut Criterion) {
             runtime.block_on(async {
                 let started = Instant::now();
                 for _ in 0..iters {
-                    black_box(client.send(&endpoint).await.expect("the call succeeds"));
+                    black_box(
+                        client
+                            .send(endpoint.clone())
+                            .await
+                            .expect("the call succeeds"),
+                    );
                 }
                 started.elapsed()
             })
@@ -198,7 +203,7 @@ fn example_transport(c: &mut Criterion) {
     group.bench_function("client", |b| {
         b.iter(|| {
             client
-                .send(black_box(&endpoint))
+                .send(black_box(endpoint.clone()))
                 .expect("the call succeeds")
         });
     });

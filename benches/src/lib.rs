@@ -293,7 +293,7 @@ pub fn mock_with_batch() -> (prime_mock::MockServer, ListSettlementBatches, Cred
         .build()
         .expect("valid client settings");
     client
-        .create_settlement_batch(&Default::default())
+        .create_settlement_batch(Default::default())
         .expect("the seeded trades form a batch");
     (server, ListSettlementBatches::new(), trader)
 }

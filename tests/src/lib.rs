@@ -140,7 +140,11 @@ impl Caller {
     ///
     /// # Errors
     /// Whatever the client's `send` returns.
-    pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+    pub fn send<E>(&self, endpoint: E) -> Result<Reply<E::Response>, Error>
+    where
+        E: Endpoint + Send + Sync + 'static,
+        E::Response: Send,
+    {
         match self {
             Self::Blocking(client) => client.send(endpoint),
             Self::Async(runtime, client) => runtime.block_on(client.send(endpoint)),

@@ -394,7 +394,7 @@ impl Caller {
         }
     }
 
-    fn send<E: Endpoint + Debug>(
+    fn send<E: Endpoint<Response: Send> + Debug + Clone + Send + Sync + 'static>(
         &self,
         endpoint: &E,
         shown: &mut Shown,
@@ -403,7 +403,7 @@ impl Caller {
         E::Response: Debug,
     {
         shown.debug(E::NAME, endpoint);
-        let result = self.0.send(endpoint);
+        let result = self.0.send(endpoint.clone());
         shown.result(&format!("{} result", E::NAME), &result);
         result
     }
@@ -468,15 +468,18 @@ fn workflow(
         .send(&CreateApiUserKey::new(&user.id), shown)
         .expect("create a key")
         .result;
-    secrets.add(&format!("{transport} key secret"), key.api_secret.expose());
-    shown.debug("ApiSecret", &key.api_secret);
+    secrets.add(
+        &format!("{transport} key secret"),
+        key.api_secret().expose(),
+    );
+    shown.debug("ApiSecret", key.api_secret());
     let otp = format!("{transport}-2fa-Zq7pW3");
     let minted = server
         .mint_account_key(&prime_mock::AccountKeySpec::new(prime_mock::Permission::ALL).otp(&otp))
         .expect("a minted account key");
     secrets.add(
         &format!("{transport} minted secret"),
-        minted.api_secret.expose(),
+        minted.api_secret().expose(),
     );
     secrets.add(&format!("{transport} 2FA password"), &otp);
     shown.debug("MintedKey", &minted);
@@ -537,7 +540,7 @@ fn workflow(
             .expect("settle a leg")
             .result
             .transfer;
-        shown.display("TransferStatus", &transfer.attributes.transfer_status);
+        shown.display("TransferStatus", &transfer.attributes.status);
     }
     server.complete_transfers();
 
@@ -557,14 +560,14 @@ fn workflow(
         transport,
         settings(prime_core::Credentials::from_parts(
             prime_core::ApiKey::new(&key.api_key).expect("a valid key"),
-            prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+            prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
         )),
         shown,
     );
     let no_otp = Caller::new(
         transport,
         settings(
-            prime_core::Credentials::new(&minted.api_key, minted.api_secret.expose())
+            prime_core::Credentials::new(&minted.api_key, minted.api_secret().expose())
                 .expect("valid"),
         ),
         shown,
@@ -971,7 +974,7 @@ fn prime_demo_at_trace_prints_no_secret() {
     let key = client.create_api_user_key(&user.id).expect("key");
     let mut secrets = Secrets::default();
     secrets.add("the account secret", server.account_secret().expose());
-    secrets.add("the demo key's secret", key.api_secret.expose());
+    secrets.add("the demo key's secret", key.api_secret().expose());
 
     let (success, stdout, stderr) = run_bounded(
         Command::new(&binary)

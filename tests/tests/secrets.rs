@@ -81,9 +81,12 @@ fn blocking_and_async_logs_hold_no_secrets() {
     assert!(text.matches("retrying").count() >= 2, "{text}");
     let secrets = [
         (server.account_secret().expose(), "the account secret"),
-        (key.api_secret.expose(), "the blocking-created key's secret"),
         (
-            async_key.api_secret.expose(),
+            key.api_secret().expose(),
+            "the blocking-created key's secret",
+        ),
+        (
+            async_key.api_secret().expose(),
             "the async-created key's secret",
         ),
     ];

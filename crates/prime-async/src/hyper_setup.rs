@@ -39,21 +39,23 @@ pub(crate) async fn read_capped(
     Ok(buffer)
 }
 
-/// HTTP/1.1 over rustls (`ring`, webpki roots unless `tls` is given), plain HTTP allowed.
+/// HTTP/1.1 over rustls (`ring`, the feature-selected roots unless `tls` is given), plain HTTP
+/// allowed. `https` says whether the base URL needs TLS at all.
 pub(crate) fn hyper_client(
     tls: Option<Arc<rustls::ClientConfig>>,
+    https: bool,
 ) -> Result<HyperClient, BuildError> {
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
-    let https = match tls {
-        Some(config) => HttpsConnectorBuilder::new().with_tls_config((*config).clone()),
-        None => HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| BuildError::new("tls_config", e.to_string()))?,
-    }
-    .https_or_http()
-    .enable_http1()
-    .wrap_connector(tcp);
+    let config = match tls {
+        Some(config) => config,
+        None => crate::roots::feature_tls(https)?,
+    };
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config((*config).clone())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
     Ok(hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https))
 }

@@ -8,42 +8,97 @@
 //! handshake: safe to resend) or *maybe sent* (the outcome is unknown, see
 //! [`Error::is_outcome_unknown`]). Needs a tokio runtime with the time driver.
 //!
+//! This crate is the only dependency a program needs: it re-exports every type its API
+//! speaks ([`endpoints`], [`workflow`], [`Error`], [`ErrorKind`], [`Value`], …).
+//!
 //! ```no_run
+//! use prime_async::endpoints::{ListSettlementBatches, Role};
 //! use prime_async::{Client, Credentials};
-//! use prime_async::prime_core::endpoints::Role;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("<api key>", "<base64 secret>")?;
 //! let client = Client::builder(credentials).build()?;
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader).await?;
-//! for batch in client.list_settlement_batches(&Default::default()).await?.data {
+//! for batch in client.list_settlement_batches(ListSettlementBatches::new().limit(20)).await?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
 //! }
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! # A key's one-time secret, and an unknown outcome
+//! # Futures you can spawn
+//!
+//! Every method takes its arguments by value (`impl Into<String>` for ids and names, request
+//! types whole) and returns a future that is `Send + 'static`: it owns a clone of the client
+//! (cheap, an `Arc`) and its request. So calls can be spawned, or joined over temporaries:
 //!
 //! ```no_run
+//! use prime_async::endpoints::ListSettlementBatches;
+//! # async fn run(client: prime_async::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! let users = tokio::spawn(client.list_api_users());
+//! let (keys, batches) = tokio::join!(
+//!     client.list_api_user_keys(String::from("2T0RXL9B8K5D6")),
+//!     client.list_settlement_batches(ListSettlementBatches::new()),
+//! );
+//! println!("{} users, {} keys, {} batches", users.await??.len(), keys?.len(), batches?.data.len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Creating a key: the obvious call is the safe one
+//!
+//! A key's secret is returned once, by `CreatePrimeApiUserKey`, and never again. If that call's
+//! outcome is unknown (the connection broke after the request left, a deadline cut it off),
+//! a key may exist whose secret nobody received: an *orphan*, live and unusable.
+//! [`Client::create_api_user_key`] therefore lists the user's keys before creating, and after
+//! an unknown outcome lists them again, deletes what appeared in between and creates once
+//! more. It ends with one new key whose secret you hold, or an error with no new key left
+//! unnamed; its message says what to do.
+//!
+//! ```no_run
+//! use prime_async::workflow::CreateKeyError;
 //! # use prime_async::{Client, Credentials};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! # fn store_in_vault(_key: &str, _secret: &str) {}
 //! # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
-//! let user_id = "2T0RXL9B8K5D6";
-//! match client.create_api_user_key(user_id).await {
+//! match client.create_api_user_key("2T0RXL9B8K5D6").await {
 //!     // Store the secret now: Kraken shows it once and keeps no copy.
-//!     Ok(key) => store_in_vault(&key.api_key, key.api_secret.expose()),
-//!     // A key may exist whose secret we never saw: list the user's keys, and delete the one
-//!     // without a stored secret before creating another.
-//!     Err(e) if e.is_outcome_unknown() => {
-//!         let keys = client.list_api_user_keys(user_id).await?;
-//!         eprintln!("{} keys exist", keys.len());
-//!     }
+//!     Ok(key) => store_in_vault(&key.api_key, key.api_secret().expose()),
+//!     // Nothing of this creation is left behind: calling again is safe.
+//!     Err(e) if e.is_safe_to_retry() => eprintln!("no key was created: {e}"),
+//!     // Orphans that could not be deleted, or an outcome that could not be listed: the
+//!     // message names the keys (or the ids known before) and what to do.
 //!     Err(e) => return Err(e.into()),
 //! }
 //! # Ok(())
+//! # }
+//! ```
+//!
+//! **Why delete by default:** an orphan is a live credential nobody holds, and nothing else
+//! will ever clean it up. The one key the deletion could wrongly hit is one someone else
+//! creates for the *same user* in the moment between the two listings; where several
+//! administrators create keys for one user at once, use
+//! [`Client::create_api_user_key_reconciled`] with [`OrphanPolicy::Report`](workflow::OrphanPolicy::Report),
+//! which only names them. Whoever holds just an unknown-outcome error (from a single-shot
+//! `send(CreateApiUserKey::new(..))`, say) and the key ids known before can still clean up
+//! with [`Client::reconcile_api_user_keys`].
+//!
+//! # Errors in one step
+//!
+//! [`Error::kind`] sorts a failure into what to do about it; [`Error::kraken_codes`] gives
+//! Kraken's codes, [`Error::is_retryable`] and [`Error::retry_wait`] whether and when to call
+//! again:
+//!
+//! ```no_run
+//! use prime_async::ErrorKind;
+//! # async fn run(client: prime_async::Client) {
+//! match client.list_api_users().await {
+//!     Ok(users) => println!("{} users", users.len()),
+//!     Err(e) if e.kind() == ErrorKind::PermissionDenied => eprintln!("the key lacks a permission"),
+//!     Err(e) if e.is_retryable() => eprintln!("try again later ({:?}): {e}", e.retry_wait()),
+//!     Err(e) => eprintln!("failed: {e}"),
+//! }
 //! # }
 //! ```
 //!
@@ -67,11 +122,57 @@
 //! [`RetryPolicy::with_wait_out_limits`] opts in to waiting and resending. Each call runs in a
 //! `tracing` span `prime_call` ([`RetryPolicy`] sets the patience).
 //!
-//! # Timeouts
+//! # Timeouts and deadlines
 //!
 //! [`Settings::connect_timeout`] bounds getting a connection (resolve, connect, TLS), whether
 //! this crate built the hyper client or you did; [`Settings::timeout`] bounds each attempt,
-//! from its turn to send to the last body byte.
+//! from its turn to send to the last body byte, and starts afresh for each retry.
+//! [`Settings::deadline`] bounds the whole call: waiting for its turn, every attempt and every
+//! backoff. No retry starts that would end past it and each attempt's timeout is cut to the
+//! time left, so a call returns by its deadline (give or take the scheduler). Set one per call
+//! with [`Client::with_deadline`]:
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! # async fn run(client: prime_async::Client) -> Result<(), prime_async::Error> {
+//! let users = client.with_deadline(Duration::from_secs(2)).list_api_users().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A call cut off by the deadline fails with
+//! [`TransportErrorKind::Deadline`]: *not sent* if
+//! its request had not left, *outcome unknown* if it had (and a key creation then reconciles
+//! as after any unknown outcome).
+//!
+//! # Cancellation: what dropping a call means
+//!
+//! Dropping a call's future (a `select!`, `tokio::time::timeout`, an aborted task) stops it at
+//! the await point it was in. Nothing is ever resent, and the send order is released at once
+//! (the next call proceeds). What it means for the request, by await point:
+//!
+//! | Dropped while… | The request | A key creation |
+//! |---|---|---|
+//! | waiting for its turn in the send order | not signed, not sent | nothing created |
+//! | getting a connection (resolve, connect, TLS) | signed, not sent | nothing created |
+//! | waiting for the response head, request written | **outcome unknown** | a key may exist without its secret: reconcile |
+//! | reading the response body | executed | the key exists and its secret is lost: reconcile |
+//! | waiting out a backoff before a retry | the earlier attempt failed as reported to the driver: a write is only retried when it was certainly not sent | nothing created by this call |
+//!
+//! A call dropped between signing and its outcome logs `prime_call` with `outcome=dropped` (a
+//! warning for writes). Wrapping the orphan-safe [`Client::create_api_user_key`] in a
+//! timeout drops its reconciliation too: prefer [`Client::with_deadline`], which lets it
+//! reconcile, or keep the key ids you listed before and call
+//! [`Client::reconcile_api_user_keys`].
+//!
+//! # Features
+//!
+//! - `webpki-roots` (default): trust the Mozilla roots compiled in.
+//! - `rustls-native-roots`: also trust the operating system's store (corporate proxies and
+//!   private CAs), read with `rustls-native-certs` (pure Rust; no C library).
+//!
+//! With both, both are trusted. With neither, pass TLS settings with
+//! [`ClientBuilder::tls_config`] (or a [`HyperClient`]).
 #![forbid(unsafe_code)]
 
 // The crate's README (its page on crates.io) is compiled and run as doctests, so its example
@@ -82,6 +183,7 @@ struct ReadmeDoctests;
 
 mod failure;
 mod hyper_setup;
+mod roots;
 
 use std::sync::Arc;
 
@@ -91,16 +193,21 @@ use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
 use prime_core::http::{Request, Response, response::Parts};
-use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
-use prime_core::{Endpoint, Reply};
+use std::future::Future;
+use std::time::Duration;
+
+use prime_core::transport::{BodyBuffer, Call, ClientCore, Step};
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::Instrument as _;
 
-// One dependency is enough: the core and the types this crate's API speaks.
+// One dependency is enough: the core and every type this crate's API speaks.
+pub use prime_core::serde_json::{self, Value};
 pub use prime_core::{
-    self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
+    self, ApiSecret, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, Delivery, Endpoint, Error, ErrorCode, ErrorKind, KrakenError, NonceSource,
+    NonceUnit, Reply, ResponseError, RetryPolicy, RetryWait, SalvagedKey, Settings, TransportError,
+    TransportErrorKind, endpoints, http, workflow,
 };
 pub use {hyper, hyper_rustls, hyper_util, rustls};
 
@@ -116,6 +223,8 @@ pub type HyperClient =
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The overall bound of each call made through this handle (see [`Client::with_deadline`]).
+    deadline: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -140,7 +249,7 @@ pub struct ClientBuilder {
 /// Where the hyper client comes from.
 #[derive(Debug)]
 enum HttpSetup {
-    /// Built here: rustls with `ring` and the webpki roots.
+    /// Built here: rustls with `ring` and the roots the features select.
     Default,
     /// Built here with the caller's TLS settings.
     Tls(Arc<rustls::ClientConfig>),
@@ -165,18 +274,39 @@ impl Client {
         self.inner.core.base_url()
     }
 
-    /// Sends `endpoint` as the [call driver](prime_core::transport::Call) directs, and returns
-    /// its result with any warnings.
+    /// This client with an overall deadline for each call made through it, instead of the
+    /// configured [`Settings::deadline`]: a cheap handle sharing the connection pool, the
+    /// nonce source and the send order.
     ///
     /// ```no_run
+    /// # use std::time::Duration;
+    /// # async fn run(client: prime_async::Client) -> Result<(), prime_async::Error> {
+    /// let bounded = client.with_deadline(Duration::from_millis(1500));
+    /// let users = bounded.list_api_users().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_deadline(&self, overall: Duration) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            deadline: Some(overall),
+        }
+    }
+
+    /// Sends `endpoint` as the [call driver](prime_core::transport::Call) directs, and returns
+    /// its result with any warnings. The future owns a clone of the client and the endpoint:
+    /// it is `Send + 'static`.
+    ///
+    /// ```no_run
+    /// use prime_async::endpoints::ListApiUserKeys;
     /// use prime_async::{Client, Credentials};
-    /// use prime_async::prime_core::endpoints::ListApiUserKeys;
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
     ///     .base_url("http://127.0.0.1:8080")
     ///     .build()?;
-    /// let reply = client.send(&ListApiUserKeys::new("2T0RXL9B8K5D6")).await?;
+    /// let reply = client.send(ListApiUserKeys::new("2T0RXL9B8K5D6")).await?;
     /// eprintln!("{} keys, {} warnings", reply.result.data.len(), reply.warnings.len());
     /// # Ok(())
     /// # }
@@ -185,8 +315,27 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidArgument`] before anything is sent, [`Error::Transport`] (check
     /// [`Error::is_outcome_unknown`]) or [`Error::Response`] once retries are exhausted.
-    pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        let mut call = self.inner.core.start(endpoint, std::time::Instant::now())?;
+    pub fn send<E>(
+        &self,
+        endpoint: E,
+    ) -> impl Future<Output = Result<Reply<E::Response>, Error>> + Send + 'static
+    where
+        E: Endpoint + Send + Sync + 'static,
+        E::Response: Send,
+    {
+        let client = self.clone();
+        async move { client.drive(&endpoint).await }
+    }
+
+    /// Runs one call to its end.
+    async fn drive<E: Endpoint + Sync>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error>
+    where
+        E::Response: Send,
+    {
+        let mut call =
+            self.inner
+                .core
+                .start_within(endpoint, std::time::Instant::now(), self.deadline)?;
         let span = call.span().clone();
         let driven = async move {
             loop {
@@ -211,13 +360,28 @@ impl Client {
         call: &mut Call<'_, E>,
     ) -> Result<Result<(Parts, BodyBuffer), TransportError>, Error> {
         let inner = &*self.inner;
-        let turn = match &inner.send_order {
-            Some(order) => Some(order.lock().await),
-            None => None,
+        let turn = match (&inner.send_order, call.deadline()) {
+            (Some(order), Some(overall)) => {
+                match timeout_at(Instant::from_std(overall), order.lock()).await {
+                    Ok(turn) => Some(turn),
+                    // Nothing was signed: the driver stops the call as not sent.
+                    Err(_late) => {
+                        return Ok(Err(TransportError::from_kind(
+                            Delivery::NotSent,
+                            TransportErrorKind::Deadline,
+                        )));
+                    }
+                }
+            }
+            (Some(order), None) => Some(order.lock().await),
+            (None, _) => None,
         };
-        // The deadline starts once it is this request's turn.
-        let deadline = Instant::now() + inner.core.timeout();
-        let request = call.request()?.map(|body| Full::new(Bytes::from(body)));
+        // The attempt's limit starts once it is this request's turn, cut to the deadline.
+        let now = std::time::Instant::now();
+        let deadline = Instant::from_std(now) + call.attempt_timeout(now);
+        let request = call
+            .request_at(now)?
+            .map(|body| Full::new(Bytes::from(body)));
         let head = self.response_head(request, deadline).await;
         drop(turn);
         Ok(match head {
@@ -262,8 +426,9 @@ impl Client {
     }
 }
 
-/// Typed calls, one per endpoint, from prime-core's endpoint table. Each returns the
-/// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
+/// Typed calls, one per endpoint, from prime-core's endpoint table. Each takes its arguments
+/// by value and returns a `Send + 'static` future of the endpoint's result; warnings are
+/// logged (use [`Client::send`] to get them as values).
 impl Client {
     prime_core::client_methods!(async);
 }
@@ -274,8 +439,8 @@ impl ClientBuilder {
     /// TLS settings (custom roots, client certificates) for the hyper client this crate
     /// builds, e.g. a `rustls::ClientConfig` with your gateway's CA as its only root (built as
     /// in [prime-blocking's example](https://docs.rs/prime-blocking/latest/prime_blocking/struct.ClientBuilder.html#method.tls_config)).
-    /// Its crypto provider is used as is; the default is rustls with `ring` and the webpki
-    /// roots.
+    /// Its crypto provider is used as is; the default is rustls with `ring` and the roots the
+    /// crate features select (see the [crate docs](crate#features)).
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.http = match self.http {
             HttpSetup::Default | HttpSetup::Tls(_) => HttpSetup::Tls(config),
@@ -301,9 +466,10 @@ impl ClientBuilder {
     /// combined with a caller-built hyper client, or no usable TLS roots.
     pub fn build(self) -> Result<Client, BuildError> {
         let core = ClientCore::new(self.credentials, &self.settings)?;
+        let https = core.base_url().starts_with("https:");
         let http = match self.http {
-            HttpSetup::Default => hyper_setup::hyper_client(None)?,
-            HttpSetup::Tls(config) => hyper_setup::hyper_client(Some(config))?,
+            HttpSetup::Default => hyper_setup::hyper_client(None, https)?,
+            HttpSetup::Tls(config) => hyper_setup::hyper_client(Some(config), https)?,
             HttpSetup::Caller(client) => *client,
             HttpSetup::Conflict => {
                 return Err(BuildError::new(
@@ -313,6 +479,7 @@ impl ClientBuilder {
             }
         };
         Ok(Client {
+            deadline: core.deadline(),
             inner: Arc::new(Inner {
                 send_order: (!core.concurrent_sends()).then(|| Mutex::new(())),
                 core,

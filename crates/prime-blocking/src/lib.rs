@@ -7,41 +7,76 @@
 //! know: whether a failed request was *not sent* (DNS, connect, TLS handshake: safe to resend)
 //! or *maybe sent* (the outcome is unknown, see [`Error::is_outcome_unknown`]).
 //!
+//! This crate is the only dependency a program needs: it re-exports every type its API
+//! speaks ([`endpoints`], [`workflow`], [`Error`], [`ErrorKind`], [`Value`], …). Its methods
+//! take the same arguments as `prime-async`'s (ids and names as `impl Into<String>`,
+//! request types by value), so a program reads the same with either.
+//!
 //! ```no_run
+//! use prime_blocking::endpoints::{ListSettlementBatches, Role};
 //! use prime_blocking::{Client, Credentials};
-//! use prime_blocking::prime_core::endpoints::Role;
 //!
 //! let credentials = Credentials::new("<api key>", "<base64 secret>")?;
 //! let client = Client::builder(credentials).build()?;
 //!
 //! let user = client.create_api_user("settlement-bot", Role::Trader)?;
-//! for batch in client.list_settlement_batches(&Default::default())?.data {
+//! for batch in client.list_settlement_batches(ListSettlementBatches::new().limit(20))?.data {
 //!     println!("{} {}", batch.id, batch.attributes.status);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # A key's one-time secret, and an unknown outcome
+//! # Creating a key: the obvious call is the safe one
+//!
+//! A key's secret is returned once, by `CreatePrimeApiUserKey`, and never again. If that call's
+//! outcome is unknown (the connection broke after the request left, a deadline cut it off),
+//! a key may exist whose secret nobody received: an *orphan*, live and unusable.
+//! [`Client::create_api_user_key`] therefore lists the user's keys before creating, and after
+//! an unknown outcome lists them again, deletes what appeared in between and creates once
+//! more. It ends with one new key whose secret you hold, or an error with no new key left
+//! unnamed; its message says what to do.
 //!
 //! ```no_run
 //! # use prime_blocking::{Client, Credentials};
 //! # fn store_in_vault(_key: &str, _secret: &str) {}
 //! # let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?).build()?;
-//! let user_id = "2T0RXL9B8K5D6";
-//! match client.create_api_user_key(user_id) {
-//!     Ok(key) => {
-//!         // Store the secret now: Kraken shows it once and keeps no copy.
-//!         store_in_vault(&key.api_key, key.api_secret.expose());
-//!     }
-//!     Err(e) if e.is_outcome_unknown() => {
-//!         // A key may exist whose secret we never saw: find it and delete it before
-//!         // creating another.
-//!         let keys = client.list_api_user_keys(user_id)?;
-//!         eprintln!("{} keys exist; delete the one without a stored secret", keys.len());
-//!     }
+//! match client.create_api_user_key("2T0RXL9B8K5D6") {
+//!     // Store the secret now: Kraken shows it once and keeps no copy.
+//!     Ok(key) => store_in_vault(&key.api_key, key.api_secret().expose()),
+//!     // Nothing of this creation is left behind: calling again is safe.
+//!     Err(e) if e.is_safe_to_retry() => eprintln!("no key was created: {e}"),
+//!     // Orphans that could not be deleted, or an outcome that could not be listed: the
+//!     // message names the keys (or the ids known before) and what to do.
 //!     Err(e) => return Err(e.into()),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Why delete by default:** an orphan is a live credential nobody holds, and nothing else
+//! will ever clean it up. The one key the deletion could wrongly hit is one someone else
+//! creates for the *same user* in the moment between the two listings; where several
+//! administrators create keys for one user at once, use
+//! [`Client::create_api_user_key_reconciled`] with [`OrphanPolicy::Report`](workflow::OrphanPolicy::Report),
+//! which only names them. Whoever holds just an unknown-outcome error (from a single-shot
+//! `send(CreateApiUserKey::new(..))`, say) and the key ids known before can still clean up
+//! with [`Client::reconcile_api_user_keys`].
+//!
+//! # Errors in one step
+//!
+//! [`Error::kind`] sorts a failure into what to do about it; [`Error::kraken_codes`] gives
+//! Kraken's codes, [`Error::is_retryable`] and [`Error::retry_wait`] whether and when to call
+//! again:
+//!
+//! ```no_run
+//! use prime_blocking::ErrorKind;
+//! # fn run(client: prime_blocking::Client) {
+//! match client.list_api_users() {
+//!     Ok(users) => println!("{} users", users.len()),
+//!     Err(e) if e.kind() == ErrorKind::PermissionDenied => eprintln!("the key lacks a permission"),
+//!     Err(e) if e.is_retryable() => eprintln!("try again later ({:?}): {e}", e.retry_wait()),
+//!     Err(e) => eprintln!("failed: {e}"),
+//! }
+//! # }
 //! ```
 //!
 //! # Sending in nonce order
@@ -64,6 +99,18 @@
 //! [`RetryPolicy::with_wait_out_limits`] opts in to waiting and resending. Each call runs in a
 //! `tracing` span `prime_call`.
 //!
+//! # Timeouts and deadlines
+//!
+//! [`Settings::connect_timeout`] bounds opening a connection; [`Settings::timeout`] bounds
+//! each attempt and starts afresh for each retry. [`Settings::deadline`] bounds the whole
+//! call across attempts and backoffs (per call: [`Client::with_deadline`]): no retry starts
+//! that would end past it, and each attempt's timeout is cut to the time left. The one wait it
+//! does not bound is a thread's wait for its turn in the send order (a standard mutex has no
+//! timed lock): the call's deadline is checked once the turn comes, before anything is
+//! signed. A call cut off by the deadline fails with
+//! [`TransportErrorKind::Deadline`]: *not sent* if
+//! its request had not left, *outcome unknown* if it had.
+//!
 //! # Logging
 //!
 //! Calls log retries and warnings with `tracing`, never secrets, signatures or bodies.
@@ -72,6 +119,15 @@
 //! `CreatePrimeApiUserKey` response. If `log` records reach your subscriber (e.g. through
 //! `tracing-log`), keep that target at DEBUG or below, e.g.
 //! `EnvFilter::new("trace,ureq_proto=debug")`, as the `prime` command does.
+//!
+//! # Features
+//!
+//! - `webpki-roots` (default): trust the Mozilla roots compiled in.
+//! - `rustls-native-roots`: also trust the operating system's store (corporate proxies and
+//!   private CAs), read with `rustls-native-certs` (pure Rust; no C library).
+//!
+//! With both, both are trusted. With neither, pass TLS settings with
+//! [`ClientBuilder::tls_config`] (or an [`ureq::Agent`]).
 #![forbid(unsafe_code)]
 
 // The crate's README (its page on crates.io) is compiled and run as doctests, so its example
@@ -84,21 +140,24 @@ mod body;
 mod connector;
 mod failure;
 mod resolver;
+mod roots;
 pub mod sink;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prime_core::http::{Request, Response};
-use prime_core::transport::{BodyBuffer, Call, ClientCore, Step, TransportError};
-use prime_core::{Endpoint, Reply};
+use prime_core::transport::{BodyBuffer, Call, ClientCore, Step};
 use ureq::{Agent, RequestExt as _};
 
-// One dependency is enough: the core and the types this crate's API speaks.
+// One dependency is enough: the core and every type this crate's API speaks.
+pub use prime_core::serde_json::{self, Value};
 pub use prime_core::{
-    self, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, Error, RetryPolicy, Settings, http,
+    self, ApiSecret, BuildError, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, Delivery, Endpoint, Error, ErrorCode, ErrorKind, KrakenError, NonceSource,
+    NonceUnit, Reply, ResponseError, RetryPolicy, RetryWait, SalvagedKey, Settings, TransportError,
+    TransportErrorKind, endpoints, http, workflow,
 };
 pub use {rustls, ureq};
 
@@ -109,6 +168,8 @@ pub use {rustls, ureq};
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The overall bound of each call made through this handle (see [`Client::with_deadline`]).
+    deadline: Option<Duration>,
 }
 
 struct Inner {
@@ -145,17 +206,36 @@ impl Client {
         self.inner.core.base_url()
     }
 
+    /// This client with an overall deadline for each call made through it, instead of the
+    /// configured [`Settings::deadline`]: a cheap handle sharing the connection pool, the
+    /// nonce source and the send order.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # fn run(client: prime_blocking::Client) -> Result<(), prime_blocking::Error> {
+    /// let users = client.with_deadline(Duration::from_millis(1500)).list_api_users()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_deadline(&self, overall: Duration) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            deadline: Some(overall),
+        }
+    }
+
     /// Sends `endpoint` as the [call driver](prime_core::transport::Call) directs, and returns
     /// its result with any warnings.
     ///
     /// ```no_run
+    /// use prime_blocking::endpoints::ListApiUserKeys;
     /// use prime_blocking::{Client, Credentials};
-    /// use prime_blocking::prime_core::endpoints::ListApiUserKeys;
     ///
     /// let client = Client::builder(Credentials::new("<api key>", "<base64 secret>")?)
     ///     .base_url("http://127.0.0.1:8080")
     ///     .build()?;
-    /// let reply = client.send(&ListApiUserKeys::new("2T0RXL9B8K5D6"))?;
+    /// let reply = client.send(ListApiUserKeys::new("2T0RXL9B8K5D6"))?;
     /// for warning in &reply.warnings {
     ///     eprintln!("warning: {warning}");
     /// }
@@ -166,8 +246,11 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidArgument`] before anything is sent, [`Error::Transport`] (check
     /// [`Error::is_outcome_unknown`]) or [`Error::Response`] once retries are exhausted.
-    pub fn send<E: Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-        let mut call = self.inner.core.start(endpoint, Instant::now())?;
+    pub fn send<E: Endpoint>(&self, endpoint: E) -> Result<Reply<E::Response>, Error> {
+        let mut call = self
+            .inner
+            .core
+            .start_within(&endpoint, Instant::now(), self.deadline)?;
         let _in_span = call.span().clone().entered();
         loop {
             let outcome = self.attempt(&mut call)?;
@@ -200,8 +283,9 @@ impl Client {
                 .send_order
                 .as_ref()
                 .map(|order| order.lock().unwrap_or_else(PoisonError::into_inner));
-            let request = call.request()?;
-            self.run(request)
+            let now = Instant::now();
+            let request = call.request_at(now)?;
+            self.run(request, call.attempt_timeout(now))
         };
         Ok(response.and_then(|response| {
             let (head, body) = response.into_parts();
@@ -211,7 +295,11 @@ impl Client {
     }
 
     /// Runs the request until its response head arrives.
-    fn run(&self, request: Request<Vec<u8>>) -> Result<Response<ureq::Body>, TransportError> {
+    fn run(
+        &self,
+        request: Request<Vec<u8>>,
+        limit: Duration,
+    ) -> Result<Response<ureq::Body>, TransportError> {
         let inner = &*self.inner;
         connector::reset_request_written();
         request
@@ -220,15 +308,16 @@ impl Client {
             // Statuses are the core's to interpret; signed POSTs are never redirected.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(inner.core.timeout()))
-            .timeout_connect(Some(inner.core.connect_timeout()))
+            .timeout_global(Some(limit))
+            .timeout_connect(Some(inner.core.connect_timeout().min(limit)))
             .run()
             .map_err(|e| failure::transport_error(e, inner.probed.then(connector::request_written)))
     }
 }
 
-/// Typed calls, one per endpoint, from prime-core's endpoint table. Each returns the
-/// endpoint's result; warnings are logged (use [`Client::send`] to get them as values).
+/// Typed calls, one per endpoint, from prime-core's endpoint table. Each takes its arguments
+/// by value and returns the endpoint's result; warnings are logged (use [`Client::send`] to
+/// get them as values).
 impl Client {
     prime_core::client_methods!(blocking);
 }
@@ -237,7 +326,8 @@ impl ClientBuilder {
     prime_core::settings_setters!();
 
     /// TLS settings (custom roots, client certificates). Its crypto provider is used as is;
-    /// this crate's default is rustls with `ring` and the webpki roots.
+    /// this crate's default is rustls with `ring` and the roots the crate features select
+    /// (see the [crate docs](crate#features)).
     ///
     /// ```no_run
     /// use std::sync::Arc;
@@ -288,9 +378,24 @@ impl ClientBuilder {
                 ));
             }
             (Some(agent), None) => (agent, false),
-            (None, tls) => (connector::probed_agent(tls), true),
+            (None, Some(tls)) => (connector::probed_agent(Some(tls)), true),
+            // ureq's own TLS trusts exactly the webpki roots: used as it is when those are
+            // the roots the features select.
+            (None, None)
+                if cfg!(feature = "webpki-roots") && !cfg!(feature = "rustls-native-roots") =>
+            {
+                (connector::probed_agent(None), true)
+            }
+            (None, None) => {
+                let https = core.base_url().starts_with("https:");
+                (
+                    connector::probed_agent(Some(roots::feature_tls(https)?)),
+                    true,
+                )
+            }
         };
         Ok(Client {
+            deadline: core.deadline(),
             inner: Arc::new(Inner {
                 send_order: (!core.concurrent_sends()).then(|| Mutex::new(())),
                 core,

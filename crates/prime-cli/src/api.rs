@@ -18,7 +18,7 @@ use crate::output::{self, emit};
 use crate::secret_file::SecretFile;
 
 /// Sends `endpoint`; a failure carries advice that fits the call (read or write).
-fn call<E: Endpoint>(client: &Client, endpoint: &E) -> Result<E::Response, Failure> {
+fn call<E: Endpoint>(client: &Client, endpoint: E) -> Result<E::Response, Failure> {
     during_call::<E>();
     let result = client
         .send(endpoint)
@@ -59,14 +59,14 @@ pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {
     match command {
         UsersCommand::Create { name, role } => {
             let endpoint = CreateApiUser::new(name, Role::from(role.as_str()));
-            emit(json, &call(&client, &endpoint)?, output::user)
+            emit(json, &call(&client, endpoint)?, output::user)
         }
         UsersCommand::Get { user_id } => {
-            let user = call(&client, &GetApiUser::new(user_id))?.data;
+            let user = call(&client, GetApiUser::new(user_id))?.data;
             emit(json, &user, output::user)
         }
         UsersCommand::List => {
-            let users = call(&client, &ListApiUsers::new())?.data;
+            let users = call(&client, ListApiUsers::new())?.data;
             emit(json, users.as_slice(), output::users)
         }
         UsersCommand::Update {
@@ -77,11 +77,11 @@ pub fn users(global: &Global, command: UsersCommand) -> Result<(), Failure> {
             let mut request = UpdateApiUser::new(user_id);
             request.name = name;
             request.status = status.as_deref().map(UserStatus::from);
-            emit(json, &call(&client, &request)?, output::user)
+            emit(json, &call(&client, request)?, output::user)
         }
         UsersCommand::SetRole { user_id, role } => {
             let endpoint = UpdateApiUserRoles::new(user_id, Role::from(role.as_str()));
-            emit(json, &call(&client, &endpoint)?, output::user)
+            emit(json, &call(&client, endpoint)?, output::user)
         }
     }
 }
@@ -134,7 +134,7 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                             "prime: deleted orphaned key {} (api_key {}): a creation with an \
                              unknown outcome made it and its secret was lost\n",
                             output::clean(&orphan.id),
-                            output::clean(&orphan.key)
+                            output::clean(&orphan.api_key)
                         ));
                     }
                     {
@@ -189,17 +189,22 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                         output::clean(&error.to_string())
                     )))
                 }
-                Err(CreateKeyError::DeleteOrphan { orphan, source }) => {
-                    let error = CreateKeyError::DeleteOrphan {
-                        orphan: orphan.clone(),
-                        source,
-                    };
+                Err(error @ CreateKeyError::DeleteOrphan { .. }) => {
+                    let commands: Vec<String> = error
+                        .orphans()
+                        .map(|orphan| {
+                            format!(
+                                "`prime keys delete --user-id {} --key-id {}`",
+                                output::clean(&user_id),
+                                output::clean(&orphan.id)
+                            )
+                        })
+                        .collect();
                     Err(Failure::Call(format!(
-                        "{}; nobody has that key's secret: delete it with `prime keys delete \
-                         --user-id {} --key-id {}`, then run the command again",
+                        "{}; nobody has that key's secret: delete it with {}, then run the \
+                         command again",
                         output::clean(&error.to_string()),
-                        output::clean(&user_id),
-                        output::clean(&orphan.id)
+                        commands.join(" and ")
                     )))
                 }
                 Err(error) => Err(orphan_report(&user_id, &error)),
@@ -212,7 +217,7 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             endpoints,
         } => crate::issued_check::keys_check(global, &api_key, &secret_file, &endpoints),
         KeysCommand::List { user_id } => {
-            let keys = call(&client(global)?, &ListApiUserKeys::new(user_id))?.data;
+            let keys = call(&client(global)?, ListApiUserKeys::new(user_id))?.data;
             emit(json, keys.as_slice(), output::key_infos)
         }
         KeysCommand::Update {
@@ -240,11 +245,11 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             };
             let mut request = UpdateApiUserKey::new(user_id, key_id);
             request.whitelisted_ips = Some(ips);
-            let key = call(&client(global)?, &request)?;
+            let key = call(&client(global)?, request)?;
             emit(json, &key, output::updated_key)
         }
         KeysCommand::Delete { user_id, key_id } => {
-            let deleted = call(&client(global)?, &DeleteApiUserKey::new(user_id, key_id))?;
+            let deleted = call(&client(global)?, DeleteApiUserKey::new(user_id, key_id))?;
             emit(json, &deleted, output::deleted_key)
         }
     }
@@ -258,7 +263,7 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
         SettlementCommand::Create { asset_kind } => {
             let mut request = CreateSettlementBatch::new();
             request.asset_kind = kind(asset_kind);
-            emit(json, &call(&client, &request)?.batch, output::batch)
+            emit(json, &call(&client, request)?.batch, output::batch)
         }
         SettlementCommand::Get {
             batch_id,
@@ -266,7 +271,7 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
         } => {
             let mut request = GetSettlementBatch::new(batch_id);
             request.asset_kind = kind(asset_kind);
-            emit(json, &call(&client, &request)?.batch, output::batch)
+            emit(json, &call(&client, request)?.batch, output::batch)
         }
         SettlementCommand::List {
             asset_kind,
@@ -285,11 +290,11 @@ pub fn settlement(global: &Global, command: SettlementCommand) -> Result<(), Fai
                 limit,
                 offset,
             };
-            emit(json, &call(&client, &request)?, output::batch_list)
+            emit(json, &call(&client, request)?, output::batch_list)
         }
         SettlementCommand::Settle { batch_id, asset } => {
             let endpoint = SettleSettlementBatchAsset::new(batch_id, asset);
-            emit(json, &call(&client, &endpoint)?.transfer, output::transfer)
+            emit(json, &call(&client, endpoint)?.transfer, output::transfer)
         }
     }
 }

@@ -63,12 +63,12 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     step.next("create an API key for the user: a Prime WebSocket/FIX credential")?;
     let secret_dir = SecretDir::create()?;
     let key = admin.create_api_user_key(&user.id)?;
-    secret_file::write_new(&secret_dir.file, &key.api_secret)?;
+    secret_file::write_new(&secret_dir.file, key.api_secret())?;
     step.line(&format!(
         "      key {}  api_key={}  secret: {} characters of opaque text",
         key.id,
         key.api_key,
-        key.api_secret.expose().len(),
+        key.api_secret().expose().len(),
     ))?;
     step.line(&format!(
         "      secret written to {} (mode 0600), never printed; it signs Prime WebSocket and \
@@ -85,13 +85,13 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     for listed in admin.list_api_user_keys(&user.id)? {
         step.line(&format!(
             "      key {}  key={}  permissions={:?}",
-            listed.id, listed.key, listed.permissions
+            listed.id, listed.api_key, listed.permissions
         ))?;
     }
 
     step.next("restrict the key to 127.0.0.1 (its WebSocket/FIX allow-list)")?;
     let updated = admin.update_api_user_key(
-        &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
+        UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1"]),
     )?;
     step.line(&format!(
         "      whitelisted_ips={:?}",
@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     step.next(
         "create a settlement batch (account key: \"Orders and trades - Create & modify orders\")",
     )?;
-    let batch = admin.create_settlement_batch(&CreateSettlementBatch::new())?;
+    let batch = admin.create_settlement_batch(CreateSettlementBatch::new())?;
     step.line(&format!(
         "      batch {}  status={}  trades={}",
         batch.id,
@@ -128,9 +128,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         step.line(&format!(
             "      transfer {}  {} {}  status={}",
             transfer.id,
-            transfer.attributes.transfer_amount,
-            transfer.attributes.transfer_asset,
-            transfer.attributes.transfer_status
+            transfer.attributes.amount,
+            transfer.attributes.asset,
+            transfer.attributes.status
         ))?;
     }
     let after = admin.get_settlement_batch(&batch.id, None)?;
@@ -152,9 +152,9 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
         .and_then(|minted| minted.credentials())
         .map_err(|e| Failure::Call(format!("the simulator could not mint a key: {e}")))?;
     let reader = client_for(query_only)?;
-    let listed = reader.list_settlement_batches(&ListSettlementBatches::new())?;
+    let listed = reader.list_settlement_batches(ListSettlementBatches::new())?;
     let refused = expect_refusal(
-        reader.create_settlement_batch(&CreateSettlementBatch::new()),
+        reader.create_settlement_batch(CreateSettlementBatch::new()),
         &ErrorCode::PermissionDenied,
     )?;
     step.line(&format!(
@@ -166,10 +166,10 @@ pub fn run(global: &Global, args: &DemoArgs) -> Result<(), Failure> {
     // A client that mistakes the issued key for a REST key signs with its text as the HMAC key.
     let misused = client_for(Credentials::from_parts(
         ApiKey::new(&key.api_key).map_err(|e| Failure::Call(e.to_string()))?,
-        SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+        SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
     ))?;
     let refused = expect_refusal(
-        misused.list_settlement_batches(&ListSettlementBatches::new()),
+        misused.list_settlement_batches(ListSettlementBatches::new()),
         &ErrorCode::InvalidKey,
     )?;
     step.line(&format!("      REST with the issued key: {refused}"))?;

@@ -189,6 +189,12 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     message
 }
 
+impl From<prime_core::workflow::CreateKeyError> for Failure {
+    fn from(error: prime_core::workflow::CreateKeyError) -> Self {
+        Self::Call(with_causes(&error))
+    }
+}
+
 impl From<prime_core::BuildError> for Failure {
     fn from(error: prime_core::BuildError) -> Self {
         Self::Usage(error.to_string())

@@ -72,7 +72,7 @@ pub fn created_key(
     key: &CreatedApiUserKey,
     endpoints: &CheckEndpoints,
 ) -> Result<(), Failure> {
-    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+    let credentials = IssuedCredentials::from_secret(&key.api_key, key.api_secret())
         .map_err(|e| Failure::Call(format!("the created key cannot sign: {e}")))?;
     let plan = plan(global, endpoints)?;
     run_plan(
@@ -647,7 +647,7 @@ pub fn demo_lines(
     key: &CreatedApiUserKey,
     timeout: Duration,
 ) -> Result<Vec<String>, Failure> {
-    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+    let credentials = IssuedCredentials::from_secret(&key.api_key, key.api_secret())
         .map_err(|e| Failure::Call(format!("the new key cannot sign: {e}")))?;
     let ws_url = server.ws_url();
     let fix = FixTarget {
@@ -715,7 +715,7 @@ pub fn demo_refused_lines(
     key: &CreatedApiUserKey,
     timeout: Duration,
 ) -> Result<Vec<String>, Failure> {
-    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+    let credentials = IssuedCredentials::from_secret(&key.api_key, key.api_secret())
         .map_err(|e| Failure::Call(format!("the key cannot sign: {e}")))?;
     let fix = FixTarget {
         addr: server.fix_addr().to_string(),

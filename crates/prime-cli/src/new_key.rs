@@ -30,7 +30,7 @@ impl<'a> From<&'a CreatedApiUserKey> for NewKey<'a> {
             user_id: Some(&key.user_id),
             permissions: Some(&key.permissions),
             whitelisted_ips: Some(&key.whitelisted_ips),
-            secret: &key.api_secret,
+            secret: key.api_secret(),
         }
     }
 }

@@ -118,7 +118,7 @@ pub fn key_info(key: &ApiUserKeyInfo) -> String {
     format!(
         "key {}  api_key={}  user={}  permissions={}  whitelisted_ips={}\n",
         clean(&key.id),
-        clean(&key.key),
+        clean(&key.api_key),
         clean(&key.user_id),
         clean(&key.permissions.join(",")),
         clean(&list_or_any(&key.whitelisted_ips))
@@ -191,9 +191,9 @@ pub fn transfer(transfer: &SettlementTransfer) -> String {
     format!(
         "transfer {}  status={}  amount={} {}\n",
         clean(&transfer.id),
-        clean(a.transfer_status.as_str()),
-        clean(&a.transfer_amount.to_string()),
-        clean(&a.transfer_asset)
+        clean(a.status.as_str()),
+        clean(&a.amount.to_string()),
+        clean(&a.asset)
     )
 }
 

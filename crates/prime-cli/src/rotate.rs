@@ -152,7 +152,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
                     rotation.on_delivered(Err("no key".into()));
                     continue;
                 };
-                let outcome = match sink.deliver(&key.api_secret) {
+                let outcome = match sink.deliver(key.api_secret()) {
                     Ok(()) => Ok(()),
                     Err(e) => {
                         // The only copy of the secret: show it before anything else happens.
@@ -174,7 +174,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             }
             Action::Check { api_key } => {
                 let secret = match rotation.created_key() {
-                    Some(key) => Some(key.api_secret.clone()),
+                    Some(key) => Some(key.api_secret().clone()),
                     None => sink.read_back().map_err(|e| {
                         Failure::Call(format!("cannot read the new secret back: {e}"))
                     })?,

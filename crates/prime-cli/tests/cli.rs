@@ -441,7 +441,7 @@ fn the_otp_comes_from_the_flag_or_the_environment_and_is_signed() {
         let mut command = prime();
         command
             .env("KRAKEN_API_KEY", &minted.api_key)
-            .env("KRAKEN_API_SECRET", minted.api_secret.expose())
+            .env("KRAKEN_API_SECRET", minted.api_secret().expose())
             .args(["--base-url", &server.url()]);
         command
     };
@@ -475,7 +475,7 @@ fn the_otp_comes_from_the_flag_or_the_environment_and_is_signed() {
     let contents = serde_json::json!({
         "url": server.url(),
         "api_key": minted.api_key,
-        "api_secret": minted.api_secret.expose(),
+        "api_secret": minted.api_secret().expose(),
         "otp": "zq7 2fa pass",
     });
     std::fs::write(&file, contents.to_string()).expect("write");

@@ -50,7 +50,7 @@
 //! )?;
 //! let key = reply.result;
 //! assert_eq!(key.api_key, "KRA5L19LAW8Z");
-//! assert_eq!(key.api_secret.expose(), "c2VjcmV0");
+//! assert_eq!(key.api_secret().expose(), "c2VjcmV0");
 //! assert!(!format!("{key:?}").contains("c2VjcmV0"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -71,7 +71,9 @@
 //! - [`RequestBuilder`]: signed `http::Request<Vec<u8>>`, or the same request as HTTP/1.1
 //!   bytes without an allocation ([`RequestBuilder::build_http1`], [`WriteRequestError`]) for
 //!   transports that write to their own socket.
-//! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures.
+//! - [`parse_response`], [`ResponseError`], [`KrakenError`]: typed results and failures;
+//!   [`Error::kind`] ([`ErrorKind`]), [`Error::kraken_codes`], [`Error::is_retryable`]:
+//!   a failure matched in one step.
 //! - [`issued`], [`IssuedCredentials`]: issued keys on Prime WebSocket and Prime FIX
 //!   (HMAC-SHA256 connect headers and the FIX Logon), for keys `CreatePrimeApiUserKey` returns.
 //! - [`Settings`]: what a client is configured with, validated once for every transport.
@@ -88,9 +90,16 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+// The exported macros write `prime_core::…` intra-doc links (a client crate resolves them);
+// this name lets them resolve here too, where `generated_methods` expands them.
+#[cfg(doc)]
+extern crate self as prime_core;
+
 mod auth;
 pub mod endpoints;
 pub mod example;
+#[cfg(doc)]
+pub mod generated_methods;
 pub mod issued;
 pub mod transport;
 mod wire;
@@ -105,7 +114,7 @@ pub use endpoints::{ArgumentError, Endpoint, Idempotency};
 pub use issued::IssuedCredentials;
 pub use transport::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Delivery,
-    Error, RetryPolicy, Settings, TransportError, TransportErrorKind,
+    Error, ErrorKind, RetryPolicy, RetryWait, Settings, TransportError, TransportErrorKind,
 };
 pub use wire::{
     DEFAULT_BASE_URL, DEFAULT_USER_AGENT, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
@@ -114,5 +123,7 @@ pub use wire::{
 };
 pub use workflow::rotation;
 
-// Re-exported so users name the same `http` version the core speaks.
+// Re-exported so users name the same `http` and `serde_json` versions the core speaks
+// (`serde_json::Value` appears in results' unknown fields).
 pub use http;
+pub use serde_json;

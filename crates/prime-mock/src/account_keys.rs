@@ -73,12 +73,17 @@ impl fmt::Debug for AccountKeySpec {
 pub struct MintedKey {
     /// The public key (`API-Key`).
     pub api_key: String,
-    /// The base64 secret; read it with [`ApiSecret::expose`].
-    pub api_secret: ApiSecret,
+    /// The base64 secret; read it with [`MintedKey::api_secret`], as every one-time secret.
+    pub(crate) api_secret: ApiSecret,
     pub(crate) otp: Option<Zeroizing<String>>,
 }
 
 impl MintedKey {
+    /// The base64 secret, shown once; read its text with [`ApiSecret::expose`].
+    pub fn api_secret(&self) -> &ApiSecret {
+        &self.api_secret
+    }
+
     /// Ready-to-sign credentials, with the 2FA password when the key requires one.
     ///
     /// # Errors

@@ -137,7 +137,7 @@ fn invalid_ip_entry(entries: &[String]) -> Option<String> {
     use prime_core::Endpoint as _;
     entries.iter().enumerate().find_map(|(i, entry)| {
         prime_core::endpoints::UpdateApiUserKey::new("U", "K")
-            .whitelisted_ips([entry.clone()])
+            .whitelisted_ips([entry.as_str()])
             .validate()
             .err()
             .map(|_| {

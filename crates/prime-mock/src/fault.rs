@@ -13,7 +13,7 @@ use std::time::Duration;
 ///
 /// Each kind also has a text form (its [`Display`](fmt::Display) and [`FromStr`]), used by the
 /// HTTP control interface and handy for command lines: `delay:250` (milliseconds),
-/// `drop-before-execute`, `drop-after-execute`, `bad-gateway-html`, `internal-server-error`,
+/// `drop-before-execute`, `drop-after-execute`, `execute-after-hangup`, `bad-gateway-html`, `internal-server-error`,
 /// `malformed-json`, `truncated-body`, `oversized-body:1000000` (bytes) and
 /// `kraken-error:EService:Busy`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,11 @@ pub enum FaultKind {
     DropBeforeExecute,
     /// Executes, then closes the connection without answering: the outcome-unknown case.
     DropAfterExecute,
+    /// Holds the request without answering until the client hangs up (its timeout or
+    /// deadline, a dropped future), and executes it then, although nobody is left to answer:
+    /// as a real server may carry out a request whose client gave up. The client's next
+    /// requests execute after it. A client that never hangs up gets its answer after 30 s.
+    ExecuteAfterHangup,
     /// HTTP 502 with an HTML page, as an edge proxy sends it. Not executed.
     BadGatewayHtml,
     /// HTTP 500 with `{"error":["EGeneral:Internal error"]}`. Not executed.
@@ -86,6 +91,7 @@ impl FaultKind {
             self,
             Self::Delay(_)
                 | Self::DropAfterExecute
+                | Self::ExecuteAfterHangup
                 | Self::MalformedJson
                 | Self::TruncatedBody
                 | Self::OversizedBody(_)
@@ -99,6 +105,7 @@ impl fmt::Display for FaultKind {
             Self::Delay(delay) => write!(f, "delay:{}", delay.as_millis()),
             Self::DropBeforeExecute => f.write_str("drop-before-execute"),
             Self::DropAfterExecute => f.write_str("drop-after-execute"),
+            Self::ExecuteAfterHangup => f.write_str("execute-after-hangup"),
             Self::BadGatewayHtml => f.write_str("bad-gateway-html"),
             Self::InternalServerError => f.write_str("internal-server-error"),
             Self::MalformedJson => f.write_str("malformed-json"),
@@ -120,6 +127,7 @@ impl fmt::Display for FaultParseError {
         write!(
             f,
             "unknown fault `{}`: expected delay:<ms>, drop-before-execute, drop-after-execute, \
+             execute-after-hangup, \
              bad-gateway-html, internal-server-error, malformed-json, truncated-body, \
              oversized-body:<bytes> or kraken-error:<string>",
             self.text
@@ -157,6 +165,7 @@ impl FromStr for FaultKind {
             }
             ("drop-before-execute", None) => Self::DropBeforeExecute,
             ("drop-after-execute", None) => Self::DropAfterExecute,
+            ("execute-after-hangup", None) => Self::ExecuteAfterHangup,
             ("bad-gateway-html", None) => Self::BadGatewayHtml,
             ("internal-server-error", None) => Self::InternalServerError,
             ("malformed-json", None) => Self::MalformedJson,

@@ -70,7 +70,7 @@ impl Account {
             .filter(|k| k.owner == Some(user) && !k.deleted)
             .map(|k| ApiUserKeyInfo {
                 id: k.id.clone(),
-                key: k.api_key.clone(),
+                api_key: k.api_key.clone(),
                 user_id: args.user_id.clone(),
                 updated_at: Some(k.updated_at),
                 permissions: permissions(role),

@@ -55,10 +55,11 @@
 //!   logs the ids that reproduce it (never the signature or the body) and serves the latest at
 //!   `GET /__mock/last-rejection` ([`MockServer::last_rejection`]).
 //! - **Faults** ([`Fault`], [`FaultKind`]): delays, dropped connections before or after
-//!   executing, 502 HTML, 500, malformed, truncated and oversized bodies, and any Kraken error
-//!   string (`EAPI:Rate limit exceeded`, `EService: Throttled: <ts>`, `EAuth:Rate limit
-//!   exceeded`, `EService:Unavailable`, and strings no Kraken page shows, such as
-//!   `EGeneral:Too many requests`).
+//!   executing, a request held until its client hangs up and executed then (as a real server
+//!   may run a request whose client gave up), 502 HTML, 500, malformed, truncated and
+//!   oversized bodies, and any Kraken error string (`EAPI:Rate limit exceeded`,
+//!   `EService: Throttled: <ts>`, `EAuth:Rate limit exceeded`, `EService:Unavailable`, and
+//!   strings no Kraken page shows, such as `EGeneral:Too many requests`).
 //! - **Deterministic** ids and secrets with [`MockBuilder::seed`]; random otherwise.
 //!   Logs (`tracing`) never contain secrets, signatures or bodies.
 //!

@@ -583,7 +583,7 @@ impl fmt::Display for Hangup {
 impl std::error::Error for Hangup {}
 
 async fn route(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<Response<MockBody>, Hangup> {
@@ -620,7 +620,7 @@ async fn route(
 }
 
 async fn private_call(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     peer: SocketAddr,
     method: Method,
     request: Request<Incoming>,
@@ -655,6 +655,19 @@ async fn private_call(
         // A stalled body: answered and closed, so the connection cannot be held forever.
         Err(_) => return Ok(request_timeout(shared)),
     };
+    if fault == Some(FaultKind::ExecuteAfterHangup) {
+        let call = HeldCall {
+            shared: Arc::clone(shared),
+            method,
+            parts: Some(parts),
+            body,
+            peer,
+        };
+        return Ok(call.hold().await);
+    }
+    // Requests go after any held one has executed (see `Shared::held`).
+    let mut held = shared.held.subscribe();
+    let _ = tokio::time::timeout(MAX_HOLD, held.wait_for(|count| *count == 0)).await;
     match &fault {
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
         Some(FaultKind::DropBeforeExecute) => return Err(Hangup),
@@ -709,6 +722,71 @@ async fn private_call(
         Some(FaultKind::OversizedBody(size)) => json_response(StatusCode::OK, padded(body, size)),
         _ => json_response(StatusCode::OK, body),
     })
+}
+
+/// The longest an `execute-after-hangup` fault holds a request whose client stays connected
+/// (it then executes and answers), and the longest another request waits for it.
+const MAX_HOLD: Duration = Duration::from_secs(30);
+
+/// A request held by an `execute-after-hangup` fault. It executes when it is dropped, which
+/// is what hyper does to the service future when the client hangs up: the request is carried
+/// out although nobody is left to answer.
+struct HeldCall {
+    shared: Arc<Shared>,
+    method: Method,
+    /// `None` once executed.
+    parts: Option<hyper::http::request::Parts>,
+    body: Bytes,
+    peer: SocketAddr,
+}
+
+impl HeldCall {
+    /// Waits for the client to hang up (then `Drop` executes the request), or at most
+    /// [`MAX_HOLD`]: then executes and answers.
+    async fn hold(mut self) -> Response<MockBody> {
+        self.shared.held.send_modify(|count| *count += 1);
+        tokio::time::sleep(MAX_HOLD).await;
+        json_response(StatusCode::OK, self.execute())
+    }
+
+    fn execute(&mut self) -> Vec<u8> {
+        let Some(parts) = self.parts.take() else {
+            return Vec::new();
+        };
+        let call = ReceivedCall::new(
+            self.method,
+            &parts.uri,
+            &parts.headers,
+            &self.body,
+            self.peer.ip(),
+        );
+        let answer = self.shared.simulator().handle(&call);
+        self.shared
+            .held
+            .send_modify(|count| *count = count.saturating_sub(1));
+        match answer {
+            Ok(body) => {
+                tracing::debug!(method = self.method.name(), peer = %self.peer, "prime-mock: executed (held)");
+                body
+            }
+            Err(error) => {
+                tracing::debug!(method = self.method.name(), peer = %self.peer, %error, "prime-mock: refused (held)");
+                self.shared.error_body(&error)
+            }
+        }
+    }
+}
+
+impl Drop for HeldCall {
+    fn drop(&mut self) {
+        if self.parts.is_some() {
+            tracing::info!(
+                method = self.method.name(),
+                "prime-mock: the client hung up; executing the held request anyway"
+            );
+            self.execute();
+        }
+    }
 }
 
 /// The `Content-Length` a request declares, if it is a number.

@@ -350,9 +350,9 @@ impl Account {
         SettlementTransfer {
             id: transfer.id.clone(),
             attributes: TransferAttributes {
-                transfer_status: transfer.status.clone(),
-                transfer_amount: Amount::new(leg.amount.to_string()),
-                transfer_asset: leg.asset.clone(),
+                status: transfer.status.clone(),
+                amount: Amount::new(leg.amount.to_string()),
+                asset: leg.asset.clone(),
                 extra: Extra::new(),
             },
             relationships: Some(TransferRelationships {

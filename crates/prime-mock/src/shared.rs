@@ -14,6 +14,11 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     /// How long a request body may take to arrive once its headers have.
     pub(crate) body_timeout: Duration,
+    /// How many requests an `execute-after-hangup` fault holds unexecuted. Other requests
+    /// wait until it is zero before they execute, so a held request executes (when its client
+    /// hangs up) before anything the client sends next: the simulator's stand-in for a
+    /// server that runs a request late but in order.
+    pub(crate) held: tokio::sync::watch::Sender<usize>,
     /// Whether error replies carry `"result": {}`.
     error_result: AtomicBool,
 }
@@ -24,6 +29,7 @@ impl Shared {
             simulator: Mutex::new(simulator),
             faults: Mutex::new(FaultQueue::default()),
             body_timeout,
+            held: tokio::sync::watch::Sender::new(0),
             error_result: AtomicBool::new(error_result),
         }
     }

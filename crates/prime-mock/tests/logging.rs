@@ -98,7 +98,7 @@ fn no_secret_or_signature_reaches_the_logs() {
         ],
         b"nonce=1&otp=zq7-plain-text",
     );
-    let minted_secret = minted.api_secret.expose().to_owned();
+    let minted_secret = minted.api_secret().expose().to_owned();
     drop(server);
 
     let logs = LOGS.lock().unwrap().clone();
@@ -114,7 +114,7 @@ fn no_secret_or_signature_reaches_the_logs() {
         "a 2FA password or body content was logged"
     );
     for secret in [
-        key.api_secret.expose(),
+        key.api_secret().expose(),
         &minted_secret,
         MockServer::builder()
             .seed(11)

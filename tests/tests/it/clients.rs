@@ -131,10 +131,14 @@ fn a_refused_connection_is_not_sent_for_both() {
         .build()
         .expect("builds");
     let errors = [
-        blocking.create_api_user_key("U1").expect_err("refused"),
+        blocking
+            .create_api_user_key("U1")
+            .expect_err("refused")
+            .into(),
         runtime()
             .block_on(asynchronous.create_api_user_key("U1"))
-            .expect_err("refused"),
+            .expect_err("refused")
+            .into(),
     ];
     for error in errors {
         let Error::Transport(transport) = &error else {

@@ -443,7 +443,11 @@ impl Client {
         }
     }
 
-    fn send<E: prime_core::Endpoint>(&self, endpoint: &E) -> Result<Reply<E::Response>, Error> {
+    fn send<E>(&self, endpoint: E) -> Result<Reply<E::Response>, Error>
+    where
+        E: prime_core::Endpoint + Send + Sync + 'static,
+        E::Response: Send,
+    {
         match self {
             Self::Shared(caller) => caller.send(endpoint),
             Self::ExampleTcp(client) => client.send(endpoint),
@@ -451,16 +455,16 @@ impl Client {
     }
 
     fn create_user(&self) -> Result<String, Error> {
-        self.send(&CreateApiUser::new("matrix-bot", Role::Viewer))
+        self.send(CreateApiUser::new("matrix-bot", Role::Viewer))
             .map(|reply| reply.result.id)
     }
 
     fn create_key(&self, user_id: &str) -> Result<usize, Error> {
-        self.send(&CreateApiUserKey::new(user_id)).map(|_| 1)
+        self.send(CreateApiUserKey::new(user_id)).map(|_| 1)
     }
 
     fn list_keys(&self, user_id: &str) -> Result<usize, Error> {
-        self.send(&ListApiUserKeys::new(user_id))
+        self.send(ListApiUserKeys::new(user_id))
             .map(|reply| reply.result.data.len())
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use prime_core::endpoints::Role;
+use prime_core::endpoints::{CreateApiUserKey, Role};
 use prime_core::{Delivery, Error, ResponseError, RetryPolicy, TransportErrorKind};
 use prime_mock::{Fault, FaultKind, MockServer};
 use prime_tests::{EndlessBodyServer, RecordedNonces, SilentServer, quick_retries};
@@ -50,7 +50,11 @@ mod blocking {
         let user = client.create_api_user("fault-bot", Role::Viewer).unwrap();
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("CreatePrimeApiUserKey"));
 
-        let (result, attempts) = attempts_during(&nonces, || client.create_api_user_key(&user.id));
+        let (result, attempts) = attempts_during(&nonces, || {
+            client
+                .send(CreateApiUserKey::new(&user.id))
+                .map(|reply| reply.result)
+        });
         let error = result.unwrap_err();
         assert!(error.is_outcome_unknown(), "{error:?}");
         assert_eq!(transport_kind(&error).0, Delivery::MaybeSent);
@@ -74,7 +78,11 @@ mod blocking {
         let user = client.create_api_user("fault-bot", Role::Viewer).unwrap();
         server.push_fault(Fault::new(FaultKind::DropBeforeExecute).on("CreatePrimeApiUserKey"));
 
-        let (result, attempts) = attempts_during(&nonces, || client.create_api_user_key(&user.id));
+        let (result, attempts) = attempts_during(&nonces, || {
+            client
+                .send(CreateApiUserKey::new(&user.id))
+                .map(|reply| reply.result)
+        });
         assert!(result.unwrap_err().is_outcome_unknown());
         assert_eq!(attempts.len(), 1);
         assert_eq!(server.key_count(&user.id), 0);
@@ -86,7 +94,10 @@ mod blocking {
         let nonces = RecordedNonces::new();
         let client = client(&server, &nonces);
         let user = client.create_api_user("fault-bot", Role::Viewer).unwrap();
-        client.create_api_user_key(&user.id).unwrap();
+        client
+            .send(CreateApiUserKey::new(&user.id))
+            .map(|reply| reply.result)
+            .unwrap();
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("ListPrimeApiUserKeys"));
 
         let (result, attempts) = attempts_during(&nonces, || client.list_api_user_keys(&user.id));
@@ -246,7 +257,11 @@ mod asynchronous {
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("CreatePrimeApiUserKey"));
 
         let before = nonces.count();
-        let error = client.create_api_user_key(&user.id).await.unwrap_err();
+        let error = client
+            .send(CreateApiUserKey::new(&user.id))
+            .await
+            .map(|reply| reply.result)
+            .unwrap_err();
         assert!(error.is_outcome_unknown(), "{error:?}");
         assert_eq!(transport_kind(&error).0, Delivery::MaybeSent);
         assert_eq!(
@@ -274,8 +289,9 @@ mod asynchronous {
         let before = nonces.count();
         assert!(
             client
-                .create_api_user_key(&user.id)
+                .send(CreateApiUserKey::new(&user.id))
                 .await
+                .map(|reply| reply.result)
                 .unwrap_err()
                 .is_outcome_unknown()
         );
@@ -292,7 +308,11 @@ mod asynchronous {
             .create_api_user("fault-bot", Role::Viewer)
             .await
             .unwrap();
-        client.create_api_user_key(&user.id).await.unwrap();
+        client
+            .send(CreateApiUserKey::new(&user.id))
+            .await
+            .map(|reply| reply.result)
+            .unwrap();
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("ListPrimeApiUserKeys"));
 
         let before = nonces.count();

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use prime_core::endpoints::{
-    AssetKind, CreateSettlementBatch, ListSettlementBatches, Role, UpdateApiUser, UpdateApiUserKey,
+    AssetKind, CreateApiUserKey, CreateSettlementBatch, ListSettlementBatches, Role, UpdateApiUser,
+    UpdateApiUserKey,
 };
 use prime_core::{Credentials, Error};
 use prime_mock::{AccountKeySpec, MockServer, Permission, Trade};
@@ -177,7 +178,7 @@ macro_rules! workers {
                     ledger(shared).users.insert(user.id.clone(), UserRecord { name, role });
                     let mut keys = Vec::new();
                     for _ in 0..(1 + round % 2) {
-                        let created = admin.create_api_user_key(&user.id) $($await)*;
+                        let created = admin.send(CreateApiUserKey::new(&user.id)) $($await)*.map(|reply| reply.result);
                         if let Some(key) = record(shared, "CreatePrimeApiUserKey", created) {
                             let entry = KeyRecord {
                                 user_id: user.id.clone(),
@@ -192,7 +193,7 @@ macro_rules! workers {
                     let Some(first) = keys.first() else { continue };
                     let update = UpdateApiUserKey::new(&user.id, first)
                         .whitelisted_ips(ips(worker, round));
-                    let updated = admin.update_api_user_key(&update) $($await)*;
+                    let updated = admin.update_api_user_key(update.clone()) $($await)*;
                     if let Some(updated) = record(shared, "UpdatePrimeApiUserKey", updated) {
                         assert_eq!(updated.whitelisted_ips, ips(worker, round));
                         let mut ledger = ledger(shared);
@@ -209,7 +210,7 @@ macro_rules! workers {
                     if round % 3 == 0 {
                         let renamed = format!("{}-renamed", user_name(side, worker, round));
                         let update = UpdateApiUser::new(&user.id).name(&renamed);
-                        let updated = admin.update_api_user(&update) $($await)*;
+                        let updated = admin.update_api_user(update.clone()) $($await)*;
                         if record(shared, "UpdatePrimeApiUser", updated).is_some() {
                             let mut ledger = ledger(shared);
                             if let Some(user) = ledger.users.get_mut(&user.id) {
@@ -250,7 +251,7 @@ macro_rules! workers {
                     user.id.clone(),
                     UserRecord { name: name.to_owned(), role },
                 );
-                let created = admin.create_api_user_key(&user.id) $($await)*;
+                let created = admin.send(CreateApiUserKey::new(&user.id)) $($await)*.map(|reply| reply.result);
                 let key = record(shared, "CreatePrimeApiUserKey", created)?;
                 ledger(shared).keys.insert(
                     key.id.clone(),
@@ -286,7 +287,7 @@ macro_rules! workers {
                 for cycle in 0..CYCLES {
                     let trade_ids = cycle_trades(server, &kind, cycle);
                     let request = CreateSettlementBatch::new().asset_kind(kind.clone());
-                    let created = trader.create_settlement_batch(&request) $($await)*;
+                    let created = trader.create_settlement_batch(request.clone()) $($await)*;
                     let Some(batch) = record(shared, "CreatePrimeSettlementBatch", created) else {
                         return;
                     };
@@ -312,7 +313,7 @@ macro_rules! workers {
                         }
                     }
                     let all = ListSettlementBatches::new();
-                    let listed = trader.list_settlement_batches(&all) $($await)*;
+                    let listed = trader.list_settlement_batches(all.clone()) $($await)*;
                     record(shared, "ListPrimeSettlementBatches", listed);
                 }
             }
@@ -328,7 +329,7 @@ macro_rules! workers {
                         }
                         _ => {
                             let all = ListSettlementBatches::new();
-                            let listed = viewer.list_settlement_batches(&all) $($await)*;
+                            let listed = viewer.list_settlement_batches(all.clone()) $($await)*;
                             let listed = record(shared, "ListPrimeSettlementBatches", listed);
                             if let Some(list) = listed {
                                 last_seen = list.data.first().map(|b| b.id.clone()).or(last_seen);

@@ -1,6 +1,7 @@
 //! Cross-crate integration tests, one binary (`hygiene.rs` and `secrets.rs` stay apart: each
 //! installs a process-wide subscriber or allocator).
 
+mod adopters;
 mod clients;
 mod concurrency;
 mod docs;

@@ -288,7 +288,7 @@ fn their_settlement_calls_follow_the_documented_permissions() {
     let minted = server
         .mint_account_key(&AccountKeySpec::new([Permission::QueryOpenOrdersAndTrades]))
         .expect("a query-only key");
-    let signing_key = SigningKey::from_base64(minted.api_secret.expose()).expect("base64");
+    let signing_key = SigningKey::from_base64(minted.api_secret().expose()).expect("base64");
     let key = (minted.api_key.as_str(), &signing_key);
     let mut sequence = 0;
     for client in Client::ALL {
@@ -352,7 +352,7 @@ fn python_kraken_sdk_sends_the_otp_of_a_key_with_2fa_as_a_field() {
     let minted = server
         .mint_account_key(&AccountKeySpec::new(Permission::ALL).otp("481516"))
         .expect("a 2FA key");
-    let signing_key = SigningKey::from_base64(minted.api_secret.expose()).expect("base64");
+    let signing_key = SigningKey::from_base64(minted.api_secret().expose()).expect("base64");
     let key = (minted.api_key.as_str(), &signing_key);
     let mut sequence = 0;
     for client in [Client::KrakenSdkJson, Client::KrakenSdkForm] {

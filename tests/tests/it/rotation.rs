@@ -22,7 +22,7 @@ const ALLOW_LIST: [&str; 2] = ["127.0.0.1", "10.1.0.0/16"];
 
 /// Whether `api_key` with `secret` authenticates on the simulator's Prime WebSocket (a real
 /// upgrade request; `101` means yes).
-fn ws_authenticates(server: &MockServer, api_key: &str, secret: &str) -> bool {
+pub(crate) fn ws_authenticates(server: &MockServer, api_key: &str, secret: &str) -> bool {
     let credentials = IssuedCredentials::new(api_key, secret).expect("issued credentials");
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -78,9 +78,10 @@ fn user_with_key(client: &prime_blocking::Client) -> (String, String, String) {
         .id;
     let key = client.create_api_user_key(&user).expect("old key");
     client
-        .update_api_user_key(&UpdateApiUserKey::new(&user, &key.id).whitelisted_ips(ALLOW_LIST))
+        .update_api_user_key(UpdateApiUserKey::new(&user, &key.id).whitelisted_ips(ALLOW_LIST))
         .expect("allow-list");
-    (user, key.id, key.api_secret.expose().to_owned())
+    let secret = key.api_secret().expose().to_owned();
+    (user, key.id, secret)
 }
 
 /// What survives a crash: the last recorded journal and the delivered secret.
@@ -114,7 +115,7 @@ fn drive(
             Action::Record(_) => {
                 let journal = serde_json::to_string(rotation.journal()).expect("journal");
                 if let Some(key) = rotation.created_key() {
-                    assert!(!journal.contains(key.api_secret.expose()), "{journal}");
+                    assert!(!journal.contains(key.api_secret().expose()), "{journal}");
                 }
                 durable.journal = Some(journal);
                 rotation.on_recorded();
@@ -122,12 +123,12 @@ fn drive(
             Action::Deliver => {
                 let key = rotation.created_key().expect("a key to deliver");
                 assert!(durable.secret.is_none(), "a second secret delivered");
-                let secret = key.api_secret.expose();
+                let secret = key.api_secret().expose();
                 assert!(
                     !format!("{rotation:?}").contains(secret),
                     "Debug shows no secret"
                 );
-                durable.secret = Some(key.api_secret.expose().to_owned());
+                durable.secret = Some(key.api_secret().expose().to_owned());
                 rotation.on_delivered(Ok(()));
             }
             Action::Withdraw => {
@@ -220,7 +221,7 @@ fn remember_old(client: &prime_blocking::Client, user: &str, old: &str, secret: 
         .iter()
         .find(|k| k.id == old)
         .expect("old key")
-        .key
+        .api_key
         .clone();
     OLD_KEYS.with(|keys| keys.borrow_mut().push((api_key, secret.to_owned())));
 }
@@ -393,7 +394,7 @@ fn a_failed_delivery_keeps_the_shown_key_and_the_rerun_finishes_with_it() {
             Action::Deliver => {
                 shown = rotation
                     .created_key()
-                    .map(|k| (k.id.clone(), k.api_secret.expose().to_owned()));
+                    .map(|k| (k.id.clone(), k.api_secret().expose().to_owned()));
                 rotation.on_delivered(Err("vault refused".into()));
             }
             Action::Failed(error) => break error.to_string(),
@@ -496,7 +497,7 @@ fn reconciled_creation_names_and_deletes_orphans_on_both_clients() {
         assert!(ws_authenticates(
             &server,
             &created.key.api_key,
-            created.key.api_secret.expose()
+            created.key.api_secret().expose()
         ));
 
         // A refusal (not executed) is a plain call error, no listing after it.

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use prime_core::endpoints::CreateApiUserKey;
 use prime_core::{Error, ResponseError};
 use prime_test_support::scripted;
 
@@ -71,7 +72,12 @@ fn blocking_recovers_the_secret_from_a_body_cut_off_after_it() {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("client");
-        assert_recovered(client.create_api_user_key("U1"), &what);
+        assert_recovered(
+            client
+                .send(CreateApiUserKey::new("U1"))
+                .map(|reply| reply.result),
+            &what,
+        );
     }
 }
 
@@ -88,7 +94,12 @@ fn async_recovers_the_secret_from_a_body_cut_off_after_it() {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("client");
-        assert_recovered(runtime.block_on(client.create_api_user_key("U1")), &what);
+        assert_recovered(
+            runtime
+                .block_on(client.send(CreateApiUserKey::new("U1")))
+                .map(|reply| reply.result),
+            &what,
+        );
     }
 }
 
@@ -105,7 +116,10 @@ fn a_body_cut_off_before_the_secret_is_still_an_unknown_outcome() {
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let error = client.create_api_user_key("U1").expect_err("cut");
+    let error = client
+        .send(CreateApiUserKey::new("U1"))
+        .map(|reply| reply.result)
+        .expect_err("cut");
     assert!(error.is_outcome_unknown(), "{error:?}");
     assert!(error.response().is_none());
 }

@@ -55,13 +55,13 @@ fn both(
 
 fn create_user(caller: &Caller, name: &str) -> Result<String, Error> {
     caller
-        .send(&CreateApiUser::new(name, Role::Viewer))
+        .send(CreateApiUser::new(name, Role::Viewer))
         .map(|reply| reply.result.id)
 }
 
 fn list_batches(caller: &Caller) -> Result<usize, Error> {
     caller
-        .send(&ListSettlementBatches::default())
+        .send(ListSettlementBatches::default())
         .map(|reply| reply.result.data.len())
 }
 
@@ -146,7 +146,7 @@ fn a_key_with_2fa_works_with_its_otp_and_is_refused_without_it_by_both_clients()
         .mint_account_key(&AccountKeySpec::new(Permission::ALL).otp("2fa-Zq7-password"))
         .expect("a key with 2FA");
     let with_otp = minted.credentials().expect("credentials");
-    let without = Credentials::new(&minted.api_key, minted.api_secret.expose()).expect("valid");
+    let without = Credentials::new(&minted.api_key, minted.api_secret().expose()).expect("valid");
     let wrong = without
         .clone()
         .with_otp(Otp::password("2fa-Zq7-passworD").expect("valid"));
@@ -182,7 +182,7 @@ fn a_totp_generator_is_asked_again_for_every_resend() {
         counter.fetch_add(1, Ordering::SeqCst);
         Zeroizing::new("314159".to_owned())
     });
-    let credentials = Credentials::new(&minted.api_key, minted.api_secret.expose())
+    let credentials = Credentials::new(&minted.api_key, minted.api_secret().expose())
         .expect("valid")
         .with_otp(totp);
     let nonces = RecordedNonces::new();

@@ -42,7 +42,7 @@ fn blocking_over_tls_with_a_custom_root() {
     let user = client.create_api_user("tls-bot", Role::Viewer).unwrap();
     let key = client.create_api_user_key(&user.id).unwrap();
     assert_eq!(
-        client.list_api_user_keys(&user.id).unwrap()[0].key,
+        client.list_api_user_keys(&user.id).unwrap()[0].api_key,
         key.api_key
     );
 
@@ -72,7 +72,7 @@ async fn async_over_tls_with_a_custom_root() {
         .unwrap();
     let key = client.create_api_user_key(&user.id).await.unwrap();
     assert_eq!(
-        client.list_api_user_keys(&user.id).await.unwrap()[0].key,
+        client.list_api_user_keys(&user.id).await.unwrap()[0].api_key,
         key.api_key
     );
 

@@ -61,7 +61,7 @@ fn blocking_full_workflow() {
     );
 
     let key = admin.create_api_user_key(&user.id).unwrap();
-    let secret = key.api_secret.expose().to_owned();
+    let secret = key.api_secret().expose().to_owned();
     assert!(!secret.is_empty());
     assert!(
         !format!("{key:?}").contains(&secret),
@@ -77,11 +77,11 @@ fn blocking_full_workflow() {
         .unwrap();
     assert_invalid_key(
         &issued
-            .list_settlement_batches(&ListSettlementBatches::new())
+            .list_settlement_batches(ListSettlementBatches::new())
             .unwrap_err(),
     );
     assert!(
-        bot.list_settlement_batches(&ListSettlementBatches::new())
+        bot.list_settlement_batches(ListSettlementBatches::new())
             .unwrap()
             .data
             .is_empty()
@@ -89,7 +89,7 @@ fn blocking_full_workflow() {
 
     let keys = admin.list_api_user_keys(&user.id).unwrap();
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].key, key.api_key);
+    assert_eq!(keys[0].api_key, key.api_key);
     assert!(
         !format!("{keys:?}").contains(&secret),
         "the key list carries the secret"
@@ -102,13 +102,13 @@ fn blocking_full_workflow() {
 
     let updated = admin
         .update_api_user_key(
-            &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "10.0.0.0/8"]),
+            UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "10.0.0.0/8"]),
         )
         .unwrap();
     assert_eq!(updated.whitelisted_ips, ["127.0.0.1", "10.0.0.0/8"]);
 
     let batch = bot
-        .create_settlement_batch(&CreateSettlementBatch::new().asset_kind(AssetKind::Currency))
+        .create_settlement_batch(CreateSettlementBatch::new().asset_kind(AssetKind::Currency))
         .unwrap();
     assert!(!batch.attributes.confirmed);
     assert!(server.confirm_batch(&batch.id));
@@ -135,16 +135,16 @@ fn blocking_full_workflow() {
     assert_eq!(btc.amount.as_str(), "1.25");
     assert!(btc.can_settle);
     let listed = bot
-        .list_settlement_batches(&ListSettlementBatches::new())
+        .list_settlement_batches(ListSettlementBatches::new())
         .unwrap();
     assert_eq!(
         listed.data.iter().map(|b| &b.id).collect::<Vec<_>>(),
         [&batch.id]
     );
     let transfer = bot.settle_settlement_batch_asset(&batch.id, "BTC").unwrap();
-    assert_eq!(transfer.attributes.transfer_asset, "BTC");
-    assert_eq!(transfer.attributes.transfer_amount, btc.amount);
-    assert_eq!(transfer.attributes.transfer_status, TransferStatus::Pending);
+    assert_eq!(transfer.attributes.asset, "BTC");
+    assert_eq!(transfer.attributes.amount, btc.amount);
+    assert_eq!(transfer.attributes.status, TransferStatus::Pending);
 
     assert!(
         admin
@@ -154,7 +154,7 @@ fn blocking_full_workflow() {
     );
     assert_eq!(server.key_count(&user.id), 0);
     let rejected = issued
-        .list_settlement_batches(&ListSettlementBatches::new())
+        .list_settlement_batches(ListSettlementBatches::new())
         .unwrap_err();
     assert_invalid_key(&rejected);
     assert!(!rejected.to_string().contains(&secret));
@@ -186,7 +186,7 @@ async fn async_full_workflow() {
     );
 
     let key = admin.create_api_user_key(&user.id).await.unwrap();
-    let secret = key.api_secret.expose().to_owned();
+    let secret = key.api_secret().expose().to_owned();
     assert!(!secret.is_empty());
     assert!(
         !format!("{key:?}").contains(&secret),
@@ -200,19 +200,19 @@ async fn async_full_workflow() {
         .unwrap();
     assert_invalid_key(
         &issued
-            .list_settlement_batches(&ListSettlementBatches::new())
+            .list_settlement_batches(ListSettlementBatches::new())
             .await
             .unwrap_err(),
     );
     let none = bot
-        .list_settlement_batches(&ListSettlementBatches::new())
+        .list_settlement_batches(ListSettlementBatches::new())
         .await
         .unwrap();
     assert!(none.data.is_empty());
 
     let keys = admin.list_api_user_keys(&user.id).await.unwrap();
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].key, key.api_key);
+    assert_eq!(keys[0].api_key, key.api_key);
     assert!(
         !format!("{keys:?}").contains(&secret),
         "the key list carries the secret"
@@ -225,14 +225,14 @@ async fn async_full_workflow() {
 
     let updated = admin
         .update_api_user_key(
-            &UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "10.0.0.0/8"]),
+            UpdateApiUserKey::new(&user.id, &key.id).whitelisted_ips(["127.0.0.1", "10.0.0.0/8"]),
         )
         .await
         .unwrap();
     assert_eq!(updated.whitelisted_ips, ["127.0.0.1", "10.0.0.0/8"]);
 
     let batch = bot
-        .create_settlement_batch(&CreateSettlementBatch::new().asset_kind(AssetKind::Currency))
+        .create_settlement_batch(CreateSettlementBatch::new().asset_kind(AssetKind::Currency))
         .await
         .unwrap();
     assert!(!batch.attributes.confirmed);
@@ -247,7 +247,7 @@ async fn async_full_workflow() {
     assert_eq!(btc.amount.as_str(), "1.25");
     assert!(btc.can_settle);
     let listed = bot
-        .list_settlement_batches(&ListSettlementBatches::new())
+        .list_settlement_batches(ListSettlementBatches::new())
         .await
         .unwrap();
     assert_eq!(
@@ -258,9 +258,9 @@ async fn async_full_workflow() {
         .settle_settlement_batch_asset(&batch.id, "BTC")
         .await
         .unwrap();
-    assert_eq!(transfer.attributes.transfer_asset, "BTC");
-    assert_eq!(transfer.attributes.transfer_amount, btc.amount);
-    assert_eq!(transfer.attributes.transfer_status, TransferStatus::Pending);
+    assert_eq!(transfer.attributes.asset, "BTC");
+    assert_eq!(transfer.attributes.amount, btc.amount);
+    assert_eq!(transfer.attributes.status, TransferStatus::Pending);
 
     assert!(
         admin
@@ -271,7 +271,7 @@ async fn async_full_workflow() {
     );
     assert_eq!(server.key_count(&user.id), 0);
     let rejected = issued
-        .list_settlement_batches(&ListSettlementBatches::new())
+        .list_settlement_batches(ListSettlementBatches::new())
         .await
         .unwrap_err();
     assert_invalid_key(&rejected);

@@ -37,7 +37,7 @@ fn user_with_key(server: &MockServer, dir: &Path) -> (String, String) {
         .expect("user")
         .id;
     let key = admin.create_api_user_key(&user).expect("key");
-    std::fs::write(dir.join("old.secret"), key.api_secret.expose()).expect("old secret");
+    std::fs::write(dir.join("old.secret"), key.api_secret().expose()).expect("old secret");
     (user, key.id)
 }
 
@@ -320,7 +320,7 @@ fn keys_rotate_names_each_call_that_fails() {
         // The allow-list step only calls when the old key has one.
         client(&server)
             .update_api_user_key(
-                &prime_core::endpoints::UpdateApiUserKey::new(&user, &old)
+                prime_core::endpoints::UpdateApiUserKey::new(&user, &old)
                     .whitelisted_ips(["127.0.0.1"]),
             )
             .expect("allow-list");
@@ -924,7 +924,7 @@ fn a_missing_or_wrong_otp_is_diagnosed_by_the_simulator_and_the_cli() {
         let mut command = prime();
         command
             .env("KRAKEN_API_KEY", &minted.api_key)
-            .env("KRAKEN_API_SECRET", minted.api_secret.expose())
+            .env("KRAKEN_API_SECRET", minted.api_secret().expose())
             .args(["--base-url", &server.url(), "users", "list"]);
         command
     };
@@ -972,7 +972,7 @@ fn a_missing_or_wrong_otp_is_diagnosed_by_the_simulator_and_the_cli() {
         let output = run(prime()
             .current_dir(&dir)
             .env("KRAKEN_API_KEY", &minted.api_key)
-            .env("KRAKEN_API_SECRET", minted.api_secret.expose())
+            .env("KRAKEN_API_SECRET", minted.api_secret().expose())
             .args(["--base-url", &server.url()])
             .args(&args));
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", err(&output));
@@ -1173,7 +1173,7 @@ fn a_shown_secret_is_continued_with_only_once_it_is_in_the_secret_file() {
         err(&refused)
     );
     assert_eq!(server.key_count(&user), 2, "nothing changed");
-    std::fs::write(&file, format!("{}\n", shown.api_secret.expose())).expect("store");
+    std::fs::write(&file, format!("{}\n", shown.api_secret().expose())).expect("store");
     let finished = run(&mut rotate());
     assert!(finished.status.success(), "{}", err(&finished));
     let keys = client(&server).list_api_user_keys(&user).expect("list");

@@ -16,8 +16,26 @@ use zeroize::Zeroizing;
 /// which use the secret's characters as an HMAC-SHA256 key; the documented example,
 /// `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf`, is not base64. It is never decoded and never becomes
 /// REST [`Credentials`](crate::Credentials): REST calls are made with the account's own key.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Comparing two secrets (`==`) takes the same time wherever they differ, so a comparison
+/// cannot leak how much of a guess was right (only whether the lengths differ).
+#[derive(Clone)]
 pub struct ApiSecret(Zeroizing<String>);
+
+impl PartialEq for ApiSecret {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        // Every byte is looked at, whatever the first difference; `black_box` keeps the
+        // optimizer from turning the fold back into an early exit.
+        let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+        std::hint::black_box(difference) == 0
+    }
+}
+
+impl Eq for ApiSecret {}
 
 impl ApiSecret {
     /// Wraps secret text.

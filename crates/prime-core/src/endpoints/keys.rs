@@ -49,15 +49,17 @@ endpoint!(
 /// The result of `CreatePrimeApiUserKey`: the new key and its one-time secret.
 ///
 /// `Debug` shows everything but the secret. There is no `Serialize`, so the secret cannot
-/// leave through a serializer by accident.
+/// leave through a serializer by accident. The secret is read through one accessor,
+/// [`CreatedApiUserKey::api_secret`], as it is on a [`SalvagedKey`](crate::SalvagedKey).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
 pub struct CreatedApiUserKey {
     /// The key's id (used by update and delete as `key_id`).
     pub id: String,
     /// The public key (the `API-Key` header value).
     pub api_key: String,
-    /// The secret, shown once.
-    pub api_secret: ApiSecret,
+    /// The secret, shown once (read it with [`CreatedApiUserKey::api_secret`]).
+    api_secret: ApiSecret,
     /// The owning user.
     #[serde(default)]
     pub user_id: String,
@@ -70,6 +72,27 @@ pub struct CreatedApiUserKey {
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl CreatedApiUserKey {
+    /// A created key with the given id, public key and secret, and no other fields (tests,
+    /// and replies rebuilt from a salvaged secret).
+    pub fn new(id: impl Into<String>, api_key: impl Into<String>, api_secret: ApiSecret) -> Self {
+        Self {
+            id: id.into(),
+            api_key: api_key.into(),
+            api_secret,
+            user_id: String::new(),
+            permissions: Vec::new(),
+            whitelisted_ips: Vec::new(),
+            extra: Extra::default(),
+        }
+    }
+
+    /// The one-time secret. Store it now: Kraken keeps no copy.
+    pub fn api_secret(&self) -> &ApiSecret {
+        &self.api_secret
+    }
 }
 
 /// `ListPrimeApiUserKeys`: the keys of a user, without secrets.
@@ -101,13 +124,14 @@ endpoint!(
     Data<Vec<ApiUserKeyInfo>>
 );
 
-/// One key as `ListPrimeApiUserKeys` describes it. Note the public key is named `key` here.
+/// One key as `ListPrimeApiUserKeys` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiUserKeyInfo {
     /// The key's id.
     pub id: String,
-    /// The public key.
-    pub key: String,
+    /// The public key (`key` on the wire; `api_key` here, as in every other key type).
+    #[serde(rename = "key")]
+    pub api_key: String,
     /// The owning user.
     #[serde(default)]
     pub user_id: String,
@@ -153,10 +177,21 @@ impl UpdateApiUserKey {
         }
     }
 
-    /// Sets the IP allow-list.
+    /// Sets the IP allow-list: an array of `&str` (an empty `[]` too), or a slice or vector
+    /// of `&str` or `String`.
+    ///
+    /// ```
+    /// use prime_core::endpoints::UpdateApiUserKey;
+    ///
+    /// let one = UpdateApiUserKey::new("U1", "K1").whitelisted_ips(["192.0.2.0/24"]);
+    /// let none = UpdateApiUserKey::new("U1", "K1").whitelisted_ips([]);
+    /// let owned = UpdateApiUserKey::new("U1", "K1").whitelisted_ips(vec!["10.0.0.1".to_owned()]);
+    /// assert_eq!(none.whitelisted_ips, Some(vec![]));
+    /// assert_eq!(one.whitelisted_ips.unwrap().len() + owned.whitelisted_ips.unwrap().len(), 2);
+    /// ```
     #[must_use]
-    pub fn whitelisted_ips<I: Into<String>>(mut self, ips: impl IntoIterator<Item = I>) -> Self {
-        self.whitelisted_ips = Some(ips.into_iter().map(Into::into).collect());
+    pub fn whitelisted_ips(mut self, ips: impl Into<IpList>) -> Self {
+        self.whitelisted_ips = Some(ips.into().0);
         self
     }
 
@@ -181,6 +216,49 @@ impl UpdateApiUserKey {
             }
         }
         Ok(())
+    }
+}
+
+/// An IP allow-list as [`UpdateApiUserKey::whitelisted_ips`] takes it: made from an array
+/// of `&str`, or a slice or vector of `&str` or `String`. One conversion per shape (rather
+/// than any iterator of anything string-like), and arrays of `&str` only, is what lets an
+/// empty `[]` be written without a type annotation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpList(Vec<String>);
+
+impl<const N: usize> From<[&str; N]> for IpList {
+    fn from(ips: [&str; N]) -> Self {
+        Self(ips.iter().map(|ip| (*ip).to_owned()).collect())
+    }
+}
+
+impl From<&[&str]> for IpList {
+    fn from(ips: &[&str]) -> Self {
+        Self(ips.iter().map(|ip| (*ip).to_owned()).collect())
+    }
+}
+
+impl From<Vec<&str>> for IpList {
+    fn from(ips: Vec<&str>) -> Self {
+        Self(ips.into_iter().map(str::to_owned).collect())
+    }
+}
+
+impl From<Vec<String>> for IpList {
+    fn from(ips: Vec<String>) -> Self {
+        Self(ips)
+    }
+}
+
+impl From<&[String]> for IpList {
+    fn from(ips: &[String]) -> Self {
+        Self(ips.to_vec())
+    }
+}
+
+impl From<&Vec<String>> for IpList {
+    fn from(ips: &Vec<String>) -> Self {
+        Self(ips.clone())
     }
 }
 

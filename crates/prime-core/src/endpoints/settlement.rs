@@ -287,9 +287,65 @@ pub struct ListSettlementBatches {
 }
 
 impl ListSettlementBatches {
-    /// A request with no filters (first page, Kraken's default size).
+    /// A request with no filters (first page, Kraken's default size); narrow it with the
+    /// setters.
+    ///
+    /// ```
+    /// use prime_core::endpoints::{AssetKind, BatchStatus, ListSettlementBatches};
+    ///
+    /// let page = ListSettlementBatches::new()
+    ///     .asset_kind(AssetKind::Currency)
+    ///     .statuses([BatchStatus::Unsettled, BatchStatus::PartiallySettled])
+    ///     .from(1_700_000_000_000)
+    ///     .until(1_800_000_000_000)
+    ///     .limit(50)
+    ///     .offset(100);
+    /// assert_eq!(page.limit, Some(50));
+    /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Only batches of this asset kind.
+    #[must_use]
+    pub fn asset_kind(mut self, kind: AssetKind) -> Self {
+        self.asset_kind = Some(kind);
+        self
+    }
+
+    /// Only batches with one of these statuses.
+    #[must_use]
+    pub fn statuses(mut self, statuses: impl IntoIterator<Item = BatchStatus>) -> Self {
+        self.statuses = Some(statuses.into_iter().collect());
+        self
+    }
+
+    /// Only batches created after this time (Unix milliseconds, exclusive).
+    #[must_use]
+    pub fn from(mut self, unix_ms: i64) -> Self {
+        self.from = Some(unix_ms);
+        self
+    }
+
+    /// Only batches created at or before this time (Unix milliseconds, inclusive).
+    #[must_use]
+    pub fn until(mut self, unix_ms: i64) -> Self {
+        self.until = Some(unix_ms);
+        self
+    }
+
+    /// Page size, 1 to [`MAX_BATCH_LIMIT`].
+    #[must_use]
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// How many batches to skip.
+    #[must_use]
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
+        self
     }
 
     fn check(&self) -> Result<(), ArgumentError> {
@@ -428,12 +484,15 @@ pub struct SettlementTransfer {
 /// A transfer's status, amount and asset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferAttributes {
-    /// Status.
-    pub transfer_status: TransferStatus,
-    /// Amount, exact.
-    pub transfer_amount: Amount,
-    /// Asset.
-    pub transfer_asset: String,
+    /// Status (`transfer_status` on the wire).
+    #[serde(rename = "transfer_status")]
+    pub status: TransferStatus,
+    /// Amount, exact (`transfer_amount` on the wire).
+    #[serde(rename = "transfer_amount")]
+    pub amount: Amount,
+    /// Asset (`transfer_asset` on the wire).
+    #[serde(rename = "transfer_asset")]
+    pub asset: String,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Extra,

@@ -25,8 +25,9 @@
 /// RequestType as method_name(arg: Type, ...) -> Output = <request expression> => |result| <output expression>;
 /// ```
 ///
-/// `RequestType` implements [`Endpoint`](super::Endpoint); the request expression builds it
-/// from the arguments (a `&Request` argument is passed as `*request`); the output expression
+/// `RequestType` implements [`Endpoint`](super::Endpoint); the arguments are owned (ids and
+/// names `impl Into<String>`, request types by value), so a client's methods can return
+/// futures that own them; the request expression builds the request from them; the output expression
 /// turns the endpoint's `Response` (bound to the name before it) into what a typed client
 /// method returns. Every path in the rows is `$crate`-qualified.
 #[macro_export]
@@ -36,11 +37,11 @@ macro_rules! for_each_endpoint {
         $($callback)::+! { ($($extra)*)
             /// `CreatePrimeApiUser`: creates a user with `role`. Never resent once it may
             /// have reached the server.
-            $crate::endpoints::CreateApiUser as create_api_user(name: &str, role: $crate::endpoints::Role)
+            $crate::endpoints::CreateApiUser as create_api_user(name: impl ::std::convert::Into<::std::string::String>, role: $crate::endpoints::Role)
                 -> $crate::endpoints::ApiUser
                 = $crate::endpoints::CreateApiUser::new(name, role) => |user| user;
             /// `GetPrimeApiUser`: one user.
-            $crate::endpoints::GetApiUser as get_api_user(user_id: &str)
+            $crate::endpoints::GetApiUser as get_api_user(user_id: impl ::std::convert::Into<::std::string::String>)
                 -> $crate::endpoints::ApiUser
                 = $crate::endpoints::GetApiUser::new(user_id) => |found| found.data;
             /// `ListPrimeApiUsers`: every user of the account.
@@ -49,52 +50,52 @@ macro_rules! for_each_endpoint {
                 = $crate::endpoints::ListApiUsers::new() => |list| list.data;
             /// `UpdatePrimeApiUser`: changes a user's name and/or status. Never resent once it
             /// may have reached the server.
-            $crate::endpoints::UpdateApiUser as update_api_user(request: &$crate::endpoints::UpdateApiUser)
+            $crate::endpoints::UpdateApiUser as update_api_user(request: $crate::endpoints::UpdateApiUser)
                 -> $crate::endpoints::ApiUser
-                = *request => |user| user;
+                = request => |user| user;
             /// `UpdatePrimeApiUserRoles`: sets a user's role. Never resent once it may have
             /// reached the server.
-            $crate::endpoints::UpdateApiUserRoles as update_api_user_roles(user_id: &str, role: $crate::endpoints::Role)
+            $crate::endpoints::UpdateApiUserRoles as update_api_user_roles(user_id: impl ::std::convert::Into<::std::string::String>, role: $crate::endpoints::Role)
                 -> $crate::endpoints::ApiUser
                 = $crate::endpoints::UpdateApiUserRoles::new(user_id, role) => |user| user;
             /// `CreatePrimeApiUserKey`: issues a key for a Prime API user; its secret is
-            /// returned only here, once. Never resent once it may have reached the server: on
-            /// [`Error::is_outcome_unknown`](prime_core::Error::is_outcome_unknown), list the
-            /// user's keys before trying again (the crate docs show how).
-            $crate::endpoints::CreateApiUserKey as create_api_user_key(user_id: &str)
+            /// returned only here, once. Never resent once it may have reached the server.
+            /// The clients' typed method for it is the orphan-reconciling workflow
+            /// (`workflow_methods!`), not a single call.
+            $crate::endpoints::CreateApiUserKey as create_api_user_key(user_id: impl ::std::convert::Into<::std::string::String>)
                 -> $crate::endpoints::CreatedApiUserKey
                 = $crate::endpoints::CreateApiUserKey::new(user_id) => |key| key;
             /// `ListPrimeApiUserKeys`: a user's keys, without secrets.
-            $crate::endpoints::ListApiUserKeys as list_api_user_keys(user_id: &str)
+            $crate::endpoints::ListApiUserKeys as list_api_user_keys(user_id: impl ::std::convert::Into<::std::string::String>)
                 -> ::std::vec::Vec<$crate::endpoints::ApiUserKeyInfo>
                 = $crate::endpoints::ListApiUserKeys::new(user_id) => |list| list.data;
             /// `UpdatePrimeApiUserKey`: sets a key's IP allow-list. Never resent once it may
             /// have reached the server.
-            $crate::endpoints::UpdateApiUserKey as update_api_user_key(request: &$crate::endpoints::UpdateApiUserKey)
+            $crate::endpoints::UpdateApiUserKey as update_api_user_key(request: $crate::endpoints::UpdateApiUserKey)
                 -> $crate::endpoints::UpdatedApiUserKey
-                = *request => |key| key;
+                = request => |key| key;
             /// `DeletePrimeApiUserKey`: deletes a key for good. Never resent once it may have
             /// reached the server.
-            $crate::endpoints::DeleteApiUserKey as delete_api_user_key(user_id: &str, key_id: &str)
+            $crate::endpoints::DeleteApiUserKey as delete_api_user_key(user_id: impl ::std::convert::Into<::std::string::String>, key_id: impl ::std::convert::Into<::std::string::String>)
                 -> $crate::endpoints::DeletedApiUserKey
                 = $crate::endpoints::DeleteApiUserKey::new(user_id, key_id) => |deleted| deleted;
             /// `CreatePrimeSettlementBatch`: snapshots unsettled trades into a batch. Never
             /// resent once it may have reached the server.
-            $crate::endpoints::CreateSettlementBatch as create_settlement_batch(request: &$crate::endpoints::CreateSettlementBatch)
+            $crate::endpoints::CreateSettlementBatch as create_settlement_batch(request: $crate::endpoints::CreateSettlementBatch)
                 -> $crate::endpoints::SettlementBatch
-                = *request => |created| created.batch;
+                = request => |created| created.batch;
             /// `GetPrimeSettlementBatch`: one batch with its legs; `asset_kind` is the
             /// documented optional filter (`None` sends none).
-            $crate::endpoints::GetSettlementBatch as get_settlement_batch(batch_id: &str, asset_kind: ::std::option::Option<$crate::endpoints::AssetKind>)
+            $crate::endpoints::GetSettlementBatch as get_settlement_batch(batch_id: impl ::std::convert::Into<::std::string::String>, asset_kind: ::std::option::Option<$crate::endpoints::AssetKind>)
                 -> $crate::endpoints::SettlementBatch
                 = $crate::endpoints::GetSettlementBatch::new(batch_id).asset_kind(asset_kind) => |found| found.batch;
             /// `ListPrimeSettlementBatches`: a filtered page of batches.
-            $crate::endpoints::ListSettlementBatches as list_settlement_batches(request: &$crate::endpoints::ListSettlementBatches)
+            $crate::endpoints::ListSettlementBatches as list_settlement_batches(request: $crate::endpoints::ListSettlementBatches)
                 -> $crate::endpoints::BatchList
-                = *request => |page| page;
+                = request => |page| page;
             /// `SettlePrimeSettlementBatchAsset`: starts settling one asset's leg of a
             /// confirmed batch. Never resent once it may have reached the server.
-            $crate::endpoints::SettleSettlementBatchAsset as settle_settlement_batch_asset(batch_id: &str, asset: &str)
+            $crate::endpoints::SettleSettlementBatchAsset as settle_settlement_batch_asset(batch_id: impl ::std::convert::Into<::std::string::String>, asset: impl ::std::convert::Into<::std::string::String>)
                 -> $crate::endpoints::SettlementTransfer
                 = $crate::endpoints::SettleSettlementBatchAsset::new(batch_id, asset) => |settled| settled.transfer;
         }

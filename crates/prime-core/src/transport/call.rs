@@ -38,6 +38,7 @@ pub struct ClientCore {
     nonces: Arc<dyn NonceSource>,
     retry: RetryPolicy,
     timeout: Duration,
+    deadline: Option<Duration>,
     connect_timeout: Duration,
     max_response_bytes: usize,
     concurrent_sends: bool,
@@ -71,6 +72,7 @@ impl ClientCore {
             nonces: settings.nonces_or_clock(),
             retry: settings.retry.clone(),
             timeout: settings.timeout,
+            deadline: settings.deadline,
             connect_timeout: settings.connect_timeout,
             max_response_bytes: settings.max_response_bytes,
             concurrent_sends: settings.concurrent_sends,
@@ -78,7 +80,8 @@ impl ClientCore {
         })
     }
 
-    /// Starts a call of `endpoint` at `now`.
+    /// Starts a call of `endpoint` at `now`, bounded by the configured
+    /// [`Settings::deadline`] if there is one.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the endpoint's arguments are invalid: refused before a
@@ -94,6 +97,20 @@ impl ClientCore {
         &'a self,
         endpoint: &'a E,
         now: Instant,
+    ) -> Result<Call<'a, E>, Error> {
+        self.start_within(endpoint, now, self.deadline)
+    }
+
+    /// As [`ClientCore::start`], with this call's own overall deadline (`None`: unbounded)
+    /// instead of the configured one.
+    ///
+    /// # Errors
+    /// As [`ClientCore::start`].
+    pub fn start_within<'a, E: Endpoint>(
+        &'a self,
+        endpoint: &'a E,
+        now: Instant,
+        deadline: Option<Duration>,
     ) -> Result<Call<'a, E>, Error> {
         endpoint.validate()?;
         if let Some(held_off) = self.held_off_at(now) {
@@ -111,6 +128,7 @@ impl ClientCore {
             endpoint,
             attempt: Attempt::first(),
             started: now,
+            deadline: deadline.and_then(|d| now.checked_add(d)),
             last_nonce: 0,
             state: State::Ready,
             span,
@@ -164,9 +182,15 @@ impl ClientCore {
         self.credentials.api_key()
     }
 
-    /// Limit for one attempt, from its turn to send to the last body byte.
+    /// Limit for one attempt, from its turn to send to the last body byte. A call with a
+    /// deadline cuts it to the time left: use [`Call::attempt_timeout`].
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The configured overall bound of a call ([`Settings::deadline`]), if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
     }
 
     /// Limit for resolving, connecting and the TLS handshake of a new connection.
@@ -261,6 +285,8 @@ pub struct Call<'a, E: Endpoint> {
     endpoint: &'a E,
     attempt: Attempt,
     started: Instant,
+    /// When the call's overall deadline passes, if it has one.
+    deadline: Option<Instant>,
     /// The nonce of the latest signed request; seeds the retry jitter.
     last_nonce: u64,
     state: State,
@@ -295,7 +321,40 @@ pub enum Step<T> {
 }
 
 impl<'a, E: Endpoint> Call<'a, E> {
-    /// **Output**: the next request, signed now with a fresh nonce from the client's source.
+    /// **Output**: the next request, signed now with a fresh nonce, if the call's deadline
+    /// has not passed at `now` (its turn to send). Transports call this one.
+    ///
+    /// # Errors
+    /// As [`Call::request`]; and once the deadline has passed, the call stops with a
+    /// [`TransportErrorKind::Deadline`](crate::TransportErrorKind::Deadline) error that
+    /// is *not sent* (nothing was signed for this attempt).
+    pub fn request_at(&mut self, now: Instant) -> Result<Request<Vec<u8>>, Error> {
+        self.check_deadline(now)?;
+        self.request()
+    }
+
+    /// **Output**: as [`Call::request_bytes`], but first checks the overall deadline at `now`,
+    /// as [`Call::request_at`] does.
+    ///
+    /// # Errors
+    /// As [`Call::request_at`].
+    pub fn request_bytes_at(&mut self, now: Instant, buf: &mut Vec<u8>) -> Result<(), Error> {
+        self.check_deadline(now)?;
+        self.request_bytes(buf)
+    }
+
+    /// A call whose deadline has passed finishes *not sent* before anything is signed.
+    fn check_deadline(&mut self, now: Instant) -> Result<(), Error> {
+        if self.state != State::Finished && self.time_left(now) == Some(Duration::ZERO) {
+            let late =
+                TransportError::from_kind(Delivery::NotSent, crate::TransportErrorKind::Deadline);
+            return Err(self.finish_failed(now, Error::Transport(late)));
+        }
+        Ok(())
+    }
+
+    /// **Output**: the next request, signed now with a fresh nonce from the client's source,
+    /// without looking at the deadline (see [`Call::request_at`]).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if the call already finished (a transport bug), or if the
@@ -380,7 +439,17 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// If the failure kept body bytes ([`TransportError::with_received`]) that hold a created
     /// key's one-time secret, the call stops with [`ResponseError::KeyCreated`]: the key
     /// exists, and its secret is delivered rather than lost to an unknown outcome.
-    pub fn on_transport_error(&mut self, now: Instant, error: TransportError) -> Step<E::Response> {
+    pub fn on_transport_error(
+        &mut self,
+        now: Instant,
+        mut error: TransportError,
+    ) -> Step<E::Response> {
+        // A timeout that ran into the deadline is the deadline's: say so.
+        if error.kind() == crate::TransportErrorKind::Timeout
+            && self.time_left(now) == Some(Duration::ZERO)
+        {
+            error = error.with_kind(crate::TransportErrorKind::Deadline);
+        }
         self.failed(now, Error::from_transport(error))
     }
 
@@ -395,6 +464,28 @@ impl<'a, E: Endpoint> Call<'a, E> {
         match outcome {
             Ok((head, body)) => self.on_response(now, head.status, &head.headers, body.as_bytes()),
             Err(failure) => self.on_transport_error(now, failure),
+        }
+    }
+
+    /// The time left before the call's overall deadline at `now` (zero once it has passed), or
+    /// `None` if the call has none.
+    pub fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(now))
+    }
+
+    /// When the call's overall deadline passes, if it has one: a transport bounds its waits
+    /// (for the send order, for a connection) by it.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The limit for an attempt starting at `now`: the per-attempt timeout, cut to the time
+    /// left before the deadline.
+    pub fn attempt_timeout(&self, now: Instant) -> Duration {
+        match self.time_left(now) {
+            Some(left) => left.min(self.core.timeout),
+            None => self.core.timeout,
         }
     }
 
@@ -436,8 +527,13 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 .retry
                 .decide(E::IDEMPOTENCY, &failure, self.attempt, jitter),
         };
+        // No retry whose wait would end at or past the deadline: the call stops with what
+        // failed last.
+        let in_time = |after: Duration| self.time_left(now).is_none_or(|left| after < left);
         match decision {
-            RetryDecision::Retry { after, reason } if self.state == State::InFlight => {
+            RetryDecision::Retry { after, reason }
+                if self.state == State::InFlight && in_time(after) =>
+            {
                 let _inside = self.span.enter();
                 tracing::debug!(
                     attempt = self.attempt.number(),
@@ -451,6 +547,18 @@ impl<'a, E: Endpoint> Call<'a, E> {
                 self.attempt = self.attempt.next(&decision);
                 self.state = State::Ready;
                 Step::Retry { after }
+            }
+            // The deadline, not the policy, ends the call: a transport failure says so (its
+            // delivery unchanged); a server's answer stays as it came (a rate limit as
+            // `Limited`, with its wait).
+            RetryDecision::Retry { .. } if self.state == State::InFlight => {
+                let failure = match failure {
+                    Error::Transport(t) => {
+                        Error::Transport(t.with_kind(crate::TransportErrorKind::Deadline))
+                    }
+                    other => self.limited(now, other),
+                };
+                self.finish(now, Err(failure))
             }
             _ => {
                 let failure = self.limited(now, failure);
@@ -494,31 +602,61 @@ impl<'a, E: Endpoint> Call<'a, E> {
         now: Instant,
         outcome: Result<Reply<E::Response>, Error>,
     ) -> Step<E::Response> {
-        self.state = State::Finished;
-        let elapsed = now.saturating_duration_since(self.started);
-        let label = match &outcome {
-            Ok(_) => "ok",
-            Err(e) => outcome_label(e),
-        };
-        self.span.record("attempts", self.attempt.number());
-        self.span.record("outcome", label);
-        self.span.record(
-            "elapsed_ms",
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-        );
-        let _inside = self.span.enter();
         match outcome {
             Ok(reply) => {
+                self.record_finish(now, "ok");
+                let _inside = self.span.enter();
                 for warning in &reply.warnings {
                     tracing::warn!(endpoint = E::NAME, %warning, "Kraken returned a warning");
                 }
                 tracing::debug!(attempts = self.attempt.number(), "call succeeded");
                 Step::Done(reply)
             }
-            Err(error) => {
-                tracing::debug!(attempts = self.attempt.number(), outcome = label, %error, "call failed");
-                Step::Stop(error)
-            }
+            Err(error) => Step::Stop(self.finish_failed(now, error)),
+        }
+    }
+
+    /// Finishes the call with `error`, and hands it back.
+    fn finish_failed(&mut self, now: Instant, error: Error) -> Error {
+        let label = outcome_label(&error);
+        self.record_finish(now, label);
+        let _inside = self.span.enter();
+        tracing::debug!(attempts = self.attempt.number(), outcome = label, %error, "call failed");
+        error
+    }
+
+    fn record_finish(&mut self, now: Instant, label: &'static str) {
+        self.state = State::Finished;
+        let elapsed = now.saturating_duration_since(self.started);
+        self.span.record("attempts", self.attempt.number());
+        self.span.record("outcome", label);
+        self.span.record(
+            "elapsed_ms",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
+    }
+}
+
+/// A call dropped between signing a request and learning what came of it (its future was
+/// dropped, e.g. by `tokio::time::timeout` or a `select!`): the request may have been
+/// executed. Nothing is resent; the span's `outcome` says `dropped`, and a write logs a
+/// warning, so the unknown outcome is on record even though no caller can be told.
+impl<E: Endpoint> Drop for Call<'_, E> {
+    fn drop(&mut self) {
+        if self.state != State::InFlight {
+            return;
+        }
+        self.span.record("attempts", self.attempt.number());
+        self.span.record("outcome", "dropped");
+        let _inside = self.span.enter();
+        if E::IDEMPOTENCY == crate::endpoints::Idempotency::NonIdempotent {
+            tracing::warn!(
+                endpoint = E::NAME,
+                "call dropped after its request was signed: it may have been executed \
+                 (outcome unknown; reconcile before doing it again)"
+            );
+        } else {
+            tracing::debug!(endpoint = E::NAME, "call dropped while in flight");
         }
     }
 }

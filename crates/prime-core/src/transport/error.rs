@@ -35,6 +35,8 @@ pub enum TransportErrorKind {
     Io,
     /// The HTTP client refused the request or configuration.
     Client,
+    /// The call's overall deadline ([`Settings::deadline`](crate::Settings::deadline)) passed.
+    Deadline,
 }
 
 /// A failure below HTTP: the request was not sent, or its outcome is unknown.
@@ -103,6 +105,13 @@ impl TransportError {
         self.received.as_ref()
     }
 
+    /// The same failure, described as `kind`.
+    #[must_use]
+    pub fn with_kind(mut self, kind: TransportErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// Whether the request could have reached the server.
     pub fn delivery(&self) -> Delivery {
         self.delivery
@@ -122,6 +131,7 @@ fn kind_label(kind: TransportErrorKind) -> &'static str {
         TransportErrorKind::BodyTooLarge { .. } => "response body exceeds the size cap",
         TransportErrorKind::Io => "connection failed",
         TransportErrorKind::Client => "HTTP client error",
+        TransportErrorKind::Deadline => "the call's deadline passed",
     }
 }
 
@@ -154,7 +164,13 @@ impl Error {
             key,
             problem: Box::new(ResponseError::Decode {
                 path: "$".to_owned(),
-                message: format!("the body broke off after {} bytes: {error}", received.len()),
+                // The key exists, so the delivery ("outcome unknown") does not apply: only
+                // what broke the body off is told.
+                message: format!(
+                    "the body broke off after {} bytes ({})",
+                    received.len(),
+                    kind_label(error.kind)
+                ),
                 body: received,
             }),
         })

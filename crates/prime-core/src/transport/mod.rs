@@ -9,16 +9,19 @@
 //! use std::time::Instant;
 //! use prime_core::transport::{ClientCore, Step};
 //! use prime_core::{Endpoint, Error, Reply};
-//! # fn send_over_the_wire(_: prime_core::http::Request<Vec<u8>>, _: &ClientCore)
+//! # fn send_over_the_wire(_: prime_core::http::Request<Vec<u8>>, _: std::time::Duration)
 //! #     -> Result<(prime_core::http::StatusCode, prime_core::http::HeaderMap, Vec<u8>), prime_core::TransportError> {
 //! #     Err(prime_core::transport::not_sent(prime_core::TransportErrorKind::Connect, "offline"))
 //! # }
 //!
-//! fn send<E: Endpoint>(core: &ClientCore, endpoint: &E) -> Result<Reply<E::Response>, Error> {
-//!     let mut call = core.start(endpoint, Instant::now())?;
+//! fn send<E: Endpoint>(core: &ClientCore, endpoint: E) -> Result<Reply<E::Response>, Error> {
+//!     let mut call = core.start(&endpoint, Instant::now())?;
 //!     loop {
-//!         let request = call.request()?;
-//!         let step = match send_over_the_wire(request, core) {
+//!         // Signed now, unless the call's deadline has passed; the attempt's limit is the
+//!         // per-attempt timeout cut to the time left.
+//!         let now = Instant::now();
+//!         let request = call.request_at(now)?;
+//!         let step = match send_over_the_wire(request, call.attempt_timeout(now)) {
 //!             Ok((status, headers, body)) => call.on_response(Instant::now(), status, &headers, &body),
 //!             Err(failure) => call.on_transport_error(Instant::now(), failure),
 //!         };
@@ -77,8 +80,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! What stays the transport's: the connection, TLS, the timeouts ([`ClientCore::timeout`],
-//! [`ClientCore::connect_timeout`]), reading the body into [`ClientCore::body_buffer`] so an
+//! What stays the transport's: the connection, TLS, applying the timeouts
+//! ([`Call::attempt_timeout`], [`ClientCore::connect_timeout`]; the driver decides the
+//! overall deadline, [`Settings::deadline`](crate::Settings::deadline), and a transport only
+//! bounds its waits by [`Call::deadline`]), reading the body into [`ClientCore::body_buffer`] so an
 //! oversized one is cut at the cap, keeping one request in flight unless
 //! [`ClientCore::concurrent_sends`], and telling *not sent* from *maybe sent* when a request
 //! fails ([`not_sent`], [`maybe_sent`]). When in doubt, say *maybe sent*: wrongly saying
@@ -92,12 +97,14 @@ mod body_buffer;
 mod call;
 mod client_methods;
 mod error;
+mod error_kind;
 mod retry;
 mod settings;
 
 pub use body_buffer::BodyBuffer;
 pub use call::{Call, ClientCore, Step};
 pub use error::{Delivery, Error, TransportError, TransportErrorKind};
+pub use error_kind::{ErrorKind, RetryWait};
 pub use retry::{Attempt, RetryDecision, RetryPolicy, RetryReason};
 pub use settings::{
     BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Settings,

@@ -42,6 +42,7 @@ pub struct Settings {
     pub(crate) base_url: String,
     pub(crate) user_agent: Option<String>,
     pub(crate) timeout: Duration,
+    pub(crate) deadline: Option<Duration>,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
@@ -56,6 +57,7 @@ impl Default for Settings {
             base_url: DEFAULT_BASE_URL.to_owned(),
             user_agent: None,
             timeout: DEFAULT_TIMEOUT,
+            deadline: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
@@ -114,6 +116,24 @@ impl Settings {
     /// its own. Default [`DEFAULT_TIMEOUT`].
     pub fn timeout(mut self, per_attempt: Duration) -> Self {
         self.timeout = per_attempt;
+        self
+    }
+
+    /// The overall bound of one call: from its start, across every attempt, every wait for
+    /// the send order and every backoff between attempts, until its result. Distinct from
+    /// [`Settings::timeout`], which bounds each attempt and starts afresh for each retry.
+    ///
+    /// The call driver keeps it: no retry is started whose wait would end past it, and each
+    /// attempt's timeout is cut to the time left. A call cut off by it fails with
+    /// [`TransportErrorKind::Deadline`](crate::TransportErrorKind::Deadline): *not sent* if
+    /// nothing had left yet, otherwise *outcome unknown* (a write is then reconciled like any
+    /// other unknown outcome). A call whose retry it prevents after a server's answer (a 502,
+    /// a rate limit) returns that answer's error. A client can also set one per call
+    /// (`Client::with_deadline`).
+    /// Default: none, so a call lasts at most about `max_attempts` × `timeout` plus the
+    /// backoffs.
+    pub fn deadline(mut self, overall: Duration) -> Self {
+        self.deadline = Some(overall);
         self
     }
 
@@ -180,6 +200,7 @@ impl Settings {
         for (setting, value) in [
             ("timeout", self.timeout),
             ("connect_timeout", self.connect_timeout),
+            ("deadline", self.deadline.unwrap_or(Duration::MAX)),
         ] {
             if value.is_zero() {
                 return Err(BuildError::new(setting, "must be greater than zero"));
@@ -205,6 +226,7 @@ impl fmt::Debug for Settings {
             .field("base_url", &self.base_url)
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
@@ -235,23 +257,25 @@ impl fmt::Debug for Settings {
 macro_rules! settings_setters {
     () => {
         $crate::settings_setters! {
-            /// See [`Settings::base_url`]($crate::Settings::base_url).
+            /// See [`Settings::base_url`](prime_core::Settings::base_url).
             base_url(url: &str);
-            /// See [`Settings::user_agent`]($crate::Settings::user_agent).
+            /// See [`Settings::user_agent`](prime_core::Settings::user_agent).
             user_agent(user_agent: &str);
-            /// See [`Settings::timeout`]($crate::Settings::timeout).
+            /// See [`Settings::timeout`](prime_core::Settings::timeout).
             timeout(per_attempt: ::std::time::Duration);
-            /// See [`Settings::connect_timeout`]($crate::Settings::connect_timeout).
+            /// See [`Settings::deadline`](prime_core::Settings::deadline).
+            deadline(overall: ::std::time::Duration);
+            /// See [`Settings::connect_timeout`](prime_core::Settings::connect_timeout).
             connect_timeout(limit: ::std::time::Duration);
-            /// See [`Settings::max_response_bytes`]($crate::Settings::max_response_bytes).
+            /// See [`Settings::max_response_bytes`](prime_core::Settings::max_response_bytes).
             max_response_bytes(limit: usize);
-            /// See [`Settings::retry_policy`]($crate::Settings::retry_policy).
+            /// See [`Settings::retry_policy`](prime_core::Settings::retry_policy).
             retry_policy(policy: $crate::RetryPolicy);
-            /// See [`Settings::nonce_source`]($crate::Settings::nonce_source).
+            /// See [`Settings::nonce_source`](prime_core::Settings::nonce_source).
             nonce_source(nonces: ::std::sync::Arc<dyn $crate::NonceSource>);
-            /// See [`Settings::nonce_unit`]($crate::Settings::nonce_unit).
+            /// See [`Settings::nonce_unit`](prime_core::Settings::nonce_unit).
             nonce_unit(unit: $crate::NonceUnit);
-            /// See [`Settings::concurrent_sends`]($crate::Settings::concurrent_sends).
+            /// See [`Settings::concurrent_sends`](prime_core::Settings::concurrent_sends).
             concurrent_sends(on: bool);
         }
 

@@ -107,7 +107,8 @@ pub enum ResponseError {
     /// The key **was created** and this is the only copy of its secret: deliver
     /// [`SalvagedKey::api_secret`] before anything else. Never resent by the clients.
     #[error(
-        "a key was created and its secret recovered, but the rest of the reply was odd: {problem}"
+        "a key was created and its one-time secret recovered (store it from `salvaged_key()`; \
+         do not create another), but the rest of the reply was odd: {problem}"
     )]
     KeyCreated {
         /// The secret and whatever else could be read.

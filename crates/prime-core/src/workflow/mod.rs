@@ -51,4 +51,6 @@ mod reconciled;
 pub mod rotation;
 
 pub use machine::{KeyCall, KeyReply, Poll, Workflow};
-pub use reconciled::{CreateKeyError, OrphanPolicy, ReconciledCreate, ReconciledKey};
+pub use reconciled::{
+    CreateKeyError, OrphanPolicy, ReconcileKeys, ReconciledCreate, ReconciledKey, Reconciliation,
+};

@@ -49,7 +49,7 @@
 //! assert!(matches!(rotation.poll(), Poll::Call(KeyCall::Create(_))));
 //! rotation.on_reply(Ok(KeyReply::Created(Box::new(new))));
 //! assert!(matches!(rotation.poll(), Poll::Pause(Action::Deliver)));
-//! let secret = rotation.created_key().unwrap().api_secret.expose().to_owned();
+//! let secret = rotation.created_key().unwrap().api_secret().expose().to_owned();
 //! rotation.on_delivered(Ok(()));
 //! // Nothing secret is in the journal.
 //! assert!(!serde_json::to_string(rotation.journal()).unwrap().contains(&secret));
@@ -604,7 +604,7 @@ impl Workflow for Rotation {
                     return self.poll();
                 }
                 let call = UpdateApiUserKey::new(&journal.user_id, &new.id)
-                    .whitelisted_ips(journal.old_whitelisted_ips.iter().cloned());
+                    .whitelisted_ips(&journal.old_whitelisted_ips);
                 self.next = Next::SetAllowList;
                 Poll::Call(KeyCall::Update(call))
             }
@@ -751,13 +751,9 @@ impl Rotation {
 /// beside the secret (without them the rotation could not find the key again).
 fn salvaged(error: &Error) -> Option<CreatedApiUserKey> {
     let key = error.response()?.salvaged_key()?;
-    Some(CreatedApiUserKey {
-        id: key.id()?.to_owned(),
-        api_key: key.api_key()?.to_owned(),
-        api_secret: key.api_secret().clone(),
-        user_id: key.user_id().unwrap_or_default().to_owned(),
-        permissions: Vec::new(),
-        whitelisted_ips: Vec::new(),
-        extra: Default::default(),
-    })
+    let mut created = CreatedApiUserKey::new(key.id()?, key.api_key()?, key.api_secret().clone());
+    key.user_id()
+        .unwrap_or_default()
+        .clone_into(&mut created.user_id);
+    Some(created)
 }

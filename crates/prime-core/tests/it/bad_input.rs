@@ -159,7 +159,9 @@ fn invalid_ids_names_and_over_limit_arguments_are_refused_before_signing() {
         "whitelisted_ips",
         "entry 1 is not an IP address or CIDR range",
     );
-    let too_many = (0..=MAX_WHITELISTED_IPS).map(|i| format!("10.0.{}.{}", i / 256, i % 256));
+    let too_many: Vec<String> = (0..=MAX_WHITELISTED_IPS)
+        .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+        .collect();
     argument_refusal(
         &UpdateApiUserKey::new("u", "k").whitelisted_ips(too_many),
         "whitelisted_ips",

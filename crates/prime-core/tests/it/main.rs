@@ -1,6 +1,7 @@
 //! prime-core's integration tests, one binary (`allocations.rs` stays apart: it installs a
 //! counting global allocator).
 
+mod adopters;
 mod bad_input;
 mod credentials;
 mod diagnosis;

@@ -499,7 +499,7 @@ fn key_info() -> impl Strategy<Value = ApiUserKeyInfo> {
         .prop_map(
             |(id, key, user_id, updated_at, permissions, whitelisted_ips, extra)| ApiUserKeyInfo {
                 id,
-                key,
+                api_key: key,
                 user_id,
                 updated_at,
                 permissions,
@@ -616,9 +616,9 @@ fn transfer() -> impl Strategy<Value = TransferResult> {
     )
         .prop_map(
             |(transfer_status, transfer_amount, transfer_asset, extra)| TransferAttributes {
-                transfer_status,
-                transfer_amount,
-                transfer_asset,
+                status: transfer_status,
+                amount: transfer_amount,
+                asset: transfer_asset,
                 extra,
             },
         );
@@ -730,7 +730,7 @@ proptest! {
             .result;
         prop_assert_eq!(&key.id, &id);
         prop_assert_eq!(&key.api_key, &api_key);
-        prop_assert_eq!(key.api_secret.expose(), api_secret.as_str());
+        prop_assert_eq!(key.api_secret().expose(), api_secret.as_str());
         prop_assert_eq!(&key.user_id, &user_id);
         prop_assert_eq!(&key.permissions, &permissions);
         prop_assert_eq!(&key.whitelisted_ips, &whitelisted_ips);

@@ -149,15 +149,15 @@ fn batch(asset_kind: Option<AssetKind>, trade_ids: Option<Vec<String>>) -> Settl
 }
 
 fn created_key() -> CreatedApiUserKey {
-    CreatedApiUserKey {
-        id: "3RM9K4ZTC0C00".into(),
-        api_key: "KRA5L19LAW8Z".into(),
-        api_secret: ApiSecret::new("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf".into()),
-        user_id: "2T0RXL9B8K5D6".into(),
-        permissions: vec!["read::marketdata".into()],
-        whitelisted_ips: vec!["192.168.1.1".into()],
-        extra: Extra::new(),
-    }
+    let mut key = CreatedApiUserKey::new(
+        "3RM9K4ZTC0C00",
+        "KRA5L19LAW8Z",
+        ApiSecret::new("6xq8p1mvk9r3n7swt2l5cj4eaydhzbf".into()),
+    );
+    key.user_id = "2T0RXL9B8K5D6".into();
+    key.permissions = vec!["read::marketdata".into()];
+    key.whitelisted_ips = vec!["192.168.1.1".into()];
+    key
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn the_one_time_secret_survives_an_error_envelope() {
     let error = parse::<CreatedApiUserKey>(CREATE_KEY).expect_err("carries an error");
     assert_eq!(error.body().as_bytes(), CREATE_KEY.as_bytes());
     let key: CreatedApiUserKey = error.recover_result().expect("the result is recoverable");
-    assert_eq!(key.api_secret.expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
+    assert_eq!(key.api_secret().expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
     assert_eq!(key.api_key, "KRA5L19LAW8Z");
     // The same holds when the status is not 200 but the body still carries the key.
     let error = parse_response::<CreatedApiUserKey>(
@@ -185,7 +185,7 @@ fn the_one_time_secret_survives_an_error_envelope() {
         ResponseError::Status { .. }
     ));
     let key: CreatedApiUserKey = error.recover_result().expect("recoverable from a 500 too");
-    assert_eq!(key.api_secret.expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
+    assert_eq!(key.api_secret().expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn list_api_user_keys_example() {
     let expected = Data {
         data: vec![ApiUserKeyInfo {
             id: "3RM9K4ZTC0C00".into(),
-            key: "KRA5L19LAW8Z".into(),
+            api_key: "KRA5L19LAW8Z".into(),
             user_id: "2T0RXL9B8K5D6".into(),
             updated_at: Some(123),
             permissions: vec!["read::marketdata".into()],
@@ -294,9 +294,9 @@ fn settle_settlement_batch_asset_example() {
         transfer: SettlementTransfer {
             id: "100".into(),
             attributes: TransferAttributes {
-                transfer_status: TransferStatus::Pending,
-                transfer_amount: Amount::new("1.5"),
-                transfer_asset: "BTC".into(),
+                status: TransferStatus::Pending,
+                amount: Amount::new("1.5"),
+                asset: "BTC".into(),
                 extra: Extra::new(),
             },
             relationships: Some(TransferRelationships {
@@ -557,7 +557,7 @@ fn a_result_beside_a_malformed_error_array_is_still_recoverable() {
         "{error:?}"
     );
     let key: CreatedApiUserKey = error.recover_result().expect("the key is not lost");
-    assert_eq!(key.api_secret.expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
+    assert_eq!(key.api_secret().expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
 }
 
 #[test]
@@ -618,12 +618,12 @@ fn unknown_enum_values_are_kept() {
         .result
         .transfer;
     assert_eq!(
-        transfer.attributes.transfer_status,
+        transfer.attributes.status,
         TransferStatus::Other("on_hold".into())
     );
     // Kept verbatim: an unknown value serializes back to the same text.
     assert_eq!(
-        serde_json::to_string(&transfer.attributes.transfer_status).expect("serialize"),
+        serde_json::to_string(&transfer.attributes.status).expect("serialize"),
         r#""on_hold""#
     );
 }
@@ -637,7 +637,7 @@ fn extra_fields_are_kept_at_every_level() {
     let key = parse::<CreatedApiUserKey>(&body).expect("tolerated").result;
     assert_eq!(key.extra["expires_at"], json!(1_893_456_000_000_i64));
     assert_eq!(key.extra["label"], json!({"team": "ops"}));
-    assert_eq!(key.api_secret.expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
+    assert_eq!(key.api_secret().expose(), "6xq8p1mvk9r3n7swt2l5cj4eaydhzbf");
 
     // The oldest revision's leg `direction`, plus new fields on the batch, its attributes, the
     // result and the pagination.

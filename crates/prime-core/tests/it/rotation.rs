@@ -21,6 +21,8 @@ struct Store {
     calls: usize,
     /// Fail this call (by count): `true` executes it first (outcome unknown).
     fail: Option<(usize, bool)>,
+    /// Further calls to fail, as `fail`.
+    more_failures: Vec<(usize, bool)>,
 }
 
 fn info(id: &str, ips: &[String]) -> ApiUserKeyInfo {
@@ -76,8 +78,14 @@ impl Store {
     fn reply(&mut self, call: &KeyCall) -> Result<KeyReply, Error> {
         let number = self.calls;
         self.calls += 1;
-        match self.fail {
-            Some((at, executed)) if at == number => {
+        let failure = self.fail.filter(|(at, _)| *at == number).or_else(|| {
+            self.more_failures
+                .iter()
+                .copied()
+                .find(|(at, _)| *at == number)
+        });
+        match failure {
+            Some((_, executed)) => {
                 if executed {
                     self.execute(call);
                     Err(transport::maybe_sent(TransportErrorKind::Io, "reset").into())
@@ -123,7 +131,7 @@ fn drive(
                 rotation.on_recorded();
             }
             Action::Deliver => {
-                durable.secret = Some(rotation.created_key().unwrap().api_secret.expose().into());
+                durable.secret = Some(rotation.created_key().unwrap().api_secret().expose().into());
                 rotation.on_delivered(Ok(()));
             }
             Action::Withdraw => {
@@ -266,6 +274,51 @@ fn reconcile(store: &mut Store, policy: OrphanPolicy) -> Result<String, CreateKe
         }
     }
     panic!("no end");
+}
+
+/// Two failures anywhere (each executed or not) in the orphan-deleting creation the clients'
+/// `create_api_user_key` runs: it ends with exactly one new key whose secret is returned, or
+/// with an error that names every new key still live, and says "safe to retry" only when none
+/// is.
+#[test]
+fn the_deleting_creation_leaves_no_unnamed_key_under_any_two_failures() {
+    let mut cells = 0;
+    for first in 0..8 {
+        for second in first + 1..9 {
+            for (a, b) in [(false, false), (false, true), (true, false), (true, true)] {
+                let mut store = Store::with_old();
+                store.fail = Some((first, a));
+                store.more_failures = vec![(second, b)];
+                let outcome = reconcile(&mut store, OrphanPolicy::Delete);
+                let context = format!("calls {first} ({a}) and {second} ({b}) fail");
+                let new: Vec<&str> = store
+                    .keys
+                    .iter()
+                    .map(|k| k.0.as_str())
+                    .filter(|id| *id != "OLD")
+                    .collect();
+                match &outcome {
+                    Ok(id) => assert_eq!(new, [id.as_str()], "{context}"),
+                    Err(error) => {
+                        let named: Vec<&str> = error.orphans().map(|k| k.id.as_str()).collect();
+                        let known = error.known_before().is_some();
+                        assert!(
+                            known || new.iter().all(|id| named.contains(id)),
+                            "{context}: live {new:?}, named {named:?}: {error}"
+                        );
+                        if error.is_safe_to_retry() {
+                            assert!(new.is_empty(), "{context}: {error}");
+                        }
+                        if known {
+                            assert_eq!(error.known_before(), Some(&["OLD".to_owned()][..]));
+                        }
+                    }
+                }
+                cells += 1;
+            }
+        }
+    }
+    assert_eq!(cells, 36 * 4);
 }
 
 #[test]

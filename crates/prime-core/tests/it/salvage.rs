@@ -30,7 +30,7 @@ fn parse_at(status: StatusCode, body: &[u8]) -> Result<Reply<CreatedApiUserKey>,
 fn assert_delivered(body: &[u8], status: StatusCode, context: &str) -> Option<ResponseError> {
     match parse_at(status, body) {
         Ok(reply) => {
-            assert_eq!(reply.result.api_secret.expose(), SECRET, "{context}");
+            assert_eq!(reply.result.api_secret().expose(), SECRET, "{context}");
             None
         }
         Err(error) => {

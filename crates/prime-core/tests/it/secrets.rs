@@ -153,7 +153,7 @@ fn the_created_key_and_its_reply_never_print_the_secret() {
     let reply =
         parse_response::<CreatedApiUserKey>(StatusCode::OK, &HeaderMap::new(), body.as_bytes())
             .expect("valid");
-    assert_eq!(reply.result.api_secret.expose(), SECRET);
+    assert_eq!(reply.result.api_secret().expose(), SECRET);
     assert_no_secret(
         "CreatedApiUserKey",
         &format!("{:?} {:#?}", reply.result, reply.result),
@@ -271,7 +271,7 @@ fn a_recovered_secret_is_still_a_secret() {
         parse_response::<CreatedApiUserKey>(StatusCode::OK, &HeaderMap::new(), body.as_bytes())
             .expect_err("error envelope");
     let key: CreatedApiUserKey = error.recover_result().expect("recoverable");
-    assert_eq!(key.api_secret.expose(), SECRET);
+    assert_eq!(key.api_secret().expose(), SECRET);
     assert_no_secret("recovered key", &format!("{key:?}"));
     // Recovering as another type finds nothing rather than something wrong.
     assert_eq!(error.recover_result::<DeletedApiUserKey>(), None);

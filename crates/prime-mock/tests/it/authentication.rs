@@ -369,7 +369,7 @@ fn keys_with_2fa_need_the_otp_and_answer_invalid_signature_without_it() {
     let with_otp = minted.credentials().unwrap();
     assert!(with_otp.otp().is_some());
     session.ok(&with_otp, &ListSettlementBatches::new());
-    let without = Credentials::new(&minted.api_key, minted.api_secret.expose()).unwrap();
+    let without = Credentials::new(&minted.api_key, minted.api_secret().expose()).unwrap();
     let wrong = without
         .clone()
         .with_otp(prime_core::Otp::password("s3cond factoR").unwrap());

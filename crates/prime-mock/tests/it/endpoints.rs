@@ -116,7 +116,7 @@ fn keys_can_be_created_listed_restricted_and_deleted() {
     assert_eq!(listed.data.len(), 1);
     let info = &listed.data[0];
     assert_eq!(
-        (info.id.as_str(), info.key.as_str()),
+        (info.id.as_str(), info.api_key.as_str()),
         (created.id.as_str(), created.api_key.as_str())
     );
     assert!(info.updated_at.is_some());
@@ -223,7 +223,7 @@ fn an_issued_key_is_a_websocket_and_fix_credential_refused_on_rest() {
     // Listed, and deletable by the account key; deleted keys leave the list.
     let listed = session.ok(&admin, &ListApiUserKeys::new(&user));
     assert_eq!(listed.data.len(), 1);
-    assert_eq!(listed.data[0].key, created.api_key);
+    assert_eq!(listed.data[0].api_key, created.api_key);
     session.ok(&admin, &DeleteApiUserKey::new(&user, &created.id));
     assert!(
         session

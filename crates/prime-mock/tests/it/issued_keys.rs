@@ -29,7 +29,7 @@ fn issue_key(server: &MockServer, session: &mut Session, role: Role) -> Issued {
     let admin = server.account_credentials();
     let user_id = session.ok(&admin, &CreateApiUser::new("Issued", role)).id;
     let key = session.ok(&admin, &CreateApiUserKey::new(&user_id));
-    let credentials = IssuedCredentials::from_secret(&key.api_key, &key.api_secret)
+    let credentials = IssuedCredentials::from_secret(&key.api_key, key.api_secret())
         .expect("the simulator issues usable keys");
     Issued {
         user_id,

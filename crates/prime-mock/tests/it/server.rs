@@ -133,9 +133,9 @@ fn a_seed_makes_ids_and_secrets_repeatable() {
             server.account_api_key().to_owned(),
             server.account_secret().expose().to_owned(),
             user,
-            key.id,
-            key.api_key,
-            key.api_secret.expose().to_owned(),
+            key.id.clone(),
+            key.api_key.clone(),
+            key.api_secret().expose().to_owned(),
             batch.id,
             batch.trade_ids,
         )
@@ -273,7 +273,7 @@ fn the_control_interface_drives_settlement_over_http() {
     assert_eq!(state["transfers"][0]["status"], "completed");
     assert_eq!(state["executions"]["SettlePrimeSettlementBatchAsset"], 1);
     assert_eq!(state["keys"].as_array().unwrap().len(), 2);
-    assert!(!state.to_string().contains(key.api_secret.expose()));
+    assert!(!state.to_string().contains(key.api_secret().expose()));
     assert!(!state.to_string().contains(server.account_secret().expose()));
 
     let (status, _) = control(

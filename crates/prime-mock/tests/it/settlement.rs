@@ -108,9 +108,9 @@ fn the_lifecycle_from_trades_to_completed_transfers() {
 
     let transfer = session.ok(&key, &settle_btc).transfer;
     assert_eq!(transfer.id, "100");
-    assert_eq!(transfer.attributes.transfer_status, TransferStatus::Pending);
-    assert_eq!(transfer.attributes.transfer_amount.as_str(), "0.3");
-    assert_eq!(transfer.attributes.transfer_asset, "BTC");
+    assert_eq!(transfer.attributes.status, TransferStatus::Pending);
+    assert_eq!(transfer.attributes.amount.as_str(), "0.3");
+    assert_eq!(transfer.attributes.asset, "BTC");
     let leg = transfer.relationships.unwrap().leg.unwrap();
     assert_eq!((leg.status, leg.can_settle), (LegStatus::Pending, false));
     assert_eq!(

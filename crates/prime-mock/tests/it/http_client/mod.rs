@@ -295,7 +295,7 @@ pub fn account_key_beside_a_user(server: &MockServer, name: &str, role: Role) ->
 pub fn issued_as_rest(key: &CreatedApiUserKey) -> Credentials {
     Credentials::from_parts(
         prime_core::ApiKey::new(&key.api_key).expect("an issued key is a valid key"),
-        prime_core::SigningKey::from_bytes(key.api_secret.expose().as_bytes()),
+        prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
     )
 }
 
