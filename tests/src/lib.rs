@@ -11,6 +11,9 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/adopters.md")]
+struct AdoptersDoctests;
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/architecture.md")]
 struct ArchitectureDoctests;
 #[cfg(doctest)]

@@ -160,6 +160,25 @@ fn the_front_page_is_short_and_keeps_its_two_set_up_commands() {
     }
 }
 
+#[test]
+fn the_front_page_examples_are_the_clients_quickstart_programs() {
+    let blocks = rust_blocks(&read("README.md"));
+    for client in ["prime-blocking", "prime-async"] {
+        let program = read(&format!("crates/{client}/examples/quickstart.rs"));
+        // The program without its opening doc comment (how to run it).
+        let code = program
+            .lines()
+            .skip_while(|line| line.starts_with("//!") || line.is_empty())
+            .map(|line| format!("{line}\n"))
+            .collect::<String>();
+        assert!(
+            blocks.contains(&code),
+            "README.md should show crates/{client}/examples/quickstart.rs as it is (the program \
+             the adopters tests run):\n{code}"
+        );
+    }
+}
+
 /// Whether `code` starts a path with the crate `name` (`name::…`, not `other::name::…`).
 fn names_path_root(code: &str, name: &str) -> bool {
     let pattern = format!("{name}::");

@@ -5,14 +5,16 @@
 use std::path::{Path, PathBuf};
 
 /// The layers from the bottom up; a layer may use the ones before it. Layers of one rank stand
-/// side by side and do not use each other.
+/// side by side and do not use each other. The top is the crate root: `lib.rs`, and
+/// `generated_methods.rs` (documentation only, the methods the client macros write), which may
+/// use everything.
 const LAYERS: [&[&str]; 6] = [
     &["auth"],
     &["endpoints", "issued"],
     &["wire", "example"],
     &["transport"],
     &["workflow"],
-    &["lib"],
+    &["lib", "generated_methods"],
 ];
 
 fn rank(layer: &str) -> Option<usize> {
@@ -96,7 +98,7 @@ fn every_layer_imports_only_the_layers_below_it() {
         for (number, line) in code_lines(&text) {
             for target in crate_paths(line) {
                 seen += 1;
-                if target == layer {
+                if target == layer || own == LAYERS.len() - 1 {
                     continue;
                 }
                 // A name of the crate root (`crate::Credentials`) reaches through lib.rs.
