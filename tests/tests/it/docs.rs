@@ -1,8 +1,10 @@
-//! The documentation stays true to the repository: the front page is short and its client
-//! examples use their client crate alone, every relative link of the front page, the manual in
-//! `docs/` and the crate READMEs resolves inside the repository, every manual page's code is
-//! compiled (it is listed as a doctest item in `tests/src/lib.rs`), and the list of prime-core's
-//! root names in `docs/architecture.md` is the crate root's.
+//! The documentation stays true to the repository: the front page is short, its client
+//! examples are the clients' quickstart programs and use their client crate alone, every
+//! relative link of the front page, the manual in `docs/` and the crate READMEs resolves inside
+//! the repository, every manual page's code is compiled (it is listed as a doctest item in
+//! `tests/src/lib.rs`), every published crate (each folder of `crates/`) carries its README and
+//! both licenses, and the list of prime-core's root names in `docs/architecture.md` is the
+//! crate root's.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -52,16 +54,74 @@ fn checked_pages() -> Vec<String> {
     .map(str::to_owned)
     .into();
     pages.extend(manual_pages());
-    for crate_name in [
-        "prime-core",
-        "prime-blocking",
-        "prime-async",
-        "prime-mock",
-        "prime-cli",
-    ] {
+    for crate_name in published_crates() {
         pages.push(format!("crates/{crate_name}/README.md"));
     }
     pages
+}
+
+/// The published crates: every folder of `crates/`, sorted.
+fn published_crates() -> Vec<String> {
+    let mut crates: Vec<String> = std::fs::read_dir(repository().join("crates"))
+        .expect("crates/ is readable")
+        .map(|entry| entry.expect("a crates/ entry").path())
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .map(|path| {
+            path.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    crates.sort();
+    crates
+}
+
+#[test]
+fn every_published_crate_carries_its_readme_and_both_licenses() {
+    let crates = published_crates();
+    assert!(crates.len() >= 5, "{crates:?}");
+    let licenses = ["LICENSE-MIT", "LICENSE-APACHE"].map(|name| (name, read(name)));
+    for name in &crates {
+        let folder = format!("crates/{name}");
+        let manifest = read(&format!("{folder}/Cargo.toml"));
+        assert!(
+            !manifest.contains("publish = false"),
+            "{name}: the crates/ folder holds the published crates"
+        );
+        for field in [
+            "readme = \"README.md\"".to_owned(),
+            format!("documentation = \"https://docs.rs/{name}\""),
+            "license.workspace = true".to_owned(),
+            "rust-version.workspace = true".to_owned(),
+            "description = ".to_owned(),
+        ] {
+            assert!(
+                manifest.contains(&field),
+                "{folder}/Cargo.toml lacks `{field}`"
+            );
+        }
+        assert!(
+            !read(&format!("{folder}/README.md")).trim().is_empty(),
+            "{name}: an empty README"
+        );
+        for (license, text) in &licenses {
+            assert_eq!(
+                &read(&format!("{folder}/{license}")),
+                text,
+                "{name}: {license} is not the repository's"
+            );
+        }
+        // A library's README (its crates.io page) is compiled as its doctests.
+        let lib = repository().join(&folder).join("src/lib.rs");
+        if lib.is_file() {
+            let source = std::fs::read_to_string(&lib).expect("lib.rs");
+            assert!(
+                source.contains("include_str!(\"../README.md\")"),
+                "{name}: src/lib.rs should compile README.md as doctests"
+            );
+        }
+    }
 }
 
 /// The targets of the Markdown links `[text](target)` in `text`, outside code.
