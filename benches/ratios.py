@@ -14,7 +14,7 @@ from pathlib import Path
 
 # (numerator, denominator, what the ratio means, target as (operator, value) or None)
 RATIOS = [
-    # The issue-15 table: one run of benches/peer (floor, signature, request, peer together).
+    # The signing-at-the-floor table (BENCHMARKS.md): one run of benches/peer (floor, signature, request, peer together).
     ("peer/signature", "peer/floor", "signature / floor", ("<=", 1.10)),
     ("peer/request", "peer/floor", "request / floor", ("<=", 1.5)),
     ("peer/peer", "peer/request", "peer / request", (">=", 2.0)),

@@ -11,11 +11,6 @@ use std::hint::black_box;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use prime_benches::{KEY, NONCE, SECRET, SpecExample};
-use prime_core::endpoints::{
-    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, DeleteApiUserKey, GetApiUser,
-    GetSettlementBatch, ListApiUserKeys, ListApiUsers, ListSettlementBatches,
-    SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey, UpdateApiUserRoles,
-};
 use prime_core::http::header::CONTENT_TYPE;
 use prime_core::http::{HeaderMap, HeaderValue, StatusCode};
 use prime_core::{Credentials, Endpoint, RequestBuilder, parse_response};
@@ -28,21 +23,16 @@ trait PerEndpoint {
         E::Response: Debug;
 }
 
-/// Runs `task` for all 13 endpoints, in the spec's order.
+/// Calls `task.run` for every endpoint of the endpoint table.
+macro_rules! run_each {
+    (($task:ident) $($(#[$doc:meta])* $endpoint:path as $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr;)*) => {
+        $( $task.run::<$endpoint>(); )*
+    };
+}
+
+/// Runs `task` for all 13 endpoints, in the endpoint table's order.
 fn for_each_endpoint(task: &mut impl PerEndpoint) {
-    task.run::<CreateApiUserKey>();
-    task.run::<ListApiUserKeys>();
-    task.run::<UpdateApiUserKey>();
-    task.run::<DeleteApiUserKey>();
-    task.run::<CreateApiUser>();
-    task.run::<GetApiUser>();
-    task.run::<ListApiUsers>();
-    task.run::<UpdateApiUser>();
-    task.run::<UpdateApiUserRoles>();
-    task.run::<CreateSettlementBatch>();
-    task.run::<GetSettlementBatch>();
-    task.run::<ListSettlementBatches>();
-    task.run::<SettleSettlementBatchAsset>();
+    prime_core::for_each_endpoint!(run_each!(task));
 }
 
 struct BuildBench<'a> {

@@ -32,8 +32,6 @@
 //! the delivery probe, the body cap, parsing and the retry bookkeeping.
 
 use std::hint::black_box;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,9 +40,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use prime_benches::{mock_with_batch, presigned};
+use prime_benches::{mock_with_batch, presigned, raw_tcp};
 use prime_core::endpoints::{BatchList, ListSettlementBatches};
-use prime_core::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use prime_core::transport::SendOrder as _;
 use prime_core::{ClockNonce, Endpoint, NonceSource as _, RequestBuilder, parse_response};
 use prime_host_order::HostSendOrder;
@@ -52,48 +49,6 @@ use prime_host_order::HostSendOrder;
 // The example transport, measured as its users would run it.
 #[path = "../../examples/tcp_transport.rs"]
 mod tcp_transport;
-
-/// One exchange as a minimal hand-written HTTP/1.1 client does it: connect, write `request`,
-/// read the head (parsed with `httparse` into a header map) and then the body by its
-/// `Content-Length`. `received` is reused; the body is `received[body_start..]`.
-fn raw_tcp(
-    address: SocketAddr,
-    request: &[u8],
-    received: &mut Vec<u8>,
-) -> (StatusCode, HeaderMap, usize) {
-    let mut stream = TcpStream::connect(address).expect("the simulator accepts");
-    stream.write_all(request).expect("the request is written");
-    received.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let read = stream.read(&mut chunk).expect("the simulator answers");
-        assert!(read > 0, "the simulator closed early");
-        received.extend_from_slice(&chunk[..read]);
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut head = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head_len) = head.parse(received).expect("HTTP/1.1") {
-            let status = StatusCode::from_u16(head.code.unwrap_or(0)).expect("a status");
-            let mut map = HeaderMap::with_capacity(head.headers.len());
-            for header in head.headers.iter() {
-                map.append(
-                    HeaderName::from_bytes(header.name.as_bytes()).expect("a header name"),
-                    HeaderValue::from_bytes(header.value).expect("a header value"),
-                );
-            }
-            let length: usize = map["content-length"]
-                .to_str()
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .expect("a Content-Length");
-            while received.len() < head_len + length {
-                let read = stream.read(&mut chunk).expect("the body arrives");
-                assert!(read > 0, "the simulator closed early");
-                received.extend_from_slice(&chunk[..read]);
-            }
-            return (status, map, head_len);
-        }
-    }
-}
 
 fn transports(c: &mut Criterion) {
     let (server, endpoint, credentials) = mock_with_batch();

@@ -9,14 +9,11 @@
 //! ```
 
 use std::hint::black_box;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Instant;
 
-use prime_benches::mock_with_batch;
+use prime_benches::{mock_with_batch, raw_tcp};
 use prime_core::endpoints::BatchList;
-use prime_core::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use prime_core::{ClockNonce, NonceSource as _, RequestBuilder, Settings, parse_response};
 
 #[path = "../../examples/tcp_transport.rs"]
@@ -25,47 +22,6 @@ mod tcp_transport;
 /// Calls per batch unless told: a few milliseconds, short enough that load changes little
 /// within one.
 const BATCH: u32 = 20;
-
-/// As `benches/transports.rs`'s `raw_tcp`: connect, write, read the head (`httparse`) and the
-/// body by its `Content-Length`.
-fn raw_tcp(
-    address: SocketAddr,
-    request: &[u8],
-    received: &mut Vec<u8>,
-) -> (StatusCode, HeaderMap, usize) {
-    let mut stream = TcpStream::connect(address).expect("the simulator accepts");
-    stream.write_all(request).expect("the request is written");
-    received.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let read = stream.read(&mut chunk).expect("the simulator answers");
-        assert!(read > 0, "the simulator closed early");
-        received.extend_from_slice(&chunk[..read]);
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut head = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head_len) = head.parse(received).expect("HTTP/1.1") {
-            let status = StatusCode::from_u16(head.code.unwrap_or(0)).expect("a status");
-            let mut map = HeaderMap::with_capacity(head.headers.len());
-            for header in head.headers.iter() {
-                map.append(
-                    HeaderName::from_bytes(header.name.as_bytes()).expect("a header name"),
-                    HeaderValue::from_bytes(header.value).expect("a header value"),
-                );
-            }
-            let length: usize = map["content-length"]
-                .to_str()
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .expect("a Content-Length");
-            while received.len() < head_len + length {
-                let read = stream.read(&mut chunk).expect("the body arrives");
-                assert!(read > 0, "the simulator closed early");
-                received.extend_from_slice(&chunk[..read]);
-            }
-            return (status, map, head_len);
-        }
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);

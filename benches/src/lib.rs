@@ -4,65 +4,21 @@
 //! of the transport benches.
 
 use std::fmt::Debug;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use prime_core::endpoints::{CreateApiUserKey, ListSettlementBatches};
-use prime_core::http::Request;
+use prime_core::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use prime_core::{Credentials, Endpoint, NonceSource, RequestBuilder, encode_body};
 use serde::de::DeserializeOwned;
-use sha2::block_api::{compress256, compress512};
 use sha2::{Digest, Sha256, Sha512};
 
-/// The spec's example public key.
-pub const KEY: &str = "KRA5L19LAW8Z";
-/// The secret of Kraken's official signing vector.
-pub const SECRET: &str = prime_core::example::SECRET;
-/// The spec's example user id.
-pub const USER_ID: &str = "2T0RXL9B8K5D6";
-/// A nanosecond nonce of realistic length (19 digits).
-pub const NONCE: u64 = 1_795_000_000_123_456_789;
+mod floor;
 
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-const SHA512_IV: [u64; 8] = [
-    0x6a09e667f3bcc908,
-    0xbb67ae8584caa73b,
-    0x3c6ef372fe94f82b,
-    0xa54ff53a5f1d36f1,
-    0x510e527fade682d1,
-    0x9b05688c2b3e6c1f,
-    0x1f83d9abfb41bd6b,
-    0x5be0cd19137e2179,
-];
-
-/// SHA padding of `message` into `block`-byte blocks with a `len_bytes`-byte big-endian bit
-/// length counting `prefix_len` bytes hashed before it, as the hash functions do it; done
-/// once, outside the measured loop.
-fn pad(message: &[u8], prefix_len: usize, block: usize, len_bytes: usize) -> Vec<u8> {
-    let mut padded = message.to_vec();
-    padded.push(0x80);
-    while !(padded.len() + len_bytes).is_multiple_of(block) {
-        padded.push(0);
-    }
-    let bits = ((prefix_len + message.len()) as u128) * 8;
-    padded.extend_from_slice(&bits.to_be_bytes()[16 - len_bytes..]);
-    padded
-}
-
-/// The HMAC-SHA512 key schedule by hand: the state after the ipad or opad block.
-fn prepared_state(secret: &[u8], pad_byte: u8) -> [u64; 8] {
-    let mut block = [0u8; 128];
-    block[..secret.len()].copy_from_slice(secret);
-    for b in &mut block {
-        *b ^= pad_byte;
-    }
-    let mut state = SHA512_IV;
-    compress512(&mut state, &[block]);
-    state
-}
+pub use floor::{Floor, KEY, NONCE, SECRET, USER_ID};
 
 /// The three signing measurements for one `CreatePrimeApiUserKey` request: `sign` (what the
 /// library does), `floor` (what the protocol cannot avoid) and `naive` (what typical clients
@@ -74,11 +30,7 @@ pub struct SigningInputs {
     digits: String,
     builder: RequestBuilder,
     endpoint: CreateApiUserKey,
-    sha256_blocks: Vec<[u8; 64]>,
-    ipad: [u64; 8],
-    opad: [u64; 8],
-    inner_block: [u8; 128],
-    outer_block: [u8; 128],
+    floor: Floor,
 }
 
 impl Default for SigningInputs {
@@ -95,29 +47,14 @@ impl SigningInputs {
         let endpoint = CreateApiUserKey::new(USER_ID);
         let digits = NONCE.to_string();
         let body = encode_body(&endpoint, NONCE).expect("valid endpoint");
-        let message: Vec<u8> = [digits.as_bytes(), &body].concat();
-        let sha256_blocks = pad(&message, 0, 64, 8)
-            .chunks_exact(64)
-            .map(|c| c.try_into().expect("64-byte chunk"))
-            .collect();
-        let secret = STANDARD.decode(SECRET).expect("base64");
-        let path = CreateApiUserKey::PATH.as_bytes();
-        let mut inner_block: [u8; 128] = pad(&vec![0; path.len() + 32], 128, 128, 16)
-            .try_into()
-            .expect("one block: path + digest fit");
-        inner_block[..path.len()].copy_from_slice(path);
-        let outer_block: [u8; 128] = pad(&[0; 64], 128, 128, 16).try_into().expect("one block");
+        let floor = Floor::new(&body);
         let mut inputs = Self {
             credentials,
-            body: body.clone(),
-            digits: digits.clone(),
+            body,
+            digits,
             builder: RequestBuilder::new(),
             endpoint,
-            sha256_blocks,
-            ipad: prepared_state(&secret, 0x36),
-            opad: prepared_state(&secret, 0x5c),
-            inner_block,
-            outer_block,
+            floor,
         };
         // The floor must compute what signing computes.
         let tag: Vec<u8> = inputs
@@ -173,21 +110,7 @@ impl SigningInputs {
     /// SHA-256 blocks of `nonce ++ body` and one SHA-512 block each for the HMAC inner and
     /// outer message, from the prepared key schedule. Returns the HMAC tag's state words.
     pub fn floor(&mut self) -> [u64; 8] {
-        let path_len = CreateApiUserKey::PATH.len();
-        let mut s256 = SHA256_IV;
-        compress256(&mut s256, std::hint::black_box(&self.sha256_blocks));
-        for (i, word) in s256.iter().enumerate() {
-            self.inner_block[path_len + 4 * i..path_len + 4 * i + 4]
-                .copy_from_slice(&word.to_be_bytes());
-        }
-        let mut inner = self.ipad;
-        compress512(&mut inner, &[self.inner_block]);
-        for (i, word) in inner.iter().enumerate() {
-            self.outer_block[8 * i..8 * i + 8].copy_from_slice(&word.to_be_bytes());
-        }
-        let mut outer = self.opad;
-        compress512(&mut outer, &[self.outer_block]);
-        outer
+        self.floor.run()
     }
 
     /// `naive`: what typical clients do on every call: decode the base64 secret, key the
@@ -283,7 +206,7 @@ impl SpecExample {
 }
 
 /// The request and response examples of all 13 endpoints, converted from
-/// `spec/prime-rest.openapi.yaml` to compact JSON with key order kept; only each response's
+/// `docs/spec/prime-rest.openapi.yaml` to compact JSON with key order kept; only each response's
 /// sample error (`EGeneral:Invalid arguments`) was replaced by `[]`, so it parses as a success.
 pub const SPEC_EXAMPLES: [SpecExample; 13] = [
     SpecExample {
@@ -416,4 +339,47 @@ pub fn round_trip_config() -> criterion::Criterion {
     criterion::Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(2))
         .measurement_time(std::time::Duration::from_secs(10))
+}
+
+/// One exchange as a minimal hand-written HTTP/1.1 client does it: connect, write `request`,
+/// read the head (parsed with `httparse` into a header map) and then the body by its
+/// `Content-Length`. `received` is reused; the body is `received[body_start..]`. The hand-written side of
+/// the example transport's measurements (`benches/transports.rs`, `examples/transport_profile.rs`).
+pub fn raw_tcp(
+    address: SocketAddr,
+    request: &[u8],
+    received: &mut Vec<u8>,
+) -> (StatusCode, HeaderMap, usize) {
+    let mut stream = TcpStream::connect(address).expect("the simulator accepts");
+    stream.write_all(request).expect("the request is written");
+    received.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut chunk).expect("the simulator answers");
+        assert!(read > 0, "the simulator closed early");
+        received.extend_from_slice(&chunk[..read]);
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut head = httparse::Response::new(&mut headers);
+        if let httparse::Status::Complete(head_len) = head.parse(received).expect("HTTP/1.1") {
+            let status = StatusCode::from_u16(head.code.unwrap_or(0)).expect("a status");
+            let mut map = HeaderMap::with_capacity(head.headers.len());
+            for header in head.headers.iter() {
+                map.append(
+                    HeaderName::from_bytes(header.name.as_bytes()).expect("a header name"),
+                    HeaderValue::from_bytes(header.value).expect("a header value"),
+                );
+            }
+            let length: usize = map["content-length"]
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .expect("a Content-Length");
+            while received.len() < head_len + length {
+                let read = stream.read(&mut chunk).expect("the body arrives");
+                assert!(read > 0, "the simulator closed early");
+                received.extend_from_slice(&chunk[..read]);
+            }
+            return (status, map, head_len);
+        }
+    }
 }

@@ -1,26 +1,162 @@
-//! Fixtures for the cross-crate integration tests in `tests/`: a nonce source that records
-//! what it issued, a self-signed TLS pair, and two misbehaving loopback servers the simulator
-//! does not model (one that never answers, one whose body never ends).
+//! Fixtures for the cross-crate integration tests in `tests/`: both clients behind one
+//! synchronous face ([`Caller`]), a nonce source that records what it issued, a self-signed
+//! TLS pair, and two misbehaving loopback servers the simulator does not model (one that never
+//! answers, one whose body never ends).
 #![forbid(unsafe_code)]
 
-// Compiles and runs README.md's Rust examples as doctests (this crate depends on every library
-// crate, so they can use them all), so the front page cannot rot.
+// Compiles and runs the Rust examples of README.md and of every page of the manual in docs/ as
+// doctests (this crate depends on every library crate, so they can use them all), so the
+// documentation cannot rot. `tests/it/docs.rs` checks that every page is listed here.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/adopters.md")]
+struct AdoptersDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/architecture.md")]
+struct ArchitectureDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/cli.md")]
+struct CliDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/fault-matrix.md")]
+struct FaultMatrixDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/key-lifecycle.md")]
+struct KeyLifecycleDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/library.md")]
+struct LibraryDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/nonces.md")]
+struct NoncesDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/reliability.md")]
+struct ReliabilityDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/simulator.md")]
+struct SimulatorDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/simulator-choices.md")]
+struct SimulatorChoicesDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/vectors.md")]
+struct VectorsDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/spec/protocol.md")]
+struct ProtocolDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/spec/SOURCES.md")]
+struct SourcesDoctests;
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prime_core::{ClockNonce, NonceSource};
+use prime_core::{ClockNonce, Credentials, Endpoint, Error, NonceSource, Reply, Settings};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Longest any fixture server thread lives, so a failed test cannot leave one spinning.
 const SERVER_LIFETIME: Duration = Duration::from_secs(60);
+
+/// The default retry budget (three attempts), with backoff delays of 5 to 20 ms so a test that
+/// retries stays fast. Rate limits and lockouts stop the call, as by default.
+pub fn quick_retries() -> prime_core::RetryPolicy {
+    prime_core::RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+/// [`quick_retries`], with rate limits and lockouts waited out (5 and 20 ms) and called
+/// again, so a limit outlasts the retries and the client is not held off afterwards.
+pub fn quick_retries_waiting_out_limits() -> prime_core::RetryPolicy {
+    quick_retries()
+        .with_limit_waits(Duration::from_millis(5), Duration::from_millis(20))
+        .with_wait_out_limits(true)
+}
+
+/// One client of either transport, driven synchronously through the generic `send`, so one
+/// test body covers both.
+pub enum Caller {
+    /// prime-blocking's client.
+    Blocking(prime_blocking::Client),
+    /// prime-async's client with the runtime it runs on.
+    Async(tokio::runtime::Runtime, prime_async::Client),
+}
+
+impl Caller {
+    /// A blocking client with `settings`.
+    ///
+    /// # Panics
+    /// If the client refuses the settings (a bug in the test).
+    pub fn blocking(credentials: Credentials, settings: Settings) -> Self {
+        let client = prime_blocking::Client::builder(credentials)
+            .settings(settings)
+            .build()
+            .expect("the blocking client builds");
+        Self::Blocking(client)
+    }
+
+    /// An async client with `settings`, on its own runtime.
+    ///
+    /// # Panics
+    /// If the client refuses the settings (a bug in the test).
+    pub fn asynchronous(credentials: Credentials, settings: Settings) -> Self {
+        let client = prime_async::Client::builder(credentials)
+            .settings(settings)
+            .build()
+            .expect("the async client builds");
+        Self::on_runtime(client)
+    }
+
+    /// `client` on a new runtime with one worker thread: the worker drives hyper's connection
+    /// tasks even between calls, as in an application, so a call the client gave up on is
+    /// closed at once.
+    ///
+    /// # Panics
+    /// If the runtime cannot start.
+    pub fn on_runtime(client: prime_async::Client) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime starts");
+        Self::Async(runtime, client)
+    }
+
+    /// A blocking and an async client with the same settings, each with its name.
+    pub fn both(credentials: &Credentials, settings: &Settings) -> [(&'static str, Self); 2] {
+        [
+            (
+                "blocking",
+                Self::blocking(credentials.clone(), settings.clone()),
+            ),
+            (
+                "async",
+                Self::asynchronous(credentials.clone(), settings.clone()),
+            ),
+        ]
+    }
+
+    /// Sends `endpoint` through the client, waiting for the async one on its runtime.
+    ///
+    /// # Errors
+    /// Whatever the client's `send` returns.
+    pub fn send<E>(&self, endpoint: E) -> Result<Reply<E::Response>, Error>
+    where
+        E: Endpoint + Send + Sync + 'static,
+        E::Response: Send,
+    {
+        match self {
+            Self::Blocking(client) => client.send(endpoint),
+            Self::Async(runtime, client) => runtime.block_on(client.send(endpoint)),
+        }
+    }
+}
 
 /// A [`ClockNonce`] that records every nonce it issues: the number issued is the number of
 /// signed attempts, so "no resends" and "one resend" become countable.
@@ -193,7 +329,7 @@ impl EndlessBodyServer {
         let finished = Arc::new(AtomicUsize::new(0));
         let (counter, done) = (Arc::clone(&written), Arc::clone(&finished));
         let acceptor = Acceptor::start(move |mut stream, stop| {
-            read_request_head(&mut stream);
+            prime_test_support::scripted::read_request(&mut stream);
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
                         transfer-encoding: chunked\r\n\r\n";
             let mut chunk = format!("{:x}\r\n", Self::CHUNK).into_bytes();
@@ -234,19 +370,5 @@ impl EndlessBodyServer {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
-    }
-}
-
-/// Reads until the blank line that ends a request head (the request bodies here are small
-/// and arrive with it), with a read timeout so a silent client cannot hang the fixture.
-fn read_request_head(stream: &mut TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !received.windows(4).any(|w| w == b"\r\n\r\n") && received.len() < 1 << 20 {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => received.extend_from_slice(&buffer[..n]),
-        }
     }
 }

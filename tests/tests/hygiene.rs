@@ -31,10 +31,10 @@ use prime_core::endpoints::{
 };
 use prime_core::{
     Credentials, Endpoint, Error, ErrorCode, KrakenError, RawBody, Reply, RequestBuilder,
-    ResponseError, RetryPolicy,
+    ResponseError,
 };
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::SelfSignedTls;
+use prime_tests::{SelfSignedTls, quick_retries_waiting_out_limits};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Record};
 use tracing::{Event, Id, Level, Subscriber};
@@ -336,11 +336,8 @@ impl Shown {
 // ---------------------------------------------------------------------------------------
 // Driving both transports through one interface
 
-/// One client of either transport, driven synchronously through the generic `send`.
-enum Caller {
-    Blocking(prime_blocking::Client),
-    Async(tokio::runtime::Runtime, prime_async::Client),
-}
+/// The shared [`prime_tests::Caller`], with every request and result recorded.
+struct Caller(prime_tests::Caller);
 
 /// How to build a [`Caller`].
 struct Settings<'a> {
@@ -363,23 +360,13 @@ impl<'a> Settings<'a> {
     }
 }
 
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(2), Duration::from_millis(10))
-        // Rate limits waited out quickly, so one outlasts the retries and the client is not
-        // held off afterwards.
-        .with_limit_waits(Duration::from_millis(2), Duration::from_millis(10))
-        .with_wait_out_limits(true)
-}
-
 impl Caller {
     fn new(transport: &str, settings: Settings<'_>, shown: &mut Shown) -> Self {
         match transport {
             "blocking" => {
                 let mut builder = prime_blocking::Client::builder(settings.credentials)
                     .base_url(settings.url)
-                    .retry_policy(quick_retries())
+                    .retry_policy(quick_retries_waiting_out_limits())
                     .timeout(settings.timeout)
                     .max_response_bytes(settings.max_response_bytes);
                 if let Some(tls) = settings.tls {
@@ -388,17 +375,12 @@ impl Caller {
                 shown.debug("blocking ClientBuilder", &builder);
                 let client = builder.build().expect("the blocking client builds");
                 shown.debug("blocking Client", &client);
-                Self::Blocking(client)
+                Self(prime_tests::Caller::Blocking(client))
             }
             _ => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
                 let mut builder = prime_async::Client::builder(settings.credentials)
                     .base_url(settings.url)
-                    .retry_policy(quick_retries())
+                    .retry_policy(quick_retries_waiting_out_limits())
                     .timeout(settings.timeout)
                     .max_response_bytes(settings.max_response_bytes);
                 if let Some(tls) = settings.tls {
@@ -407,7 +389,7 @@ impl Caller {
                 shown.debug("async ClientBuilder", &builder);
                 let client = builder.build().expect("the async client builds");
                 shown.debug("async Client", &client);
-                Self::Async(runtime, client)
+                Self(prime_tests::Caller::on_runtime(client))
             }
         }
     }
@@ -421,10 +403,7 @@ impl Caller {
         E::Response: Debug,
     {
         shown.debug(E::NAME, endpoint);
-        let result = match self {
-            Self::Blocking(client) => client.send(endpoint.clone()),
-            Self::Async(runtime, client) => runtime.block_on(client.send(endpoint.clone())),
-        };
+        let result = self.0.send(endpoint.clone());
         shown.result(&format!("{} result", E::NAME), &result);
         result
     }

@@ -183,6 +183,12 @@
 //! [`ClientBuilder::tls_config`] (or a [`HyperClient`]).
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod failure;
 mod hyper_setup;
 mod roots;

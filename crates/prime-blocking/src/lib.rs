@@ -136,6 +136,12 @@
 //! [`ClientBuilder::tls_config`] (or an [`ureq::Agent`]).
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod body;
 mod connector;
 mod failure;

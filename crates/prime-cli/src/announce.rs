@@ -97,7 +97,7 @@ where
                     .into_iter()
                     .find_map(|span| span.extensions().get::<Endpoint>().map(|e| e.0.clone()))
             })
-            .or_else(crate::budget::current_call)
+            .or_else(crate::activity::current_call)
             .unwrap_or_else(|| "the call".to_owned());
         crate::output::stderr(&format!(
             "prime: {}\n",
@@ -126,8 +126,8 @@ fn message(call: &str, reason: &str, wait: Duration, now: u64) -> String {
     let until = now + wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     format!(
         "{call} was {why}: waiting {}, until {}, then trying again (within --timeout)",
-        crate::budget::seconds(wait),
-        crate::budget::human_time(until, now)
+        crate::clock::seconds(wait),
+        crate::clock::human_time(until, now)
     )
 }
 

@@ -24,14 +24,14 @@ fn call<E: Endpoint>(client: &Client, endpoint: E) -> Result<E::Response, Failur
         .send(endpoint)
         .map(|reply| reply.result)
         .map_err(Failure::from_call::<E>);
-    crate::budget::calling(None);
+    crate::activity::calling(None);
     result
 }
 
 /// Tells the budget which call is under way and what a stop during it means.
 pub fn during_call<E: Endpoint>() {
-    crate::budget::calling(Some(E::NAME));
-    crate::budget::doing(match E::IDEMPOTENCY {
+    crate::activity::calling(Some(E::NAME));
+    crate::activity::doing(match E::IDEMPOTENCY {
         prime_core::Idempotency::Idempotent => {
             format!("during {}, which only reads: repeating it is safe", E::NAME)
         }
@@ -118,15 +118,15 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
             } else {
                 OrphanPolicy::Report
             };
-            crate::budget::calling(Some(CreateApiUserKey::NAME));
-            crate::budget::doing(format!(
+            crate::activity::calling(Some(CreateApiUserKey::NAME));
+            crate::activity::doing(format!(
                 "during the key creation (ListPrimeApiUserKeys, then CreatePrimeApiUserKey, \
                  which may have taken effect): list the keys with `prime keys list --user-id {}`; \
                  a key not listed before is an orphan whose secret is lost",
                 output::clean(&user_id)
             ));
             let created = client.create_api_user_key_reconciled(&user_id, policy);
-            crate::budget::calling(None);
+            crate::activity::calling(None);
             match created {
                 Ok(created) => {
                     for orphan in &created.deleted_orphans {
@@ -140,7 +140,7 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                     {
                         // The one-time secret is being handed over: the watchdog waits, and
                         // after a failed hand-over lets the report of it through.
-                        let hold = crate::budget::hold();
+                        let hold = crate::activity::hold();
                         if let Err(failure) =
                             new_key::deliver(&NewKey::from(&created.key), file, json)
                         {
@@ -149,7 +149,7 @@ pub fn keys(global: &Global, command: KeysCommand) -> Result<(), Failure> {
                         }
                     }
                     if check {
-                        crate::budget::doing(format!(
+                        crate::activity::doing(format!(
                             "while checking key {}: it was created and its secret delivered",
                             output::clean(&created.key.id)
                         ));

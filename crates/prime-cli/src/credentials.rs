@@ -39,14 +39,6 @@ pub struct Loaded {
     pub url: Option<String>,
 }
 
-/// Whether the calls carry an API 2FA password (for the hint on `EAPI:Invalid signature`).
-static OTP_GIVEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// See [`OTP_GIVEN`].
-pub fn otp_given() -> bool {
-    OTP_GIVEN.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Reads `--credentials FILE`, or else `KRAKEN_API_KEY` / `KRAKEN_API_SECRET`, and the API
 /// 2FA password from `--otp`, else `KRAKEN_API_OTP`, else the file's `otp`.
 pub fn load(global: &Global) -> Result<Loaded, Failure> {
@@ -63,7 +55,7 @@ pub fn load(global: &Global) -> Result<Loaded, Failure> {
     let Some(otp) = otp else {
         return Ok(loaded);
     };
-    OTP_GIVEN.store(true, std::sync::atomic::Ordering::Relaxed);
+    crate::failure::note_otp_given();
     let otp = Otp::password(&otp).map_err(|e| Failure::Usage(format!("--otp/{OTP_VAR}: {e}")))?;
     Ok(Loaded {
         credentials: loaded.credentials.with_otp(otp),

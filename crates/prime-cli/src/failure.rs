@@ -6,8 +6,6 @@ use std::process::ExitCode;
 
 use prime_core::{Endpoint, Idempotency};
 
-use crate::output;
-
 /// A failed command. `Usage` problems (exit 2) are the caller's to fix; `Call` failures
 /// (exit 1) come from Kraken, the network or a failed check.
 #[derive(Debug)]
@@ -22,15 +20,8 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Prints the message as one line on stderr (escaped: it may quote what a server sent) and
-    /// returns the exit code.
-    pub fn report(self) -> ExitCode {
-        match self {
-            Self::Usage(_) | Self::Call(_) => {
-                output::stderr(&format!("prime: {}\n", output::clean(&self.to_string())));
-            }
-            Self::StdoutClosed => {}
-        }
+    /// The exit code: 2 for usage, 1 for a failed call, 0 when stdout's reader went away.
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Usage(_) => ExitCode::from(2),
             Self::Call(_) => ExitCode::from(1),
@@ -114,8 +105,16 @@ fn limited_until(error: &prime_core::Error) -> String {
         .saturating_add(u64::from(wait.subsec_nanos() > 0));
     format!(
         "; call again with this key after {}",
-        crate::budget::human_time(until, now)
+        crate::clock::human_time(until, now)
     )
+}
+
+/// Whether the calls carry an API 2FA password (for the hint on `EAPI:Invalid signature`).
+static OTP_GIVEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The calls carry an API 2FA password: a refused signature's hint says so.
+pub fn note_otp_given() {
+    OTP_GIVEN.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Kraken answers a missing or wrong API 2FA password as `EAPI:Invalid signature`: say so,
@@ -127,7 +126,10 @@ fn otp_hint(error: &prime_core::Error) -> &'static str {
             .iter()
             .any(|e| matches!(e.code(), prime_core::ErrorCode::InvalidSignature))
     });
-    match (invalid_signature, crate::credentials::otp_given()) {
+    match (
+        invalid_signature,
+        OTP_GIVEN.load(std::sync::atomic::Ordering::Relaxed),
+    ) {
         (false, _) => "",
         (true, false) => {
             "; if the key has API 2FA, Kraken answers a call without its password this way: \
@@ -160,7 +162,7 @@ fn throttled_until(error: &prime_core::Error) -> String {
         .map_or(0, |d| d.as_secs());
     format!(
         "; Kraken takes calls again at {}",
-        crate::budget::human_time(until, now)
+        crate::clock::human_time(until, now)
     )
 }
 

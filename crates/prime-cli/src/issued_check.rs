@@ -53,7 +53,7 @@ pub fn keys_check(
     secret_file: &Path,
     endpoints: &CheckEndpoints,
 ) -> Result<(), Failure> {
-    crate::budget::doing("while checking the key; nothing was changed");
+    crate::activity::doing("while checking the key; nothing was changed");
     let secret = crate::sign::read_secret_file(secret_file)?;
     let credentials = IssuedCredentials::new(api_key, &secret)
         .map_err(|e| Failure::Usage(format!("--api-key/--secret-file: {e}")))?;

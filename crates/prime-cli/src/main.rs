@@ -6,10 +6,12 @@
 //! SIGINT, 143 for SIGTERM; what `prime` started is ended first).
 #![forbid(unsafe_code)]
 
+mod activity;
 mod announce;
 mod api;
 mod budget;
 mod cli;
+mod clock;
 mod credentials;
 mod demo;
 mod failure;
@@ -53,7 +55,7 @@ fn main() -> ExitCode {
     };
     let code = match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => failure.report(),
+        Err(failure) => output::report(failure),
     };
     // A signal or the watchdog may be stopping the process (it ended a child, which made the
     // command fail): then it decides the exit code, after this report.

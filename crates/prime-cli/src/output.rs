@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::process::ExitCode;
 
 use crate::failure::Failure;
 
@@ -45,6 +46,15 @@ pub fn stdout(text: &str) -> Result<(), Failure> {
 pub fn stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Prints a failed command's message as one line on stderr (escaped: it may quote what a
+/// server sent) and returns its exit code.
+pub fn report(failure: Failure) -> ExitCode {
+    if !matches!(failure, Failure::StdoutClosed) {
+        stderr(&format!("prime: {}\n", clean(&failure.to_string())));
+    }
+    failure.exit_code()
 }
 
 /// Escapes what could act on a terminal instead of being shown: control characters (C0, DEL,

@@ -127,7 +127,7 @@ pub fn install() {
                 // hand-over fails now): let the main thread print it and record that before
                 // the process ends, so what was printed and what a rerun does agree.
                 let limit = Instant::now() + Duration::from_secs(5);
-                while crate::budget::holding()
+                while crate::activity::holding()
                     && !MAIN_DONE.load(Ordering::SeqCst)
                     && Instant::now() < limit
                 {
@@ -140,7 +140,7 @@ pub fn install() {
                 };
                 crate::output::stderr(&format!(
                     "prime: stopped by {name}{children}{}\n",
-                    crate::budget::activity_note()
+                    crate::activity::activity_note()
                 ));
                 std::process::exit(128 + signal);
             }

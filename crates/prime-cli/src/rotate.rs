@@ -73,7 +73,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
     // One rotation per journal at a time: two running at once could both create a key. The
     // lock is the OS's, so a killed run holds none; its file is removed when this run ends.
     let _lock = RotationLock::acquire(&journal_path)?;
-    crate::budget::doing(format!(
+    crate::activity::doing(format!(
         "during the key rotation: the journal {} records each completed step; run the same \
          command again to resume",
         journal_path.display()
@@ -146,7 +146,7 @@ pub fn run(global: &Global, args: &RotateArgs) -> Result<(), Failure> {
             Action::Deliver => {
                 // From here until the outcome is recorded the one-time secret is being handed
                 // over: the --timeout watchdog waits (the delivery has the same deadline).
-                holding = Some(crate::budget::hold());
+                holding = Some(crate::activity::hold());
                 abort_after("created");
                 let Some(key) = rotation.created_key() else {
                     rotation.on_delivered(Err("no key".into()));

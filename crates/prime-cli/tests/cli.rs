@@ -92,6 +92,27 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `prime mock --credentials-out FILE` as its own process, returned once the file exists (the
+/// recipe of `docs/simulator.md`). Shared by every test module.
+fn spawn_mock_writing(credentials: &Path) -> std::process::Child {
+    let child = prime()
+        .args(["mock", "--credentials-out"])
+        .arg(credentials)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prime mock starts");
+    let started = std::time::Instant::now();
+    while !credentials.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no credentials file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
 fn workspace_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")

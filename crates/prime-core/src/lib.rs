@@ -14,7 +14,10 @@
 //!
 //! Every call is `POST /0/private/<Name>` with a JSON body that starts with the nonce, and
 //! `API-Sign = base64(HMAC-SHA512(base64decode(secret), path ++ SHA256(nonce ++ body)))` over the
-//! exact body bytes sent. Responses are `{"error": [...], "result": ...}`.
+//! exact body bytes sent. Responses are `{"error": [...], "result": ...}`. Every fact of the
+//! protocol the code relies on is listed with the Kraken page it comes from in
+//! [`docs/spec/protocol.md`](https://github.com/kraken-prime/kraken-prime/blob/main/docs/spec/protocol.md),
+//! beside the Prime REST spec.
 //!
 //! # Request → bytes → response
 //!
@@ -80,6 +83,12 @@
 //! - [`transport`]: for transport authors — the call driver ([`transport::Call`]) that keeps
 //!   every rule of a call, the capped receive buffer and transport-error constructors.
 #![forbid(unsafe_code)]
+
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 // The exported macros write `prime_core::…` intra-doc links (a client crate resolves them);
 // this name lets them resolve here too, where `generated_methods` expands them.

@@ -35,12 +35,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
-use prime_core::endpoints::{self, Role, UserStatus};
+use prime_core::endpoints::{self, Permission, Role, UserStatus};
 use prime_core::{ApiSecret, Endpoint, ErrorCode, SigningKey};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::account_keys::{AccountKeySpec, MintedKey, Permission};
+use crate::account_keys::{AccountKeySpec, MintedKey};
 use crate::arguments::{BodyFormat, InvalidArguments, RequestBody};
 use crate::id_source::IdSource;
 use crate::ledger::{Batch, Transfer, UnsettledTrade};
@@ -106,27 +106,6 @@ impl CheckOrder {
 /// The `error` string a refused call answers with.
 pub(crate) type Rejection = String;
 
-/// What a call needs from its (account) key, as the endpoint pages document it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// No permission line (user and key management): any account key.
-    Any,
-    /// `Orders and trades - Query open orders & trades`.
-    Query,
-    /// `Orders and trades - Create & modify orders`.
-    Trade,
-}
-
-impl Access {
-    fn permission(self) -> Option<Permission> {
-        match self {
-            Self::Any => None,
-            Self::Query => Some(Permission::QueryOpenOrdersAndTrades),
-            Self::Trade => Some(Permission::CreateAndModifyOrders),
-        }
-    }
-}
-
 /// The methods the simulator serves, generated from prime-core's endpoint table: their names,
 /// and the dispatch of a call to the handler named like the clients' typed method (a new row
 /// in the table without a handler here does not compile).
@@ -134,6 +113,8 @@ macro_rules! methods {
     (() $($(#[$doc:meta])* $endpoint:path as $handler:ident($($arg:ident: $ty:ty),*) -> $out:ty = $make:expr => |$result:ident| $output:expr;)*) => {
         /// The method names, in the table's order.
         const METHOD_NAMES: &[&str] = &[$(<$endpoint as Endpoint>::NAME),*];
+        /// The key permission each method needs, in the table's order.
+        const METHOD_PERMISSIONS: &[Option<Permission>] = &[$(<$endpoint as Endpoint>::PERMISSION),*];
 
         impl Account {
             /// Decodes the arguments as the method's request type and runs its handler.
@@ -188,16 +169,10 @@ impl Method {
         METHOD_NAMES[self.0]
     }
 
-    /// The key permission Kraken documents for the method: only the settlement endpoints name
-    /// one.
-    fn access(self) -> Access {
-        match self.name() {
-            <endpoints::CreateSettlementBatch as Endpoint>::NAME
-            | <endpoints::SettleSettlementBatchAsset as Endpoint>::NAME => Access::Trade,
-            <endpoints::GetSettlementBatch as Endpoint>::NAME
-            | <endpoints::ListSettlementBatches as Endpoint>::NAME => Access::Query,
-            _ => Access::Any,
-        }
+    /// The key permission Kraken documents for the method (from the endpoint table): only the
+    /// settlement endpoints name one.
+    fn permission(self) -> Option<Permission> {
+        METHOD_PERMISSIONS[self.0]
     }
 }
 
@@ -823,7 +798,7 @@ impl Account {
             return Err(reject(&ErrorCode::InvalidSignature));
         }
         let nonce = body.nonce().map_err(|e| e.to_string())?;
-        let needs = call.method.access().permission();
+        let needs = call.method.permission();
         let permitted = needs.is_none_or(|needed| permissions.contains(&needed));
         if !self.keys[key].nonces.admits(nonce) {
             let guard = &self.keys[key].nonces;
@@ -1020,7 +995,7 @@ mod tests {
     fn permissions_follow_the_endpoint_pages() {
         let needs = |name: &str| {
             Method::from_name(name)
-                .map(|m| m.access().permission())
+                .map(|m| m.permission())
                 .expect("a method")
         };
         assert_eq!(
@@ -1039,9 +1014,7 @@ mod tests {
             needs("ListPrimeSettlementBatches"),
             Some(Permission::QueryOpenOrdersAndTrades)
         );
-        let unlisted = Method::all()
-            .filter(|m| m.access().permission().is_none())
-            .count();
+        let unlisted = Method::all().filter(|m| m.permission().is_none()).count();
         assert_eq!(unlisted, 9, "the user and key endpoints name no permission");
     }
 

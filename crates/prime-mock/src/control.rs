@@ -10,8 +10,9 @@ use prime_core::endpoints::AssetKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::Permission;
 use crate::account::CheckOrder;
-use crate::account_keys::{AccountKeySpec, Permission};
+use crate::account_keys::AccountKeySpec;
 use crate::arguments::UnknownFields;
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::Trade;

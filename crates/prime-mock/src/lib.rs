@@ -190,6 +190,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The crate's README (its page on crates.io) is compiled and run as doctests, so its example
+// cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod account;
 mod account_keys;
 mod arguments;
@@ -212,10 +218,11 @@ mod shared;
 mod users;
 
 pub use account::CheckOrder;
-pub use account_keys::{AccountKeySpec, MintedKey, Permission, PermissionParseError};
+pub use account_keys::{AccountKeySpec, MintedKey};
 pub use arguments::UnknownFields;
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use in_process::Simulator;
 pub use ledger::{Trade, TradeError};
+pub use prime_core::endpoints::{Permission, PermissionParseError};
 pub use rate_limit::RateLimits;
 pub use server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_BODY_TIMEOUT, MockBuilder, MockServer};

@@ -1,8 +1,11 @@
-//! Issue 14, class 11: the simulator cannot be held hostage by its clients. A request body that
+//! The simulator cannot be held hostage by its clients. A request body that
 //! stalls is answered `408` and closed after the body timeout; a declared `Content-Length` above
 //! the request cap is refused with `413` before anything is read; and a flood of stalled
 //! connections is capped, so the server's file descriptors stay bounded and a real call still
 //! gets through. Every count and wait below is bounded; everything binds 127.0.0.1.
+
+#[path = "it/http_client/mod.rs"]
+mod http_client;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -145,20 +148,7 @@ fn list_users(server: &MockServer, nonce: u64) -> String {
         .unwrap()
         .build(&ListApiUsers::new(), &server.account_credentials(), nonce)
         .unwrap();
-    let mut bytes = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        request.uri().path(),
-        server.addr(),
-        request.body().len()
-    )
-    .into_bytes();
-    for (name, value) in request.headers() {
-        bytes.extend_from_slice(format!("{name}: ").as_bytes());
-        bytes.extend_from_slice(value.as_bytes());
-        bytes.extend_from_slice(b"\r\n");
-    }
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(request.body());
+    let bytes = http_client::request_bytes(&request, &server.addr().to_string());
     let mut stream = connect(server);
     stream.write_all(&bytes).unwrap();
     read_to_close(&mut stream)

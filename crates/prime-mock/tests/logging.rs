@@ -7,7 +7,7 @@ mod http_client;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
-use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, ListSettlementBatches, Role};
+use prime_core::endpoints::{CreateApiUserKey, ListSettlementBatches, Role};
 use prime_mock::{Fault, FaultKind, MockServer, Trade};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -61,10 +61,7 @@ fn no_secret_or_signature_reaches_the_logs() {
     let server = MockServer::builder().seed(11).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let user = session
-        .ok(&admin, &CreateApiUser::new("U", Role::Trader))
-        .id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
+    let (user, key) = session.user_with_key(&admin, "U", Role::Trader);
     let minted = server
         .mint_account_key(
             &prime_mock::AccountKeySpec::new([prime_mock::Permission::QueryOpenOrdersAndTrades])

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use prime_core::{CountingNonce, Credentials, Delivery, Error, NonceSource, TransportErrorKind};
+use prime_core::{CountingNonce, Delivery, Error, NonceSource, TransportErrorKind};
 use prime_mock::MockServer;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Record};
@@ -15,10 +15,6 @@ use tracing_subscriber::{Layer, Registry};
 
 const KEY: &str = "KRA5L19LAW8Z";
 const SECRET: &str = prime_core::example::SECRET;
-
-fn credentials() -> Credentials {
-    Credentials::new(KEY, SECRET).expect("Kraken's example credentials")
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -50,11 +46,11 @@ fn both_builders_refuse_the_same_settings_naming_them() {
     ];
     for (setting, tweak) in cases {
         let settings = tweak(prime_core::Settings::default());
-        let blocking = prime_blocking::Client::builder(credentials())
+        let blocking = prime_blocking::Client::builder(prime_core::example::credentials())
             .settings(settings.clone())
             .build()
             .expect_err("refused");
-        let asynchronous = prime_async::Client::builder(credentials())
+        let asynchronous = prime_async::Client::builder(prime_core::example::credentials())
             .settings(settings)
             .build()
             .expect_err("refused");
@@ -63,7 +59,7 @@ fn both_builders_refuse_the_same_settings_naming_them() {
         assert!(blocking.to_string().contains(setting), "{blocking}");
     }
     // TLS settings cannot be combined with a caller-built HTTP client.
-    let blocking = prime_blocking::Client::builder(credentials())
+    let blocking = prime_blocking::Client::builder(prime_core::example::credentials())
         .agent(prime_blocking::ureq::Agent::new_with_defaults())
         .tls_config(tls())
         .build()
@@ -78,7 +74,7 @@ fn both_builders_refuse_the_same_settings_naming_them() {
         prime_async::hyper_util::rt::TokioExecutor::new(),
     )
     .build(connector);
-    let asynchronous = prime_async::Client::builder(credentials())
+    let asynchronous = prime_async::Client::builder(prime_core::example::credentials())
         .hyper_client(hyper)
         .tls_config(tls())
         .build()
@@ -93,11 +89,11 @@ fn bad_arguments_are_refused_before_a_nonce_is_spent_by_both() {
     let settings = prime_core::Settings::default()
         .base_url("http://127.0.0.1:9")
         .nonce_source(nonces.clone());
-    let blocking = prime_blocking::Client::builder(credentials())
+    let blocking = prime_blocking::Client::builder(prime_core::example::credentials())
         .settings(settings.clone())
         .build()
         .expect("builds");
-    let asynchronous = prime_async::Client::builder(credentials())
+    let asynchronous = prime_async::Client::builder(prime_core::example::credentials())
         .settings(settings)
         .build()
         .expect("builds");
@@ -126,11 +122,11 @@ fn a_refused_connection_is_not_sent_for_both() {
     let settings = prime_core::Settings::default()
         .base_url(&format!("http://127.0.0.1:{port}"))
         .retry_policy(prime_core::RetryPolicy::never());
-    let blocking = prime_blocking::Client::builder(credentials())
+    let blocking = prime_blocking::Client::builder(prime_core::example::credentials())
         .settings(settings.clone())
         .build()
         .expect("builds");
-    let asynchronous = prime_async::Client::builder(credentials())
+    let asynchronous = prime_async::Client::builder(prime_core::example::credentials())
         .settings(settings)
         .build()
         .expect("builds");
@@ -160,13 +156,22 @@ fn a_refused_connection_is_not_sent_for_both() {
 #[test]
 fn debug_masks_the_key_and_never_shows_the_secret() {
     let shown = [
-        format!("{:?}", prime_blocking::Client::builder(credentials())),
         format!(
             "{:?}",
-            prime_blocking::Client::builder(credentials()).build()
+            prime_blocking::Client::builder(prime_core::example::credentials())
         ),
-        format!("{:?}", prime_async::Client::builder(credentials())),
-        format!("{:?}", prime_async::Client::builder(credentials()).build()),
+        format!(
+            "{:?}",
+            prime_blocking::Client::builder(prime_core::example::credentials()).build()
+        ),
+        format!(
+            "{:?}",
+            prime_async::Client::builder(prime_core::example::credentials())
+        ),
+        format!(
+            "{:?}",
+            prime_async::Client::builder(prime_core::example::credentials()).build()
+        ),
     ];
     for shown in shown {
         assert!(!shown.contains(KEY), "{shown}");

@@ -4,11 +4,11 @@
 //! the fault hitting once or every attempt. 16 faults × 2 × 2 × 3 = 192 cells, each on its own
 //! simulator over real loopback HTTP.
 //!
-//! For every cell the test checks, against a model written from the design's retry rules (not
+//! For every cell the test checks, against a model written from the documented retry rules (not
 //! from the code under test):
 //! - nothing panics;
 //! - the result: success where a retry is allowed and the fault is gone, otherwise the typed
-//!   error the design promises (`Transport` with `MaybeSent` for answers lost on the wire,
+//!   error the library documents (`Transport` with `MaybeSent` for answers lost on the wire,
 //!   `Response::Status`/`Api`/`Decode` for bad answers, `BodyTooLarge` for oversized ones);
 //! - the retry behaviour, counted as signed attempts (nonces issued) and each resend carrying a
 //!   fresh, higher nonce;
@@ -27,23 +27,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use prime_core::endpoints::{CreateApiUserKey, Role};
-use prime_core::{Delivery, Error, ErrorCode, ResponseError, RetryPolicy, TransportErrorKind};
+use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, ListApiUserKeys, Role};
+use prime_core::{Delivery, Error, ErrorCode, Reply, ResponseError, Settings, TransportErrorKind};
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::RecordedNonces;
+use prime_tests::{Caller, RecordedNonces};
 
 // The example transport (`examples/tcp_transport.rs`): a third client over the same call
 // driver, checked against the same model (and with the host send order, in `host_order`).
 #[path = "../../../examples/tcp_transport.rs"]
 pub(crate) mod tcp_transport;
 
-/// The retry budget every cell's client gets: the default's 3 attempts, with delays short
-/// enough to keep 192 cells fast.
-fn retry_policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
-}
+// The retry budget every cell's client gets: the default's 3 attempts, with delays short
+// enough to keep 192 cells fast.
+use prime_tests::quick_retries as retry_policy;
 
 /// Per-attempt timeout of the cells with the long delay; the delay is well beyond it.
 const SHORT_TIMEOUT: Duration = Duration::from_millis(400);
@@ -65,8 +61,8 @@ const CELL_THREADS: usize = 4;
 /// The whole matrix must finish within this, on a loaded 2-core machine in debug.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
-/// The faults, in table order: every [`FaultKind`] variant, the Kraken error strings the
-/// design names, and the delay both under and over the client's timeout.
+/// The faults, in table order: every [`FaultKind`] variant, the Kraken error strings
+/// `docs/spec/protocol.md` lists, and the delay both under and over the client's timeout.
 fn faults() -> Vec<FaultKind> {
     vec![
         FaultKind::Delay(SHORT_DELAY),
@@ -152,7 +148,7 @@ struct Cell {
     transport: Transport,
 }
 
-/// What a call ended with, reduced to what the design promises.
+/// What a call ended with, reduced to what the library promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Class {
     Ok,
@@ -251,7 +247,7 @@ struct Observed {
     keys_after: usize,
 }
 
-/// What the design promises for one cell.
+/// What the library promises for one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Expected {
     class: Class,
@@ -303,7 +299,7 @@ fn hit(fault: &FaultKind, endpoint: Endpoint) -> (Option<Class>, bool) {
     }
 }
 
-/// Why a failed attempt may be retried, per the design (`RetryPolicy::decide`'s contract).
+/// Why a failed attempt may be retried, per `RetryPolicy::decide`'s documented contract.
 enum Rule {
     /// `EAPI:Invalid nonce`: rejected before execution; one immediate re-signed resend.
     NonceResend,
@@ -347,7 +343,7 @@ fn rule(class: &Class) -> Rule {
     }
 }
 
-/// Plays the design's retry rules against the fault: how many attempts, how many executions,
+/// Plays the documented retry rules against the fault: how many attempts, how many executions,
 /// and how it ends.
 fn expected(cell: &Cell) -> Expected {
     let policy = retry_policy();
@@ -429,95 +425,60 @@ fn expected(cell: &Cell) -> Expected {
     }
 }
 
-/// One client of either transport, driven synchronously.
-enum Caller {
-    Blocking(prime_blocking::Client),
-    Async(tokio::runtime::Runtime, prime_async::Client),
+/// The client of a cell: either client through the shared [`Caller`], or the example
+/// transport.
+enum Client {
+    Shared(Caller),
     ExampleTcp(Box<tcp_transport::TcpClient>),
 }
 
-impl Caller {
+impl Client {
     fn new(
         transport: Transport,
         server: &MockServer,
         nonces: &Arc<RecordedNonces>,
         timeout: Duration,
     ) -> Self {
+        let settings = Settings::default()
+            .base_url(&server.url())
+            .nonce_source(nonces.clone())
+            .retry_policy(retry_policy())
+            .timeout(timeout)
+            .max_response_bytes(RESPONSE_CAP);
+        let credentials = server.account_credentials();
         match transport {
-            Transport::Blocking => Self::Blocking(
-                prime_blocking::Client::builder(server.account_credentials())
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP)
-                    .build()
-                    .expect("the blocking client builds"),
-            ),
-            Transport::Async => {
-                // A worker thread drives hyper's connection tasks even between calls, as in
-                // an application: a call the client gave up on is closed at once.
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("a tokio runtime starts");
-                let client = prime_async::Client::builder(server.account_credentials())
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP)
-                    .build()
-                    .expect("the async client builds");
-                Self::Async(runtime, client)
-            }
-            Transport::ExampleTcp => {
-                let settings = prime_core::Settings::default()
-                    .base_url(&server.url())
-                    .nonce_source(nonces.clone())
-                    .retry_policy(retry_policy())
-                    .timeout(timeout)
-                    .max_response_bytes(RESPONSE_CAP);
-                Self::ExampleTcp(Box::new(
-                    tcp_transport::TcpClient::new(server.account_credentials(), &settings)
-                        .expect("the example client builds"),
-                ))
-            }
+            Transport::Blocking => Self::Shared(Caller::blocking(credentials, settings)),
+            Transport::Async => Self::Shared(Caller::asynchronous(credentials, settings)),
+            Transport::ExampleTcp => Self::ExampleTcp(Box::new(
+                tcp_transport::TcpClient::new(credentials, &settings)
+                    .expect("the example client builds"),
+            )),
+        }
+    }
+
+    fn send<E>(&self, endpoint: E) -> Result<Reply<E::Response>, Error>
+    where
+        E: prime_core::Endpoint + Send + Sync + 'static,
+        E::Response: Send,
+    {
+        match self {
+            Self::Shared(caller) => caller.send(endpoint),
+            Self::ExampleTcp(client) => client.send(endpoint),
         }
     }
 
     fn create_user(&self) -> Result<String, Error> {
-        let user = match self {
-            Self::Blocking(c) => c.create_api_user("matrix-bot", Role::Viewer),
-            Self::Async(rt, c) => rt.block_on(c.create_api_user("matrix-bot", Role::Viewer)),
-            Self::ExampleTcp(c) => c.create_api_user("matrix-bot", Role::Viewer),
-        };
-        user.map(|u| u.id)
+        self.send(CreateApiUser::new("matrix-bot", Role::Viewer))
+            .map(|reply| reply.result.id)
     }
 
     fn create_key(&self, user_id: &str) -> Result<usize, Error> {
-        match self {
-            Self::Blocking(c) => c
-                .send(CreateApiUserKey::new(user_id))
-                .map(|reply| reply.result),
-            Self::Async(rt, c) => rt
-                .block_on(c.send(CreateApiUserKey::new(user_id)))
-                .map(|reply| reply.result),
-            Self::ExampleTcp(c) => c
-                .send(CreateApiUserKey::new(user_id))
-                .map(|reply| reply.result),
-        }
-        .map(|_| 1)
+        self.send(CreateApiUserKey::new(user_id)).map(|_| 1)
     }
 
     fn list_keys(&self, user_id: &str) -> Result<usize, Error> {
-        match self {
-            Self::Blocking(c) => c.list_api_user_keys(user_id),
-            Self::Async(rt, c) => rt.block_on(c.list_api_user_keys(user_id)),
-            Self::ExampleTcp(c) => c.list_api_user_keys(user_id),
-        }
-        .map(|keys| keys.len())
+        self.send(ListApiUserKeys::new(user_id))
+            .map(|reply| reply.result.data.len())
     }
 }
 
@@ -550,7 +511,7 @@ fn run(cell: &Cell) -> Observed {
         FaultKind::Delay(d) if d >= SHORT_TIMEOUT => SHORT_TIMEOUT,
         _ => NORMAL_TIMEOUT,
     };
-    let caller = Caller::new(cell.transport, &server, &nonces, timeout);
+    let caller = Client::new(cell.transport, &server, &nonces, timeout);
     let method = cell.endpoint.method();
 
     // Set-up, before any fault is queued: a user, and for the listing one key to list.
@@ -689,7 +650,7 @@ fn render(cells: &[Cell], observed: &[Observed]) -> String {
          resend the creation. `drop-before-execute` looks the same to the client: the whole\n\
          request was written before the connection closed.\n\n\
          All three transports must agree on every row; the test fails if any differs from the\n\
-         design's rules.\n\n\
+         documented retry rules.\n\n\
          | Fault | Endpoint | Fault hits | Transport | Outcome | Retries | Attempts | Executions | Keys after |\n\
          |---|---|---|---|---|---|---|---|---|\n",
         policy.max_attempts,
@@ -755,7 +716,7 @@ fn doc_path() -> PathBuf {
 }
 
 #[test]
-fn every_fault_on_every_transport_matches_the_design_and_the_committed_table() {
+fn every_fault_on_every_transport_matches_the_documented_rules_and_the_committed_table() {
     let started = Instant::now();
     let cells = cells();
     let results = run_all(&cells);
@@ -818,7 +779,7 @@ fn every_fault_on_every_transport_matches_the_design_and_the_committed_table() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cells broke the design's promise:\n{}",
+        "{} of {} cells broke the documented promise:\n{}",
         failures.len(),
         cells.len(),
         failures.join("\n")

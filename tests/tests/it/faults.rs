@@ -8,14 +8,7 @@ use std::time::{Duration, Instant};
 use prime_core::endpoints::{CreateApiUserKey, Role};
 use prime_core::{Delivery, Error, ResponseError, RetryPolicy, TransportErrorKind};
 use prime_mock::{Fault, FaultKind, MockServer};
-use prime_tests::{EndlessBodyServer, RecordedNonces, SilentServer};
-
-/// Retries as the default policy allows, only faster.
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(10), Duration::from_millis(50))
-}
+use prime_tests::{EndlessBodyServer, RecordedNonces, SilentServer, quick_retries};
 
 fn transport_kind(error: &Error) -> (Delivery, TransportErrorKind) {
     match error {

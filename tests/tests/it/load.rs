@@ -6,7 +6,7 @@
 //!   round, create users, create keys (and a second key every other round), replace a key's IP
 //!   allow-list, rename users, delete keys, and read back users and key lists. The account key
 //!   is used by both transports' clients at once, so it is given a nonce window and both clients
-//!   draw from one nonce source with concurrent sends: the design's opt-in for exactly this;
+//!   draw from one nonce source with concurrent sends: the documented opt-in for exactly this;
 //! - a settlement worker with its own Trader key runs batch cycles for one asset kind (the
 //!   blocking side `currency`, the async side `tokenized_equity`): trades in, batch created,
 //!   confirmed, every leg settled;

@@ -4,6 +4,7 @@
 mod adopters;
 mod clients;
 mod concurrency;
+mod docs;
 mod fault_matrix;
 mod faults;
 mod fuzz_corpus;

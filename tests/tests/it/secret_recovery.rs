@@ -1,64 +1,20 @@
-//! Issue 14, class 1 through both transports: a created key's one-time secret reaches the
+//! Through both transports, a created key's one-time secret reaches the
 //! caller from every odd reply, including a body whose connection breaks off after the secret
 //! (the transports keep the bytes received with `TransportError::with_received`, and the
 //! call driver recovers the secret from them). A scripted server on
 //! 127.0.0.1 answers with exact bytes; each reply is served once, so nothing may be resent.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::Duration;
 
 use prime_core::endpoints::CreateApiUserKey;
-use prime_core::{Credentials, Error, ResponseError};
+use prime_core::{Error, ResponseError};
+use prime_test_support::scripted;
 
 const SECRET: &str = "CutOffSecret-6xq8p1mvk9r3n7swt2l5cj4eaydhzbf";
-const ACCOUNT_SECRET: &str =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
-
-fn credentials() -> Credentials {
-    Credentials::new("KRA5L19LAW8Z", ACCOUNT_SECRET).expect("credentials")
-}
-
 /// Serves one connection with `response` (raw bytes), then closes it. A second connection
 /// (a resend) is answered with a 500 so a test would notice it.
 fn serve_once(response: Vec<u8>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for response in [
-            response,
-            b"HTTP/1.1 500 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-        ] {
-            let Ok((mut stream, _)) = listener.accept() else {
-                return;
-            };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // The head and the (small) body: enough to have read the whole request.
-            while request.len() < 1 << 16 {
-                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let _ = stream.write_all(&response);
-            let _ = stream.flush();
-            // Dropping the stream closes the connection, mid-body when the length says more.
-        }
-    });
-    url
+    scripted::serve(vec![response, scripted::reply(500, b"")])
 }
 
 fn whole_body() -> String {
@@ -111,7 +67,7 @@ fn assert_recovered(result: Result<prime_core::endpoints::CreatedApiUserKey, Err
 fn blocking_recovers_the_secret_from_a_body_cut_off_after_it() {
     for (what, response) in cut_responses() {
         let url = serve_once(response);
-        let client = prime_blocking::Client::builder(credentials())
+        let client = prime_blocking::Client::builder(prime_core::example::credentials())
             .base_url(&url)
             .timeout(Duration::from_secs(5))
             .build()
@@ -133,7 +89,7 @@ fn async_recovers_the_secret_from_a_body_cut_off_after_it() {
         .expect("runtime");
     for (what, response) in cut_responses() {
         let url = serve_once(response);
-        let client = prime_async::Client::builder(credentials())
+        let client = prime_async::Client::builder(prime_core::example::credentials())
             .base_url(&url)
             .timeout(Duration::from_secs(5))
             .build()
@@ -155,7 +111,7 @@ fn a_body_cut_off_before_the_secret_is_still_an_unknown_outcome() {
         format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     bytes.extend_from_slice(&body.as_bytes()[..inside_secret]);
     let url = serve_once(bytes);
-    let client = prime_blocking::Client::builder(credentials())
+    let client = prime_blocking::Client::builder(prime_core::example::credentials())
         .base_url(&url)
         .timeout(Duration::from_secs(5))
         .build()

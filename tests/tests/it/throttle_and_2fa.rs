@@ -12,20 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use prime_core::endpoints::Role;
-use prime_core::{Credentials, Error, ErrorCode, Otp, RetryPolicy};
+use prime_core::endpoints::{CreateApiUser, ListSettlementBatches, Role};
+use prime_core::{Credentials, Error, ErrorCode, Otp, RetryPolicy, Settings};
 use prime_mock::{AccountKeySpec, Fault, FaultKind, MockServer, Permission};
-use prime_tests::RecordedNonces;
+use prime_tests::{Caller, RecordedNonces};
 use zeroize::Zeroizing;
 
 /// Quick backoff, rate limits waited out after 5 ms, a throttle wait of up to 5 s.
 fn policy() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_delays(Duration::from_millis(5), Duration::from_millis(20))
-        .with_limit_waits(Duration::from_millis(5), Duration::from_millis(20))
-        .with_wait_out_limits(true)
-        .with_max_throttle_wait(Duration::from_secs(5))
+    prime_tests::quick_retries_waiting_out_limits().with_max_throttle_wait(Duration::from_secs(5))
 }
 
 fn unix_now() -> u64 {
@@ -45,65 +40,29 @@ fn codes<T>(result: &Result<T, Error>) -> Vec<ErrorCode> {
     }
 }
 
-/// Both clients behind one synchronous face.
-enum Caller {
-    Blocking(prime_blocking::Client),
-    Async(tokio::runtime::Runtime, prime_async::Client),
+/// Both clients, on `server` with `credentials`, sharing `nonces`.
+fn both(
+    server: &MockServer,
+    credentials: &Credentials,
+    nonces: &Arc<RecordedNonces>,
+) -> [(&'static str, Caller); 2] {
+    let settings = Settings::default()
+        .base_url(&server.url())
+        .nonce_source(nonces.clone())
+        .retry_policy(policy());
+    Caller::both(credentials, &settings)
 }
 
-impl Caller {
-    fn both(
-        server: &MockServer,
-        credentials: &Credentials,
-        nonces: &Arc<RecordedNonces>,
-    ) -> [(&'static str, Self); 2] {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        [
-            (
-                "blocking",
-                Self::Blocking(
-                    prime_blocking::Client::builder(credentials.clone())
-                        .base_url(&server.url())
-                        .nonce_source(nonces.clone())
-                        .retry_policy(policy())
-                        .build()
-                        .expect("a blocking client"),
-                ),
-            ),
-            (
-                "async",
-                Self::Async(
-                    runtime,
-                    prime_async::Client::builder(credentials.clone())
-                        .base_url(&server.url())
-                        .nonce_source(nonces.clone())
-                        .retry_policy(policy())
-                        .build()
-                        .expect("an async client"),
-                ),
-            ),
-        ]
-    }
+fn create_user(caller: &Caller, name: &str) -> Result<String, Error> {
+    caller
+        .send(CreateApiUser::new(name, Role::Viewer))
+        .map(|reply| reply.result.id)
+}
 
-    fn create_user(&self, name: &str) -> Result<String, Error> {
-        match self {
-            Self::Blocking(c) => c.create_api_user(name, Role::Viewer),
-            Self::Async(rt, c) => rt.block_on(c.create_api_user(name, Role::Viewer)),
-        }
-        .map(|user| user.id)
-    }
-
-    fn list_batches(&self) -> Result<usize, Error> {
-        match self {
-            Self::Blocking(c) => c.list_settlement_batches(Default::default()),
-            Self::Async(rt, c) => rt.block_on(c.list_settlement_batches(Default::default())),
-        }
-        .map(|list| list.data.len())
-    }
+fn list_batches(caller: &Caller) -> Result<usize, Error> {
+    caller
+        .send(ListSettlementBatches::default())
+        .map(|reply| reply.result.data.len())
 }
 
 #[test]
@@ -111,8 +70,7 @@ fn a_throttled_create_is_resent_after_the_named_second_by_both_clients() {
     for transport in 0..2 {
         let server = MockServer::start().expect("the simulator starts");
         let nonces = RecordedNonces::new();
-        let [blocking, asynchronous] =
-            Caller::both(&server, &server.account_credentials(), &nonces);
+        let [blocking, asynchronous] = both(&server, &server.account_credentials(), &nonces);
         let (name, caller) = if transport == 0 {
             blocking
         } else {
@@ -121,7 +79,7 @@ fn a_throttled_create_is_resent_after_the_named_second_by_both_clients() {
         let until = unix_now() + 1;
         server.push_fault(Fault::new(FaultKind::throttled(until)).on("CreatePrimeApiUser"));
         let started = Instant::now();
-        let created = caller.create_user("throttled");
+        let created = create_user(&caller, "throttled");
         let elapsed = started.elapsed();
         assert!(created.is_ok(), "{name}: {created:?}");
         // Not before the second `until` is over...
@@ -143,11 +101,11 @@ fn a_throttled_create_is_resent_after_the_named_second_by_both_clients() {
 fn a_throttle_beyond_the_maximum_wait_is_returned_at_once() {
     let server = MockServer::start().expect("the simulator starts");
     let nonces = RecordedNonces::new();
-    for (name, caller) in Caller::both(&server, &server.account_credentials(), &nonces) {
+    for (name, caller) in both(&server, &server.account_credentials(), &nonces) {
         let until = unix_now() + 600;
         server.push_fault(Fault::new(FaultKind::throttled(until)));
         let started = Instant::now();
-        let result = caller.create_user("too long");
+        let result = create_user(&caller, "too long");
         assert_eq!(
             codes(&result),
             [ErrorCode::Throttled { until: Some(until) }],
@@ -163,17 +121,17 @@ fn a_throttle_beyond_the_maximum_wait_is_returned_at_once() {
 fn too_many_requests_is_waited_out_and_resent_even_a_create_when_opted_in() {
     let server = MockServer::start().expect("the simulator starts");
     let nonces = RecordedNonces::new();
-    for (name, caller) in Caller::both(&server, &server.account_credentials(), &nonces) {
+    for (name, caller) in both(&server, &server.account_credentials(), &nonces) {
         server.push_fault(Fault::new(FaultKind::too_many_requests()).times(2));
-        assert!(caller.create_user(name).is_ok(), "{name}");
+        assert!(create_user(&caller, name).is_ok(), "{name}");
     }
     assert_eq!(server.executions("CreatePrimeApiUser"), 2);
     assert_eq!(nonces.count(), 6, "three signed attempts per client");
     // Every attempt: the budget runs out and the typed code comes back.
-    for (name, caller) in Caller::both(&server, &server.account_credentials(), &nonces) {
+    for (name, caller) in both(&server, &server.account_credentials(), &nonces) {
         server.push_fault(Fault::new(FaultKind::too_many_requests()).times(3));
         assert_eq!(
-            codes(&caller.create_user(name)),
+            codes(&create_user(&caller, name)),
             [ErrorCode::TooManyRequests],
             "{name}"
         );
@@ -194,13 +152,13 @@ fn a_key_with_2fa_works_with_its_otp_and_is_refused_without_it_by_both_clients()
         .with_otp(Otp::password("2fa-Zq7-passworD").expect("valid"));
     // One nonce source per key, shared by both clients (the simulator orders nonces per key).
     let nonces = RecordedNonces::new();
-    for (name, caller) in Caller::both(&server, &with_otp, &nonces) {
-        assert_eq!(caller.list_batches().ok(), Some(0), "{name}");
+    for (name, caller) in both(&server, &with_otp, &nonces) {
+        assert_eq!(list_batches(&caller).ok(), Some(0), "{name}");
     }
     for credentials in [&without, &wrong] {
-        for (name, caller) in Caller::both(&server, credentials, &nonces) {
+        for (name, caller) in both(&server, credentials, &nonces) {
             let attempts = nonces.count();
-            let result = caller.list_batches();
+            let result = list_batches(&caller);
             assert_eq!(codes(&result), [ErrorCode::InvalidSignature], "{name}");
             assert_eq!(nonces.count(), attempts + 1, "{name}: not retried");
             let shown = format!("{result:?}");
@@ -228,9 +186,9 @@ fn a_totp_generator_is_asked_again_for_every_resend() {
         .expect("valid")
         .with_otp(totp);
     let nonces = RecordedNonces::new();
-    for (name, caller) in Caller::both(&server, &credentials, &nonces) {
+    for (name, caller) in both(&server, &credentials, &nonces) {
         server.push_fault(Fault::new(FaultKind::rate_limited()).on("ListPrimeSettlementBatches"));
-        assert_eq!(caller.list_batches().ok(), Some(0), "{name}");
+        assert_eq!(list_batches(&caller).ok(), Some(0), "{name}");
     }
     assert_eq!(asked.load(Ordering::SeqCst), 4, "once per signed attempt");
     assert_eq!(nonces.count(), 4);

@@ -686,21 +686,7 @@ fn sigint_and_sigterm_end_what_prime_started_and_remove_its_files() {
         assert_eq!(server.key_count(&user), 1);
         // `prime mock --credentials-out`: the file goes with the simulator.
         let credentials = dir.join(format!("mock-{signal_name}.json"));
-        let mut mock = prime()
-            .args(["mock", "--credentials-out"])
-            .arg(&credentials)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prime mock");
-        let started = Instant::now();
-        while !credentials.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no credentials file"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let mut mock = super::spawn_mock_writing(&credentials);
         signal(mock.id(), signal_name);
         let status = mock.wait().expect("wait");
         assert_eq!(status.code(), Some(code));

@@ -2,18 +2,14 @@
 //! and `sha2` crates used directly) on random inputs, and `prime keys check` / `keys create
 //! --check` against the simulator's WebSocket and FIX checks.
 
-use super::{prime, prime_on, run, scratch};
+use super::{new_user, prime, prime_on, run, scratch};
 use std::path::PathBuf;
 use std::process::Output;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE;
-use hmac::{Hmac, KeyInit, Mac};
 use prime_core::endpoints::Role;
 use prime_core::example::ISSUED_SECRET;
 use prime_mock::MockServer;
 use proptest::prelude::*;
-use sha2::Sha256;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -21,9 +17,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// HMAC-SHA256 keyed with the secret's text bytes, URL-safe base64 with padding.
 fn reference(secret: &str, message: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(message.as_bytes());
-    URL_SAFE.encode(mac.finalize().into_bytes())
+    prime_test_support::reference::issued_signature(secret, message.as_bytes())
 }
 
 /// `prime sign` with the secret in the environment; its stdout, which must be one line.
@@ -299,17 +293,6 @@ proptest! {
 
 // --- keys check against the simulator ---
 
-fn new_user(server: &MockServer) -> String {
-    let client = prime_blocking::Client::builder(server.account_credentials())
-        .base_url(&server.url())
-        .build()
-        .expect("client");
-    client
-        .create_api_user("issued", Role::Viewer)
-        .expect("user")
-        .id
-}
-
 /// Creates a key with `keys create --secret-out`; returns (key id, api key, secret file).
 fn create_key(server: &MockServer, user: &str, dir: &std::path::Path) -> (String, String, PathBuf) {
     let file = dir.join(format!("secret-{}", rand_suffix()));
@@ -350,7 +333,7 @@ fn keys_check(server: &MockServer, api_key: &str, secret_file: &std::path::Path)
 #[test]
 fn keys_check_authenticates_a_fresh_key_and_reports_each_refusal() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("keys-check");
     let (key_id, api_key, secret_file) = create_key(&server, &user, &dir);
     let secret = std::fs::read_to_string(&secret_file).unwrap();
@@ -462,7 +445,7 @@ fn keys_check_needs_compids_with_a_fix_address() {
 #[test]
 fn keys_create_check_on_a_loopback_base_url_checks_the_simulators_websocket() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("create-check");
     let output = run(prime_on(&server)
         .args([
@@ -578,7 +561,7 @@ fn the_demo_shows_both_checks_passing_then_refusing_the_deleted_key() {
 #[test]
 fn keys_check_json_tls_and_verbose_logs() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Viewer);
     let dir = scratch("json-tls");
     let (_, api_key, secret_file) = create_key(&server, &user, &dir);
     let secret = std::fs::read_to_string(&secret_file).unwrap();

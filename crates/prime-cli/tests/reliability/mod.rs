@@ -1,17 +1,17 @@
-//! Issue 14 ("the one-time secret survives everything, and `prime` never panics"): one test per
+//! The one-time secret survives everything, and `prime` never panics: one test per
 //! class of the probes that found the bugs, each over many variations. The built binary runs
 //! against the simulator, or against a scripted server (127.0.0.1, port 0) that answers with
 //! any bytes, to produce replies the simulator never would.
 
-use super::{prime, prime_on, run, scratch};
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use super::{is_issued_secret, new_user, prime, prime_on, run, scratch, stderr};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use prime_core::endpoints::Role;
 use prime_mock::{Fault, FaultKind, MockServer};
+use prime_test_support::scripted;
 
 const OFFICIAL_SECRET: &str =
     "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
@@ -32,79 +32,34 @@ fn out(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn err(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 /// No probe may end in a panic (exit 101) or print one.
 fn assert_no_panic(output: &Output, context: &str) {
     assert_ne!(
         output.status.code(),
         Some(101),
         "{context}: {}",
-        err(output)
+        stderr(output)
     );
     assert!(
         output.status.code().is_some(),
         "{context}: killed by a signal"
     );
     assert!(
-        !err(output).contains("panicked"),
+        !stderr(output).contains("panicked"),
         "{context}: {}",
-        err(output)
+        stderr(output)
     );
-}
-
-fn new_user(server: &MockServer) -> String {
-    prime_blocking::Client::builder(server.account_credentials())
-        .base_url(&server.url())
-        .build()
-        .expect("client")
-        .create_api_user("reliability", Role::Trader)
-        .expect("user")
-        .id
 }
 
 /// A server that answers each of the next `replies` requests with its status and body bytes,
 /// whatever was asked, then closes the connection. Returns its URL.
 fn scripted(replies: Vec<(u16, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for (status, body) in replies {
-            let Ok((mut stream, _)) = listener.accept() else {
-                return;
-            };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            // Read the head and the declared body (bounded).
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while request.len() < 1 << 20 {
-                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    url
+    scripted::serve(
+        replies
+            .iter()
+            .map(|(status, body)| scripted::reply(*status, body))
+            .collect(),
+    )
 }
 
 /// The reply to the listing `keys create` makes before it creates (to name orphans if the
@@ -196,17 +151,22 @@ fn odd_create_replies_deliver_the_secret_to_stdout_json_or_the_file() {
             let output = run(&mut command);
             let context = format!("{mode} {status} {body}");
             assert_no_panic(&output, &context);
-            assert_eq!(output.status.code(), Some(1), "{context}: {}", err(&output));
-            assert!(
-                err(&output).contains("key was created"),
+            assert_eq!(
+                output.status.code(),
+                Some(1),
                 "{context}: {}",
-                err(&output)
+                stderr(&output)
+            );
+            assert!(
+                stderr(&output).contains("key was created"),
+                "{context}: {}",
+                stderr(&output)
             );
             match mode {
                 "file" => {
                     let written = std::fs::read_to_string(&file).expect("the file was written");
                     assert_eq!(written, format!("{SECRET}\n"), "{context}");
-                    assert!(!out(&output).contains(SECRET) && !err(&output).contains(SECRET));
+                    assert!(!out(&output).contains(SECRET) && !stderr(&output).contains(SECRET));
                 }
                 "json" => {
                     let document: serde_json::Value =
@@ -237,9 +197,9 @@ fn replies_without_a_secret_fail_without_pretending_a_key_was_made() {
         assert_no_panic(&output, body);
         assert_eq!(output.status.code(), Some(1), "{body}");
         assert!(
-            !err(&output).contains("key was created"),
+            !stderr(&output).contains("key was created"),
             "{body}: {}",
-            err(&output)
+            stderr(&output)
         );
         assert!(out(&output).is_empty(), "{body}");
     }
@@ -248,11 +208,11 @@ fn replies_without_a_secret_fail_without_pretending_a_key_was_made() {
 #[test]
 fn the_simulators_malformed_json_fault_on_create_still_delivers_a_working_secret() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     server.push_fault(Fault::new(FaultKind::MalformedJson).on("CreatePrimeApiUserKey"));
     let output = run(prime_on(&server).args(["--json", "keys", "create", "--user-id", &user]));
     assert_no_panic(&output, "malformed-json");
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(
         server.executions("CreatePrimeApiUserKey"),
         1,
@@ -264,15 +224,6 @@ fn the_simulators_malformed_json_fault_on_create_still_delivers_a_working_secret
         key["api_key"].as_str().expect("api_key"),
         key["api_secret"].as_str().expect("secret"),
     );
-}
-
-/// An issued secret as the simulator shapes it (the documented example's form: 31 characters
-/// of lowercase letters and digits). Issued secrets are opaque text, not base64.
-fn is_issued_secret(text: &str) -> bool {
-    text.len() == 31
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// The key authenticates where issued keys are used: `prime keys check` on the simulator's
@@ -295,7 +246,7 @@ fn assert_issued_key_works(server: &MockServer, api_key: &str, secret: &str) {
     assert!(
         output.status.success(),
         "the key must authenticate: {}",
-        err(&output)
+        stderr(&output)
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -305,10 +256,10 @@ fn assert_issued_key_works(server: &MockServer, api_key: &str, secret: &str) {
 
 /// The secret line on stderr after a failed delivery: a secret as the simulator issues them.
 fn secret_on_stderr(output: &Output) -> String {
-    err(output)
+    stderr(output)
         .lines()
         .find(|l| is_issued_secret(l.trim()))
-        .unwrap_or_else(|| panic!("no secret on stderr: {}", err(output)))
+        .unwrap_or_else(|| panic!("no secret on stderr: {}", stderr(output)))
         .trim()
         .to_owned()
 }
@@ -316,7 +267,7 @@ fn secret_on_stderr(output: &Output) -> String {
 #[test]
 fn a_stdout_that_fails_sends_the_secret_to_stderr_and_exits_1() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let mut created = 0;
     for json in [false, true] {
         let mut command = prime_on(&server);
@@ -332,7 +283,7 @@ fn a_stdout_that_fails_sends_the_secret_to_stderr_and_exits_1() {
             .expect("/dev/full");
         let output = command.stdout(full).output().expect("runs");
         assert_no_panic(&output, "/dev/full");
-        assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         secret_on_stderr(&output);
         created += 1;
 
@@ -341,7 +292,7 @@ fn a_stdout_that_fails_sends_the_secret_to_stderr_and_exits_1() {
         drop(reader);
         let output = command.stdout(writer).output().expect("runs");
         assert_no_panic(&output, "closed pipe");
-        assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         secret_on_stderr(&output);
         created += 1;
         assert_eq!(server.key_count(&user), created);
@@ -351,7 +302,7 @@ fn a_stdout_that_fails_sends_the_secret_to_stderr_and_exits_1() {
 #[test]
 fn a_closed_or_null_stdout_is_refused_before_a_key_is_created() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     for (script, what) in [
         (r#"exec "$0" "$@" >&-"#, "closed"),
         (r#"exec "$0" "$@" >/dev/null"#, "/dev/null"),
@@ -365,11 +316,11 @@ fn a_closed_or_null_stdout_is_refused_before_a_key_is_created() {
             command.args(["keys", "create", "--user-id", &user]);
             let output = shell(script, &command);
             assert_no_panic(&output, what);
-            assert_eq!(output.status.code(), Some(2), "{what}: {}", err(&output));
+            assert_eq!(output.status.code(), Some(2), "{what}: {}", stderr(&output));
             assert!(
-                err(&output).contains("no key was created"),
+                stderr(&output).contains("no key was created"),
                 "{}",
-                err(&output)
+                stderr(&output)
             );
         }
     }
@@ -391,7 +342,7 @@ fn a_closed_or_null_stdout_is_refused_before_a_key_is_created() {
 #[test]
 fn with_secret_out_a_failing_stdout_leaves_the_secret_safe_in_its_file() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let dir = scratch("secret-out-full");
     let file = dir.join("secret");
     let full = std::fs::OpenOptions::new()
@@ -423,7 +374,7 @@ fn every_unusable_secret_out_path_is_refused_before_a_key_is_created() {
     use std::os::unix::fs::symlink;
 
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let dir = scratch("secret-out-paths");
     let existing = dir.join("existing");
     std::fs::write(&existing, "keep me").expect("file");
@@ -462,13 +413,13 @@ fn every_unusable_secret_out_path_is_refused_before_a_key_is_created() {
             .args(["keys", "create", "--user-id", &user, "--secret-out"])
             .arg(&path));
         assert_no_panic(&output, what);
-        assert_eq!(output.status.code(), Some(2), "{what}: {}", err(&output));
+        assert_eq!(output.status.code(), Some(2), "{what}: {}", stderr(&output));
         // (clap itself refuses an empty path, in its own words.)
         if !path.as_os_str().is_empty() {
             assert!(
-                err(&output).contains("no key was created"),
+                stderr(&output).contains("no key was created"),
                 "{what}: {}",
-                err(&output)
+                stderr(&output)
             );
         }
         assert_eq!(server.key_count(&user), 0, "{what}: a key was created");
@@ -486,7 +437,7 @@ fn every_unusable_secret_out_path_is_refused_before_a_key_is_created() {
 #[test]
 fn a_secret_file_that_cannot_be_written_is_removed_and_the_secret_printed() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let dir = scratch("secret-write-fails");
     let file = dir.join("secret");
     // A file-size limit of 0 makes the write fail after the file was created, as a full disk
@@ -500,7 +451,7 @@ fn a_secret_file_that_cannot_be_written_is_removed_and_the_secret_printed() {
         .arg(&file);
     let output = shell(r#"trap '' XFSZ; ulimit -f 0; exec "$0" "$@""#, &command);
     assert_no_panic(&output, "EFBIG");
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let secret = secret_on_stderr(&output);
     assert!(!file.exists(), "the empty file must be removed");
     assert_eq!(server.key_count(&user), 1);
@@ -508,14 +459,14 @@ fn a_secret_file_that_cannot_be_written_is_removed_and_the_secret_printed() {
     let output = run(prime_on(&server)
         .args(["keys", "create", "--user-id", &user, "--secret-out"])
         .arg(&file));
-    assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_ne!(std::fs::read_to_string(&file).expect("file").trim(), secret);
     // A create that fails leaves no empty file behind either.
     let other = dir.join("unused");
     let output = run(prime_on(&server)
         .args(["keys", "create", "--user-id", "NOSUCHUSER", "--secret-out"])
         .arg(&other));
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!other.exists());
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -543,21 +494,31 @@ fn bad_timeouts_are_usage_errors_not_panics() {
                 .arg(format!("--timeout={timeout}"))
                 .args(command));
             assert_no_panic(&output, timeout);
-            assert_eq!(output.status.code(), Some(2), "{timeout}: {}", err(&output));
-            assert!(err(&output).contains("--timeout"), "{}", err(&output));
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{timeout}: {}",
+                stderr(&output)
+            );
+            assert!(stderr(&output).contains("--timeout"), "{}", stderr(&output));
         }
     }
     // The limits themselves are accepted.
     for timeout in ["86400", "5"] {
         let output = run(prime_on(&server).args(["--timeout", timeout, "users", "list"]));
-        assert_eq!(output.status.code(), Some(0), "{timeout}: {}", err(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{timeout}: {}",
+            stderr(&output)
+        );
     }
 }
 
 #[test]
 fn a_reader_that_goes_away_ends_every_plain_command_quietly() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vectors/api-sign.json");
     let commands: Vec<Vec<String>> = vec![
         vec![
@@ -612,11 +573,16 @@ fn a_reader_that_goes_away_ends_every_plain_command_quietly() {
             drop(reader);
             let output = command.stdout(writer).output().expect("runs");
             assert_no_panic(&output, &format!("{args:?} closed pipe"));
-            assert_eq!(output.status.code(), Some(0), "{args:?}: {}", err(&output));
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                stderr(&output)
+            );
             assert!(
-                err(&output).is_empty(),
+                stderr(&output).is_empty(),
                 "{args:?} should end quietly: {}",
-                err(&output)
+                stderr(&output)
             );
         }
     }
@@ -625,7 +591,7 @@ fn a_reader_that_goes_away_ends_every_plain_command_quietly() {
 #[test]
 fn a_full_stdout_or_stderr_is_an_error_exit_not_a_panic() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let full = || {
         std::fs::OpenOptions::new()
             .write(true)
@@ -644,11 +610,16 @@ fn a_full_stdout_or_stderr_is_an_error_exit_not_a_panic() {
             .output()
             .expect("runs");
         assert_no_panic(&output, &format!("{args:?} > /dev/full"));
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", err(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(
-            err(&output).contains("cannot write to stdout"),
+            stderr(&output).contains("cannot write to stdout"),
             "{}",
-            err(&output)
+            stderr(&output)
         );
     }
     // Errors and logs to a full stderr: the exit code still tells.
@@ -735,7 +706,7 @@ fn mock_writes_its_credentials_file_atomically_before_serving() {
         .stderr(Stdio::null())
         .spawn()
         .expect("prime mock starts");
-    // The README recipe: wait for the file, then use it at once. Every read of the file is
+    // The recipe of docs/simulator.md: wait for the file, then use it at once. Every read of the file is
     // either the stale text, no file, or the complete new file.
     let started = Instant::now();
     let text = loop {
@@ -765,7 +736,7 @@ fn mock_writes_its_credentials_file_atomically_before_serving() {
         .arg("--credentials")
         .arg(&file)
         .args(["users", "list"]));
-    assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir);
@@ -782,7 +753,7 @@ fn an_empty_credentials_file_says_so() {
             .arg(&file)
             .args(["users", "list"]));
         assert_eq!(output.status.code(), Some(2));
-        assert!(err(&output).contains("is empty"), "{}", err(&output));
+        assert!(stderr(&output).contains("is empty"), "{}", stderr(&output));
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -793,7 +764,7 @@ fn an_empty_credentials_file_says_so() {
 #[test]
 fn allow_lists_clear_explicitly_and_empty_updates_are_refused_before_sending() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let key = prime_blocking::Client::builder(server.account_credentials())
         .base_url(&server.url())
         .build()
@@ -815,9 +786,9 @@ fn allow_lists_clear_explicitly_and_empty_updates_are_refused_before_sending() {
         run(&mut command)
     };
     let output = update(&["--whitelisted-ips", "10.0.0.1,10.0.0.0/8"]);
-    assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let output = update(&["--clear-whitelisted-ips"]);
-    assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let cleared: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(cleared["whitelisted_ips"], serde_json::json!([]));
     let listed = prime_blocking::Client::builder(server.account_credentials())
@@ -838,9 +809,14 @@ fn allow_lists_clear_explicitly_and_empty_updates_are_refused_before_sending() {
     ] {
         let output = update(extra);
         assert_no_panic(&output, &format!("{extra:?}"));
-        assert_eq!(output.status.code(), Some(2), "{extra:?}: {}", err(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
     }
-    assert!(err(&update(&["--whitelisted-ips", ""])).contains("--clear-whitelisted-ips"));
+    assert!(stderr(&update(&["--whitelisted-ips", ""])).contains("--clear-whitelisted-ips"));
     assert_eq!(
         server.executions("UpdatePrimeApiUserKey"),
         sent,
@@ -858,7 +834,7 @@ fn allow_lists_clear_explicitly_and_empty_updates_are_refused_before_sending() {
 #[test]
 fn every_command_prints_json_with_json() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     let dir = scratch("json-everywhere");
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vectors/api-sign.json");
     let secret_file = dir.join("secret");
@@ -933,7 +909,12 @@ fn every_command_prints_json_with_json() {
     ];
     for args in runs {
         let output = run(prime_on(&server).arg("--json").args(&args));
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", err(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         let text = out(&output);
         serde_json::from_str::<serde_json::Value>(&text)
             .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {text}"));
@@ -959,7 +940,7 @@ fn every_command_prints_json_with_json() {
 #[test]
 fn outcome_unknown_advice_matches_reads_and_writes() {
     let server = MockServer::start().expect("simulator");
-    let user = new_user(&server);
+    let user = new_user(&server, Role::Trader);
     // Reads are retried: enough drops to exhaust the retries.
     server.push_fault(
         Fault::new(FaultKind::DropAfterExecute)
@@ -967,12 +948,16 @@ fn outcome_unknown_advice_matches_reads_and_writes() {
             .times(20),
     );
     let output = run(prime_on(&server).args(["users", "list"]));
-    assert_eq!(output.status.code(), Some(1), "{}", err(&output));
-    assert!(err(&output).contains("only reads"), "{}", err(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        !err(&output).contains("before repeating"),
+        stderr(&output).contains("only reads"),
         "{}",
-        err(&output)
+        stderr(&output)
+    );
+    assert!(
+        !stderr(&output).contains("before repeating"),
+        "{}",
+        stderr(&output)
     );
     server.clear_faults();
     for (method, args) in [
@@ -998,24 +983,33 @@ fn outcome_unknown_advice_matches_reads_and_writes() {
     ] {
         server.push_fault(Fault::new(FaultKind::DropAfterExecute).on(method));
         let output = run(prime_on(&server).args(&args));
-        assert_eq!(output.status.code(), Some(1), "{method}: {}", err(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{method}: {}",
+            stderr(&output)
+        );
         if method == "CreatePrimeApiUserKey" {
             // A key creation is reconciled instead: the orphan is named with the command that
             // deletes it (tests/rotate/mod.rs).
             assert!(
-                err(&output).contains("prime keys delete --user-id"),
+                stderr(&output).contains("prime keys delete --user-id"),
                 "{}",
-                err(&output)
+                stderr(&output)
             );
             continue;
         }
         assert!(
-            err(&output).contains("before repeating it"),
+            stderr(&output).contains("before repeating it"),
             "{method}: {}",
-            err(&output)
+            stderr(&output)
         );
-        assert!(err(&output).contains(method), "{method}: {}", err(&output));
-        assert!(!err(&output).contains("only reads"));
+        assert!(
+            stderr(&output).contains(method),
+            "{method}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("only reads"));
     }
 }
 
@@ -1048,7 +1042,7 @@ fn server_and_file_text_is_escaped_in_text_output_and_exact_in_json() {
         let users_body = serde_json::json!({"error": [], "result": {"data": [user]}}).to_string();
         let url = scripted(vec![(200, users_body.clone().into_bytes()); 2]);
         let output = run(prime_at(&url).args(["users", "list"]));
-        assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_escaped(&out(&output), hostile);
         assert_eq!(
             out(&output).lines().count(),
@@ -1065,8 +1059,8 @@ fn server_and_file_text_is_escaped_in_text_output_and_exact_in_json() {
         let url = scripted(vec![(200, error_body.into_bytes())]);
         let output = run(prime_at(&url).args(["users", "list"]));
         assert_eq!(output.status.code(), Some(1));
-        assert_escaped(&err(&output), hostile);
-        assert_eq!(err(&output).lines().count(), 1, "{}", err(&output));
+        assert_escaped(&stderr(&output), hostile);
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
 
         // A created key's fields, and even its secret (shown escaped, with a note).
         let key = serde_json::json!({"error": [], "result": {
@@ -1074,7 +1068,7 @@ fn server_and_file_text_is_escaped_in_text_output_and_exact_in_json() {
             "user_id": hostile, "permissions": [], "whitelisted_ips": []}});
         let url = scripted(vec![no_keys(), (200, key.to_string().into_bytes())]);
         let output = run(prime_at(&url).args(["keys", "create", "--user-id", "U"]));
-        assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_escaped(&out(&output), hostile);
 
         // Vector names and values in a vectors file.
@@ -1100,15 +1094,15 @@ fn no_colour_codes_on_a_stderr_that_is_not_a_terminal() {
     ] {
         let output = run(prime_on(&server).args(args));
         assert_eq!(output.status.code(), Some(0));
-        assert!(!err(&output).is_empty(), "{args:?} logs something");
+        assert!(!stderr(&output).is_empty(), "{args:?} logs something");
         assert!(
-            !err(&output).contains('\u{1b}'),
+            !stderr(&output).contains('\u{1b}'),
             "{args:?}: {}",
-            err(&output)
+            stderr(&output)
         );
     }
     let output = run(prime().arg("--no-such-flag"));
-    assert!(!err(&output).contains('\u{1b}'));
+    assert!(!stderr(&output).contains('\u{1b}'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1136,7 +1130,7 @@ fn non_utf8_credentials_in_the_environment_are_named_precisely() {
                 .env(var, bad)
                 .args(command));
             assert_eq!(output.status.code(), Some(2), "{var}");
-            let text = err(&output);
+            let text = stderr(&output);
             assert!(
                 text.contains(var) && text.contains("not valid UTF-8"),
                 "{var}: {text}"
@@ -1162,7 +1156,11 @@ fn an_empty_vector_list_fails() {
             }
             let output = run(command.args(["vectors", "verify"]).arg(&file));
             assert_eq!(output.status.code(), Some(1), "{content:?}");
-            assert!(err(&output).contains("no vectors"), "{}", err(&output));
+            assert!(
+                stderr(&output).contains("no vectors"),
+                "{}",
+                stderr(&output)
+            );
         }
     }
     let _ = std::fs::remove_dir_all(dir);

@@ -2,17 +2,13 @@
 //! `prime mock --credentials-out` (a separate process) or the in-process simulator with
 //! faults, with the `prime` process aborted at every step and rerun.
 
-use super::{prime, prime_on, run, scratch};
+use super::{prime, prime_on, run, scratch, spawn_mock_writing, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use prime_mock::{Fault, FaultKind, MockServer};
 use serde_json::Value;
-
-fn err(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// `prime mock --credentials-out FILE` as its own process; killed on drop.
 struct Mock {
@@ -23,21 +19,7 @@ struct Mock {
 impl Mock {
     fn start(dir: &Path) -> Self {
         let credentials = dir.join("mock.json");
-        let child = prime()
-            .args(["mock", "--credentials-out"])
-            .arg(&credentials)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prime mock starts");
-        let started = Instant::now();
-        while !credentials.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no credentials file"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let child = spawn_mock_writing(&credentials);
         Self { child, credentials }
     }
 
@@ -53,7 +35,7 @@ impl Mock {
 
     fn json(&self, args: &[&str]) -> Value {
         let output = run(self.prime().args(args));
-        assert!(output.status.success(), "{args:?}: {}", err(&output));
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
         serde_json::from_slice(&output.stdout).expect("JSON")
     }
 
@@ -196,9 +178,9 @@ fn rotate_against_prime_mock_moves_the_allow_list_and_retires_the_old_key() {
         let file = dir.join(format!("{name}.new"));
         let extra: &[&str] = if keep_old { &["--keep-old"] } else { &[] };
         let output = run(&mut rotate(&mock, &user, &old, &file, extra));
-        assert!(output.status.success(), "{}", err(&output));
+        assert!(output.status.success(), "{}", stderr(&output));
         // Progress: one JSON object per line on stderr (--json), each step in order.
-        let events: Vec<String> = err(&output)
+        let events: Vec<String> = stderr(&output)
             .lines()
             .map(|l| serde_json::from_str::<Value>(l).expect("a JSON progress line"))
             .map(|v| v["event"].as_str().expect("event").to_owned())
@@ -225,7 +207,7 @@ fn rotate_against_prime_mock_moves_the_allow_list_and_retires_the_old_key() {
         );
         // Rerunning a finished rotation changes nothing.
         let again = run(&mut rotate(&mock, &user, &old, &file, extra));
-        assert!(again.status.success(), "{}", err(&again));
+        assert!(again.status.success(), "{}", stderr(&again));
         assert_rotated(
             &mock,
             (&user, &old, &old_api_key, &old_secret),
@@ -263,22 +245,22 @@ fn killing_rotate_at_every_step_and_rerunning_ends_in_the_same_state() {
             assert!(
                 !killed.status.success(),
                 "{point}: not aborted: {}",
-                err(&killed)
+                stderr(&killed)
             );
             assert!(
-                err(&killed).contains(&format!("aborting after {point}")),
+                stderr(&killed).contains(&format!("aborting after {point}")),
                 "{}",
-                err(&killed)
+                stderr(&killed)
             );
             let rerun = run(&mut rotate(&mock, &user, &old, &file, extra));
-            assert!(rerun.status.success(), "{point}: rerun: {}", err(&rerun));
+            assert!(rerun.status.success(), "{point}: rerun: {}", stderr(&rerun));
             let context = format!("aborted after {point}, keep_old {keep_old}");
             // A key created but not recorded as delivered is deleted by the rerun.
             if matches!(point, "created" | "delivery_done") {
                 assert!(
-                    err(&rerun).contains("orphan_deleted"),
+                    stderr(&rerun).contains("orphan_deleted"),
                     "{context}: {}",
-                    err(&rerun)
+                    stderr(&rerun)
                 );
             }
             assert_rotated(
@@ -330,14 +312,14 @@ fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_ke
             failing.status.code(),
             Some(1),
             "{command}: {}",
-            err(&failing)
+            stderr(&failing)
         );
-        let stderr = err(&failing);
+        let shown = stderr(&failing);
         assert!(
-            stderr.contains("could not be delivered"),
-            "{command}: {stderr}"
+            shown.contains("could not be delivered"),
+            "{command}: {shown}"
         );
-        let secret = printed_secret(&stderr).unwrap_or_else(|| panic!("{command}: {stderr}"));
+        let secret = printed_secret(&shown).unwrap_or_else(|| panic!("{command}: {shown}"));
         let keys = mock.keys(&user);
         assert_eq!(keys.len(), 2, "{command}: nothing deleted");
         assert!(mock.authenticates(&old_api_key, &old_secret), "{command}");
@@ -347,10 +329,10 @@ fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_ke
             .expect("the new key");
         let new_id = new["id"].as_str().expect("id").to_owned();
         assert!(
-            stderr.contains(&format!("Key {new_id}")),
-            "{command}: {stderr}"
+            shown.contains(&format!("Key {new_id}")),
+            "{command}: {shown}"
         );
-        assert!(stderr.contains("continues with key"), "{command}: {stderr}");
+        assert!(shown.contains("continues with key"), "{command}: {shown}");
         // What the message says to keep does work.
         let stored = dir.join(format!("stored{n}"));
         std::fs::write(&stored, format!("{secret}\n")).expect("store");
@@ -376,8 +358,8 @@ fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_ke
                 "--no-check",
             ])
             .args(["--secret-cmd", command]));
-        assert!(rerun.status.success(), "{command}: {}", err(&rerun));
-        assert!(!err(&rerun).contains("orphan"), "{}", err(&rerun));
+        assert!(rerun.status.success(), "{command}: {}", stderr(&rerun));
+        assert!(!stderr(&rerun).contains("orphan"), "{}", stderr(&rerun));
         // The summary does not claim the command holds the secret.
         let summary: Value = serde_json::from_slice(&rerun.stdout).expect("JSON summary");
         assert_eq!(
@@ -400,9 +382,9 @@ fn secret_cmd_that_does_not_take_the_secret_prints_it_and_the_rerun_keeps_its_ke
         .current_dir(&dir)
         .args(["keys", "rotate", "--user-id", &user, "--key-id", &old])
         .args(["--secret-cmd", &command]));
-    assert!(output.status.success(), "{}", err(&output));
+    assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        printed_secret(&err(&output)).is_none(),
+        printed_secret(&stderr(&output)).is_none(),
         "a delivered secret is not printed"
     );
     let keys = mock.keys(&user);
@@ -421,9 +403,9 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
     let no_sink = run(mock
         .prime()
         .args(["keys", "rotate", "--user-id", &user, "--key-id", &old]));
-    assert_eq!(no_sink.status.code(), Some(2), "{}", err(&no_sink));
+    assert_eq!(no_sink.status.code(), Some(2), "{}", stderr(&no_sink));
     let exists = run(&mut rotate(&mock, &user, &old, &old_secret, &[]));
-    assert_eq!(exists.status.code(), Some(2), "{}", err(&exists));
+    assert_eq!(exists.status.code(), Some(2), "{}", stderr(&exists));
     let missing = run(&mut rotate(
         &mock,
         &user,
@@ -431,11 +413,11 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
         &dir.join("no-such-dir").join("s"),
         &[],
     ));
-    assert_eq!(missing.status.code(), Some(2), "{}", err(&missing));
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     assert!(
-        err(&missing).contains("no key was created"),
+        stderr(&missing).contains("no key was created"),
         "{}",
-        err(&missing)
+        stderr(&missing)
     );
     // A rotation already running on the same journal: the second one changes nothing.
     let busy = dir.join("busy");
@@ -447,24 +429,24 @@ fn rotate_refuses_bad_invocations_before_creating_anything() {
         .expect("lock file");
     holder.lock().expect("lock");
     let locked = run(&mut rotate(&mock, &user, &old, &busy, &[]));
-    assert_eq!(locked.status.code(), Some(2), "{}", err(&locked));
+    assert_eq!(locked.status.code(), Some(2), "{}", stderr(&locked));
     assert!(
-        err(&locked).contains("another `prime keys rotate`"),
+        stderr(&locked).contains("another `prime keys rotate`"),
         "{}",
-        err(&locked)
+        stderr(&locked)
     );
     drop(holder);
     let file = dir.join("new");
     let unknown = run(&mut rotate(&mock, &user, "NOSUCHKEY", &file, &[]));
-    assert_eq!(unknown.status.code(), Some(1), "{}", err(&unknown));
-    assert!(err(&unknown).contains("NOSUCHKEY"));
+    assert_eq!(unknown.status.code(), Some(1), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("NOSUCHKEY"));
     std::fs::write(
         journal_of(&file),
         "{\"version\":1,\"user_id\":\"OTHER\",\"old_key_id\":\"K\",\"stage\":\"creating\"}",
     )
     .expect("journal");
     let foreign = run(&mut rotate(&mock, &user, &old, &file, &[]));
-    assert_eq!(foreign.status.code(), Some(2), "{}", err(&foreign));
+    assert_eq!(foreign.status.code(), Some(2), "{}", stderr(&foreign));
     assert_eq!(mock.keys(&user).len(), 1, "nothing was created");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -491,12 +473,16 @@ fn keys_create_reports_orphans_and_deletes_them_on_request() {
 
     server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("CreatePrimeApiUserKey"));
     let reported = run(prime_on(&server).args(["keys", "create", "--user-id", &user]));
-    assert_eq!(reported.status.code(), Some(1), "{}", err(&reported));
+    assert_eq!(reported.status.code(), Some(1), "{}", stderr(&reported));
     assert!(reported.stdout.is_empty(), "no secret, no key printed");
     let orphans = key_ids(&server, &user);
     assert_eq!(orphans.len(), 1);
     let command = format!("prime keys delete --user-id {user} --key-id {}", orphans[0]);
-    assert!(err(&reported).contains(&command), "{}", err(&reported));
+    assert!(
+        stderr(&reported).contains(&command),
+        "{}",
+        stderr(&reported)
+    );
 
     server.push_fault(Fault::new(FaultKind::DropAfterExecute).on("CreatePrimeApiUserKey"));
     let created = run(prime_on(&server).args([
@@ -507,7 +493,7 @@ fn keys_create_reports_orphans_and_deletes_them_on_request() {
         &user,
         "--delete-orphans",
     ]));
-    assert!(created.status.success(), "{}", err(&created));
+    assert!(created.status.success(), "{}", stderr(&created));
     let key: Value = serde_json::from_slice(&created.stdout).expect("key");
     // The orphan of this run went; the first run's orphan was not this run's to delete.
     let ids = key_ids(&server, &user);
@@ -515,9 +501,9 @@ fn keys_create_reports_orphans_and_deletes_them_on_request() {
     assert!(ids.contains(&orphans[0]));
     assert!(ids.iter().any(|id| key["id"] == id.as_str()));
     assert!(
-        err(&created).contains("deleted orphaned key"),
+        stderr(&created).contains("deleted orphaned key"),
         "{}",
-        err(&created)
+        stderr(&created)
     );
 
     // A clean user: drop-after-execute with --delete-orphans ends with exactly one key, and
@@ -537,7 +523,7 @@ fn keys_create_reports_orphans_and_deletes_them_on_request() {
         "--delete-orphans",
         "--check",
     ]));
-    assert!(created.status.success(), "{}", err(&created));
+    assert!(created.status.success(), "{}", stderr(&created));
     let stdout = String::from_utf8_lossy(&created.stdout);
     let key: Value = serde_json::Deserializer::from_str(&stdout)
         .into_iter::<Value>()
@@ -579,12 +565,12 @@ fn rotate_never_shows_the_new_secret_outside_its_file() {
                 "--secret-out",
             ])
             .arg(&file));
-        assert!(output.status.success(), "{}", err(&output));
+        assert!(output.status.success(), "{}", stderr(&output));
         let secret = std::fs::read_to_string(&file).expect("secret");
         let secret = secret.trim_end();
         assert_eq!(secret.len(), 31, "the simulator's secret shape");
         let shown = [
-            err(&output),
+            stderr(&output),
             String::from_utf8_lossy(&output.stdout).into_owned(),
             std::fs::read_to_string(journal_of(&file)).expect("journal"),
         ];

@@ -3,50 +3,16 @@
 //! pinned), external signers through `prime vectors verify --signer`, and `prime sign
 //! --expect` naming each known mistake.
 
-use super::{prime, run, scratch};
-use std::path::PathBuf;
+use super::{prime, run, scratch, workspace_file};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256, Sha512};
+use prime_test_support::reference::{hex, hmac_sha256 as hmac256, hmac_sha512 as hmac512, sha256};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn workspace_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
-}
-
-fn hmac512(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(key).expect("any length");
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hmac256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any length");
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn sha256(parts: &[&[u8]]) -> Vec<u8> {
-    let mut sha = Sha256::new();
-    for part in parts {
-        sha.update(part);
-    }
-    sha.finalize().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn field<'a>(v: &'a serde_json::Value, name: &str) -> &'a str {

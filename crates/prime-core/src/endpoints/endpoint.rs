@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::ArgumentError;
+use super::{ArgumentError, Permission};
 
 /// Whether a request may safely be sent again after it may have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +29,9 @@ pub trait Endpoint: Serialize {
     const IDEMPOTENCY: Idempotency;
     /// The typed `result` of a successful response.
     type Response: DeserializeOwned;
+    /// The key permission the endpoint's page names, if any (only settlement names one): a key
+    /// without it is refused with `EGeneral:Permission denied`.
+    const PERMISSION: Option<Permission> = None;
 
     /// Checks the arguments before anything is signed.
     ///

@@ -53,6 +53,7 @@
 mod argument;
 mod endpoint;
 mod keys;
+mod permission;
 mod settlement;
 mod shape;
 mod table;
@@ -61,6 +62,7 @@ mod users;
 pub use argument::ArgumentError;
 pub use endpoint::{Endpoint, Idempotency};
 pub use keys::*;
+pub use permission::{Permission, PermissionParseError};
 pub use settlement::*;
 pub use shape::{Data, Extra};
 pub(crate) use table::ENDPOINT_PATHS;

@@ -204,7 +204,8 @@ endpoint!(
     CreateSettlementBatch,
     "CreatePrimeSettlementBatch",
     NonIdempotent,
-    BatchResult
+    BatchResult,
+    CreateAndModifyOrders
 );
 
 /// `GetPrimeSettlementBatch`: one batch with its legs.
@@ -256,7 +257,8 @@ endpoint!(
     GetSettlementBatch,
     "GetPrimeSettlementBatch",
     Idempotent,
-    BatchResult
+    BatchResult,
+    QueryOpenOrdersAndTrades
 );
 
 /// `ListPrimeSettlementBatches`: batches, most recent first, filtered and paged.
@@ -382,7 +384,8 @@ endpoint!(
     ListSettlementBatches,
     "ListPrimeSettlementBatches",
     Idempotent,
-    BatchList
+    BatchList,
+    QueryOpenOrdersAndTrades
 );
 
 /// The `result` of `ListPrimeSettlementBatches`.
@@ -449,7 +452,8 @@ endpoint!(
     SettleSettlementBatchAsset,
     "SettlePrimeSettlementBatchAsset",
     NonIdempotent,
-    TransferResult
+    TransferResult,
+    CreateAndModifyOrders
 );
 
 /// The `result` of `SettlePrimeSettlementBatchAsset`: `{"transfer": …}`.

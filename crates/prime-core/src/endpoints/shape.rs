@@ -77,13 +77,17 @@ pub(crate) use string_enum;
 
 /// Implements [`Endpoint`](super::Endpoint) for a request type.
 macro_rules! endpoint {
-    ($request:ty, $name:literal, $idempotency:ident, $response:ty) => {
+    ($request:ty, $name:literal, $idempotency:ident, $response:ty $(, $permission:ident)?) => {
         impl $crate::endpoints::Endpoint for $request {
             const NAME: &'static str = $name;
             const PATH: &'static str = concat!("/0/private/", $name);
             const IDEMPOTENCY: $crate::endpoints::Idempotency =
                 $crate::endpoints::Idempotency::$idempotency;
             type Response = $response;
+            $(
+                const PERMISSION: Option<$crate::endpoints::Permission> =
+                    Some($crate::endpoints::Permission::$permission);
+            )?
 
             fn validate(&self) -> Result<(), $crate::endpoints::ArgumentError> {
                 self.check()

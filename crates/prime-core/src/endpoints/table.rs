@@ -1,10 +1,22 @@
 //! The endpoint list, written once.
 //!
 //! [`for_each_endpoint!`](crate::for_each_endpoint) hands the table of the 13 endpoints to a
-//! macro of the caller's; from it come both clients' typed methods
-//! (`client_methods!`), the request builder's path table and the
-//! simulator's dispatch. Adding an endpoint means writing its request and response types and
-//! one row here.
+//! macro of the caller's. Every place an endpoint touches, and whether the table feeds it:
+//!
+//! | place | how |
+//! | --- | --- |
+//! | the request and result types, with `endpoint!(Type, "Name", Idempotency, Result[, Permission])` (`endpoints/users.rs`, `keys.rs`, `settlement.rs`) | written by hand |
+//! | the row here | written by hand |
+//! | both clients' typed methods (`client_methods!`) | from the table |
+//! | the request builder's path table (`ENDPOINT_PATHS`) | from the table |
+//! | the simulator's method list, dispatch and permission check (prime-mock's `account.rs`); its handler, named like the row's method | from the table; a missing handler does not compile |
+//! | the fuzz targets' method list and response types (`fuzz/src/lib.rs`) | from the table |
+//! | the endpoint benches (`benches/benches/endpoints.rs`) | from the table; its spec example in `benches/src/lib.rs` by hand |
+//! | the `prime` subcommand (prime-cli's `cli.rs` and `api.rs`) | by hand |
+//! | the tests written from the spec, not from the code: the pinned signature (`tests/it/golden.rs`), the permission matrix (prime-mock's `tests/it/permissions.rs`) | by hand, on purpose |
+//! | the spec (`docs/spec/prime-rest.openapi.yaml`) and the endpoint table of `docs/library.md` | by hand |
+//!
+//! `docs/architecture.md` has the same list as a checklist for adding an endpoint.
 
 /// Calls `$callback! { ($($extra)*) <rows> }` with one row per Prime REST endpoint:
 ///

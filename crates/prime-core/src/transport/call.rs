@@ -146,7 +146,7 @@ impl ClientCore {
     /// An empty receive buffer for a response body, capped at the configured size.
     ///
     /// # Errors
-    /// [`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge) when the
+    /// [`TransportErrorKind::BodyTooLarge`](super::error::TransportErrorKind::BodyTooLarge) when the
     /// announced `Content-Length` already exceeds the cap.
     pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, TransportError> {
         BodyBuffer::new(self.max_response_bytes, content_length)
@@ -345,7 +345,7 @@ impl<'a, E: Endpoint> Call<'a, E> {
     ///
     /// # Errors
     /// As [`Call::request`]; and once the deadline has passed, the call stops with a
-    /// [`TransportErrorKind::Deadline`](crate::TransportErrorKind::Deadline) error that
+    /// [`TransportErrorKind::Deadline`](super::error::TransportErrorKind::Deadline) error that
     /// is *not sent* (nothing was signed for this attempt).
     pub fn request_at(&mut self, now: Instant) -> Result<Request<Vec<u8>>, Error> {
         self.check_deadline(now)?;
@@ -365,8 +365,10 @@ impl<'a, E: Endpoint> Call<'a, E> {
     /// A call whose deadline has passed finishes *not sent* before anything is signed.
     fn check_deadline(&mut self, now: Instant) -> Result<(), Error> {
         if self.state != State::Finished && self.time_left(now) == Some(Duration::ZERO) {
-            let late =
-                TransportError::from_kind(Delivery::NotSent, crate::TransportErrorKind::Deadline);
+            let late = TransportError::from_kind(
+                Delivery::NotSent,
+                super::error::TransportErrorKind::Deadline,
+            );
             return Err(self.finish_failed(now, Error::Transport(late)));
         }
         Ok(())
@@ -544,10 +546,10 @@ impl<'a, E: Endpoint> Call<'a, E> {
         mut error: TransportError,
     ) -> Step<E::Response> {
         // A timeout that ran into the deadline is the deadline's: say so.
-        if error.kind() == crate::TransportErrorKind::Timeout
+        if error.kind() == super::error::TransportErrorKind::Timeout
             && self.time_left(now) == Some(Duration::ZERO)
         {
-            error = error.with_kind(crate::TransportErrorKind::Deadline);
+            error = error.with_kind(super::error::TransportErrorKind::Deadline);
         }
         self.failed(now, Error::from_transport(error))
     }
@@ -653,7 +655,7 @@ impl<'a, E: Endpoint> Call<'a, E> {
             RetryDecision::Retry { .. } if self.state == State::InFlight => {
                 let failure = match failure {
                     Error::Transport(t) => {
-                        Error::Transport(t.with_kind(crate::TransportErrorKind::Deadline))
+                        Error::Transport(t.with_kind(super::error::TransportErrorKind::Deadline))
                     }
                     other => self.limited(now, other),
                 };

@@ -113,7 +113,8 @@ impl CreateKeyError {
     pub fn is_safe_to_retry(&self) -> bool {
         match self {
             Self::Call(error) => {
-                !error.is_outcome_unknown() && error.kind() != crate::ErrorKind::KeyCreated
+                !error.is_outcome_unknown()
+                    && error.kind() != crate::transport::ErrorKind::KeyCreated
             }
             Self::ListBefore(_) => true,
             Self::Orphaned { orphans, .. } => orphans.is_empty(),

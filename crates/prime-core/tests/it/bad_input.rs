@@ -1,6 +1,6 @@
-//! README.md's "Bad input" table, row by row: each kind of bad input yields the typed error the
+//! The "Bad input" table of docs/library.md, row by row: each kind of bad input yields the typed error the
 //! table names, with a message that says what is wrong and where (or what to fix), and never
-//! the secret it was given. If a row here changes, the README table must change with it.
+//! the secret it was given. If a row here changes, the table must change with it.
 
 use http::{HeaderMap, StatusCode};
 use prime_core::endpoints::{

@@ -4,9 +4,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use hmac::{Hmac, KeyInit, Mac};
 use prime_core::diagnosis::{Diagnoser, Mistake, RestInputs};
-use sha2::{Digest, Sha256, Sha512};
+use prime_test_support::reference::{hex, hmac_sha512, sha256};
 
 /// Kraken's published example secret.
 const SECRET: &str = prime_core::example::SECRET;
@@ -31,23 +30,9 @@ const CALLS: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// The HMAC-SHA512 tag of `path || inner`.
 fn tag(key: &[u8], path: &[u8], inner: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(key).expect("any length");
-    mac.update(path);
-    mac.update(inner);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn sha256(parts: &[&[u8]]) -> Vec<u8> {
-    let mut sha = Sha256::new();
-    for part in parts {
-        sha.update(part);
-    }
-    sha.finalize().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hmac_sha512(key, &[path, inner])
 }
 
 /// Python's `json.dumps(dict)` of a flat or nested JSON object: `", "` and `": "`.

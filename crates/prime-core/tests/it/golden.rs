@@ -14,20 +14,15 @@ use prime_core::endpoints::{
     ListSettlementBatches, Role, SettleSettlementBatchAsset, UpdateApiUser, UpdateApiUserKey,
     UpdateApiUserRoles, UserStatus,
 };
-use prime_core::{Credentials, Endpoint, Idempotency, RequestBuilder, encode_body};
+use prime_core::example::API_KEY;
+use prime_core::{Endpoint, Idempotency, RequestBuilder, encode_body};
 
-/// The secret of Kraken's official signing vector (DESIGN.md).
-const SECRET: &str = prime_core::example::SECRET;
-/// The spec's example public key.
-const API_KEY: &str = "KRA5L19LAW8Z";
-
-fn credentials() -> Credentials {
-    Credentials::new(API_KEY, SECRET).expect("the official vector's secret is valid")
-}
+// Every call is signed with Kraken's example credentials (`prime_core::example`, the secret of
+// the official signing vector in docs/spec/protocol.md).
 
 /// Builds `endpoint` with the default builder and checks every observable part of the request.
 fn assert_golden<E: Endpoint>(endpoint: &E, nonce: u64, url: &str, body: &str, api_sign: &str) {
-    let credentials = credentials();
+    let credentials = prime_core::example::credentials();
     let request = RequestBuilder::new()
         .build(endpoint, &credentials, nonce)
         .expect("golden arguments are valid");
@@ -68,7 +63,7 @@ fn assert_golden<E: Endpoint>(endpoint: &E, nonce: u64, url: &str, body: &str, a
     );
 }
 
-/// Creates a key for the spec's example user (issue 2's endpoint).
+/// Creates a key for the spec's example user.
 #[test]
 fn create_key() {
     assert_golden(
@@ -372,7 +367,7 @@ fn settle() {
 #[test]
 fn base_url_and_user_agent_do_not_change_the_signature() {
     let endpoint = CreateApiUserKey::new("2T0RXL9B8K5D6");
-    let credentials = credentials();
+    let credentials = prime_core::example::credentials();
     for (base, url) in [
         (
             "http://127.0.0.1:8080/",
@@ -431,8 +426,9 @@ fn bad_base_urls_and_user_agents_are_refused() {
     }
 }
 
-/// Names, paths and idempotency as DESIGN.md and issue 3 state them: reads are safe to resend,
-/// creates, updates, the delete and the settlement are not.
+/// Names and paths as the spec (`docs/spec/prime-rest.openapi.yaml`) has them, and idempotency as
+/// the retry rules need it: reads are safe to resend, creates, updates, the delete and the
+/// settlement are not.
 #[test]
 fn every_endpoint_names_its_path_and_idempotency() {
     fn check<E: Endpoint>(name: &str, idempotency: Idempotency) {

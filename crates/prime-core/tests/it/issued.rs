@@ -4,17 +4,14 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE;
-use hmac::{Hmac, KeyInit, Mac};
 use prime_core::CredentialsError;
 use prime_core::issued::{
     FixEncodeError, FixLogon, FixMessage, FixParseError, FixRefusal, IssuedCredentials,
     ReceivedLogon, ReceivedWsAuth, SOH, TimestampError, UtcTimestamp, WsAuthError,
     WsConnectHeaders, WsRefusal,
 };
+use prime_test_support::reference::issued_signature as reference;
 use proptest::prelude::*;
-use sha2::Sha256;
 
 /// The documented CreatePrimeApiUserKey example: key and (opaque, not base64) secret,
 /// `KRA5L19LAW8Z` and `6xq8p1mvk9r3n7swt2l5cj4eaydhzbf` (the literal in the Python lines).
@@ -525,12 +522,6 @@ fn received_logons_name_what_is_wrong() {
 }
 
 // --- properties against the `hmac` + `sha2` crates used directly ---
-
-fn reference(secret: &str, message: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(message);
-    URL_SAFE.encode(mac.finalize().into_bytes())
-}
 
 fn secret() -> impl Strategy<Value = String> {
     // Any non-whitespace text, including non-ASCII and lengths past the SHA-256 block size.

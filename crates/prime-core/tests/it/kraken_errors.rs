@@ -3,7 +3,7 @@
 
 use prime_core::{ErrorCode, KrakenError, Severity};
 
-/// Every code Kraken's pages show (DESIGN.md and the Spot errors and rate-limit guides).
+/// Every code `docs/spec/protocol.md` lists.
 const DOCUMENTED: [(&str, ErrorCode); 14] = [
     ("EAPI:Invalid key", ErrorCode::InvalidKey),
     ("EAPI:Invalid signature", ErrorCode::InvalidSignature),

@@ -1,4 +1,4 @@
-//! Issue 14, class 1: a reply that carries a created key's one-time secret delivers it, whatever
+//! A reply that carries a created key's one-time secret delivers it, whatever
 //! else is odd about it. Every field of the result is replaced by every JSON kind (and removed),
 //! the body is cut at every byte after the secret, garbage is appended, errors and statuses come
 //! beside it; the secret must come back each time, typed, and never in `Display`/`Debug`.

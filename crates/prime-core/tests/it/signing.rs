@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use prime_core::{Credentials, SigningKey};
 
 // Kraken's official vector (Spot auth guide; Prime uses the identical scheme), as quoted in
-// DESIGN.md. Checked independently with:
+// docs/spec/protocol.md. Checked independently with:
 // python3 -c 'import sys,hmac,hashlib,base64 as b;p,n,d=sys.argv[1:];print(b.b64encode(hmac.new(b.b64decode("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="),p.encode()+hashlib.sha256((n+d).encode()).digest(),hashlib.sha512).digest()).decode())' /0/private/AddOrder 1616492376594 'nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25'
 const SECRET: &str = prime_core::example::SECRET;
 const NONCE: &[u8] = b"1616492376594";

@@ -480,10 +480,7 @@ fn a_rejected_request_changes_no_state() {
     let server = MockServer::builder().seed(3).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let user = session
-        .ok(&admin, &CreateApiUser::new("Viewer", Role::Viewer))
-        .id;
-    session.ok(&admin, &CreateApiUserKey::new(&user));
+    let (user, _) = session.user_with_key(&admin, "Viewer", Role::Viewer);
     let viewer = query_key(&server, query_only());
     let before = server.state();
 

@@ -7,31 +7,21 @@ use crate::http_client;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
 use prime_core::Endpoint;
 use prime_core::endpoints::ListApiUsers;
 use prime_mock::MockServer;
-use sha2::{Digest, Sha256, Sha512};
+use prime_test_support::reference::{self, hex, hmac_sha512};
 
 use http_client::HttpClient;
 
+/// The HMAC-SHA512 tag of `path || inner`.
 fn tag(key: &[u8], path: &[u8], inner: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(key).expect("any length");
-    mac.update(path);
-    mac.update(inner);
-    mac.finalize().into_bytes().to_vec()
+    hmac_sha512(key, &[path, inner])
 }
 
+/// SHA-256 of `a || b`.
 fn sha256(a: &[u8], b: &[u8]) -> Vec<u8> {
-    Sha256::new()
-        .chain_update(a)
-        .chain_update(b)
-        .finalize()
-        .to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    reference::sha256(&[a, b])
 }
 
 /// Sends `ListPrimeApiUsers` with `body` and the given `API-Sign`; returns the first error.

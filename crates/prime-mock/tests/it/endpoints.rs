@@ -3,7 +3,6 @@
 
 use crate::http_client;
 
-use prime_core::Credentials;
 use prime_core::endpoints::{
     CreateApiUser, CreateApiUserKey, DeleteApiUserKey, GetApiUser, GetSettlementBatch,
     ListApiUserKeys, ListApiUsers, ListSettlementBatches, Role, UpdateApiUser, UpdateApiUserKey,
@@ -205,15 +204,6 @@ fn key_responses_have_the_documented_shapes_and_the_secret_appears_once() {
     assert!(!server.state().to_string().contains(&secret));
 }
 
-/// REST credentials made from an issued key, as a client that mistakes it for a REST key
-/// would: the opaque secret's bytes as the HMAC key.
-fn issued_as_rest(key: &prime_core::endpoints::CreatedApiUserKey) -> Credentials {
-    Credentials::from_parts(
-        prime_core::ApiKey::new(&key.api_key).unwrap(),
-        prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
-    )
-}
-
 #[test]
 fn an_issued_key_is_a_websocket_and_fix_credential_refused_on_rest() {
     let server = MockServer::start().unwrap();
@@ -221,7 +211,7 @@ fn an_issued_key_is_a_websocket_and_fix_credential_refused_on_rest() {
     let mut session = Session::new(&server);
     let user = create_user(&mut session, &server, "Reader", Role::Trader);
     let created = session.ok(&admin, &CreateApiUserKey::new(&user));
-    let own = issued_as_rest(&created);
+    let own = http_client::issued_as_rest(&created);
     for _ in 0..2 {
         assert_eq!(
             session.error(&own, &ListSettlementBatches::new()),

@@ -60,13 +60,8 @@ fn minted(server: &MockServer, permissions: &[Permission]) -> Credentials {
 /// REST credentials made from an issued key, as a client that mistakes it for a REST key
 /// would: the opaque secret's bytes as the HMAC key.
 fn issued_as_rest(session: &mut Session, server: &MockServer, role: Role) -> Credentials {
-    let admin = server.account_credentials();
-    let user = session.ok(&admin, &CreateApiUser::new("User", role)).id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
-    Credentials::from_parts(
-        prime_core::ApiKey::new(&key.api_key).unwrap(),
-        prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
-    )
+    let (_, key) = session.user_with_key(&server.account_credentials(), "User", role);
+    http_client::issued_as_rest(&key)
 }
 
 /// Valid targets, so that an allowed call succeeds and only permissions can refuse it.

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prime_core::endpoints::{
-    CreateApiUser, CreateApiUserKey, CreateSettlementBatch, GetSettlementBatch, ListApiUsers, Role,
-    SettleSettlementBatchAsset,
+    CreateSettlementBatch, GetSettlementBatch, ListApiUsers, Role, SettleSettlementBatchAsset,
 };
 use prime_core::{Credentials, RequestBuilder};
 use prime_mock::MockServer;
@@ -21,21 +20,8 @@ use http_client::{HttpClient, Session};
 
 /// The bytes of a request for a raw socket, asking the server to close afterwards.
 fn request_bytes(request: &prime_core::http::Request<Vec<u8>>) -> Vec<u8> {
-    let mut bytes = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        request.uri().path(),
-        request.uri().authority().unwrap(),
-        request.body().len()
-    )
-    .into_bytes();
-    for (name, value) in request.headers() {
-        bytes.extend_from_slice(format!("{name}: ").as_bytes());
-        bytes.extend_from_slice(value.as_bytes());
-        bytes.extend_from_slice(b"\r\n");
-    }
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(request.body());
-    bytes
+    let host = request.uri().authority().expect("an absolute URL").as_str();
+    http_client::request_bytes(request, host)
 }
 
 /// Reads one response whose body is bounded by `Content-Length`; returns (head, body).
@@ -141,10 +127,7 @@ fn a_seed_makes_ids_and_secrets_repeatable() {
         assert_eq!(server.seed(), seed);
         let admin = server.account_credentials();
         let mut session = Session::new(&server);
-        let user = session
-            .ok(&admin, &CreateApiUser::new("U", Role::Trader))
-            .id;
-        let key = session.ok(&admin, &CreateApiUserKey::new(&user));
+        let (user, key) = session.user_with_key(&admin, "U", Role::Trader);
         let batch = session.ok(&admin, &CreateSettlementBatch::new()).batch;
         (
             server.account_api_key().to_owned(),
@@ -240,10 +223,7 @@ fn the_control_interface_drives_settlement_over_http() {
     let server = MockServer::builder().seed_trades(false).start().unwrap();
     let admin = server.account_credentials();
     let mut session = Session::new(&server);
-    let user = session
-        .ok(&admin, &CreateApiUser::new("T", Role::Trader))
-        .id;
-    let key = session.ok(&admin, &CreateApiUserKey::new(&user));
+    let (_, key) = session.user_with_key(&admin, "T", Role::Trader);
     let trader = admin.clone();
     let control = |method: &str, route: &str, body: &str| {
         let response = HttpClient::new(server.addr())

@@ -6,29 +6,15 @@ use crate::http_client;
 
 use prime_core::Credentials;
 use prime_core::endpoints::{
-    AssetKind, BatchStatus, CreateApiUser, CreateApiUserKey, CreateSettlementBatch,
-    GetSettlementBatch, LegStatus, ListSettlementBatches, Role, SettleSettlementBatchAsset,
-    SettlementBatch, TransferStatus,
+    AssetKind, BatchStatus, CreateSettlementBatch, GetSettlementBatch, LegStatus,
+    ListSettlementBatches, Role, SettleSettlementBatchAsset, SettlementBatch, TransferStatus,
 };
 use prime_mock::{MockServer, Trade, TradeError};
 
 use http_client::Session;
 
-fn trader(session: &mut Session, server: &MockServer) -> Credentials {
-    let admin = server.account_credentials();
-    let user = session
-        .ok(&admin, &CreateApiUser::new("Trader", Role::Trader))
-        .id;
-    // Users and their issued keys exist, but REST calls (settlement included) are made with
-    // an account key.
-    session.ok(&admin, &CreateApiUserKey::new(&user));
-    server
-        .mint_account_key(&prime_mock::AccountKeySpec::new(
-            prime_mock::Permission::ALL,
-        ))
-        .unwrap()
-        .credentials()
-        .unwrap()
+fn trader(server: &MockServer) -> Credentials {
+    http_client::account_key_beside_a_user(server, "Trader", Role::Trader)
 }
 
 fn legs(batch: &SettlementBatch) -> Vec<(String, String, LegStatus, bool)> {
@@ -54,7 +40,7 @@ fn get(session: &mut Session, key: &Credentials, id: &str) -> SettlementBatch {
 fn the_lifecycle_from_trades_to_completed_transfers() {
     let server = MockServer::builder().seed_trades(false).start().unwrap();
     let mut session = Session::new(&server);
-    let key = trader(&mut session, &server);
+    let key = trader(&server);
     let trades = [
         ("BTC", "0.1"),
         ("BTC", "0.2"),
@@ -181,7 +167,7 @@ fn the_lifecycle_from_trades_to_completed_transfers() {
 fn batches_need_unsettled_trades_of_a_batchable_kind() {
     let server = MockServer::builder().seed_trades(false).start().unwrap();
     let mut session = Session::new(&server);
-    let key = trader(&mut session, &server);
+    let key = trader(&server);
     assert_eq!(
         session.error(&key, &CreateSettlementBatch::new()),
         "ETrade:No unsettled trades"
@@ -222,7 +208,7 @@ fn batches_need_unsettled_trades_of_a_batchable_kind() {
 fn seeded_trades_make_a_batch_right_away() {
     let server = MockServer::start().unwrap();
     let mut session = Session::new(&server);
-    let key = trader(&mut session, &server);
+    let key = trader(&server);
     let currency = session.ok(&key, &CreateSettlementBatch::new()).batch;
     assert_eq!(
         legs(&currency)
@@ -264,7 +250,7 @@ fn completed_batch(
 fn listing_filters_and_pages_most_recent_first() {
     let server = MockServer::builder().seed_trades(false).start().unwrap();
     let mut session = Session::new(&server);
-    let key = trader(&mut session, &server);
+    let key = trader(&server);
     let mut created = Vec::new();
     for i in 0..55 {
         let kind = if i % 5 == 0 {

@@ -7,7 +7,7 @@ use crate::http_client;
 
 use std::time::{Duration, Instant};
 
-use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, ListSettlementBatches, Role};
+use prime_core::endpoints::{ListSettlementBatches, Role};
 use prime_core::{Credentials, RequestBuilder};
 use prime_mock::MockServer;
 
@@ -18,21 +18,7 @@ const MAX_REQUESTS: u64 = 200_000;
 const MAX_TIME: Duration = Duration::from_secs(3);
 
 fn viewer_key(server: &MockServer) -> Credentials {
-    let mut session = http_client::Session::new(server);
-    let admin = server.account_credentials();
-    let user = session
-        .ok(&admin, &CreateApiUser::new("Load", Role::Viewer))
-        .id;
-    // Users and their issued keys exist, but REST calls (settlement included) are made with
-    // an account key.
-    session.ok(&admin, &CreateApiUserKey::new(&user));
-    server
-        .mint_account_key(&prime_mock::AccountKeySpec::new(
-            prime_mock::Permission::ALL,
-        ))
-        .unwrap()
-        .credentials()
-        .unwrap()
+    http_client::account_key_beside_a_user(server, "Load", Role::Viewer)
 }
 
 /// Sends verified requests on one connection; returns how many succeeded.

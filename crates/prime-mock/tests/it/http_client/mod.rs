@@ -10,9 +10,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use prime_core::endpoints::{CreateApiUser, CreateApiUserKey, CreatedApiUserKey, Role};
 use prime_core::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use prime_core::{ClockNonce, Credentials, Endpoint, NonceSource, RequestBuilder, ResponseError};
 use prime_mock::MockServer;
+use prime_mock::{AccountKeySpec, Permission};
 use serde::de::DeserializeOwned;
 
 /// No test waits longer than this for an answer.
@@ -250,6 +252,20 @@ impl Session {
         }
     }
 
+    /// Creates a user named `name` with `role` and a key for it (the account key `admin`
+    /// signs both); returns the user's id and the created key.
+    #[track_caller]
+    pub fn user_with_key(
+        &mut self,
+        admin: &Credentials,
+        name: &str,
+        role: Role,
+    ) -> (String, CreatedApiUserKey) {
+        let user = self.ok(admin, &CreateApiUser::new(name, role)).id;
+        let key = self.ok(admin, &CreateApiUserKey::new(&user));
+        (user, key)
+    }
+
     /// Sends, expecting a Kraken error; returns its string.
     #[track_caller]
     pub fn error<E: Endpoint>(&mut self, credentials: &Credentials, endpoint: &E) -> String {
@@ -259,6 +275,46 @@ impl Session {
             .first_error()
             .unwrap_or_else(|| panic!("{} unexpectedly succeeded", E::NAME))
     }
+}
+
+/// Credentials of a new account key with every permission, minted after a user named `name`
+/// with `role` and its issued key were created: users and their issued keys exist, but REST
+/// calls (settlement included) are made with an account key.
+#[track_caller]
+pub fn account_key_beside_a_user(server: &MockServer, name: &str, role: Role) -> Credentials {
+    Session::new(server).user_with_key(&server.account_credentials(), name, role);
+    server
+        .mint_account_key(&AccountKeySpec::new(Permission::ALL))
+        .expect("the simulator mints a key")
+        .credentials()
+        .expect("minted credentials are valid")
+}
+
+/// REST credentials made from an issued key, as a client that mistakes it for a REST key
+/// would: the opaque secret's bytes as the HMAC key.
+pub fn issued_as_rest(key: &CreatedApiUserKey) -> Credentials {
+    Credentials::from_parts(
+        prime_core::ApiKey::new(&key.api_key).expect("an issued key is a valid key"),
+        prime_core::SigningKey::from_bytes(key.api_secret().expose().as_bytes()),
+    )
+}
+
+/// The bytes of `request` for a raw socket, to `host`, asking the server to close afterwards.
+pub fn request_bytes(request: &Request<Vec<u8>>, host: &str) -> Vec<u8> {
+    let mut bytes = format!(
+        "POST {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        request.uri().path(),
+        request.body().len()
+    )
+    .into_bytes();
+    for (name, value) in request.headers() {
+        bytes.extend_from_slice(format!("{name}: ").as_bytes());
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(request.body());
+    bytes
 }
 
 pub fn parse<T: DeserializeOwned>(response: &RawResponse) -> Result<T, ResponseError> {
